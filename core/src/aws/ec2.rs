@@ -1,0 +1,439 @@
+//! Amazon EC2 inventory: regions, instances and the network around them.
+//!
+//! EC2 speaks its own query dialect: lists are `<item>`s, pages continue with `NextToken` (no
+//! `IsTruncated`: a token means more), and errors are `<Response><Errors><Error>`.
+
+use roxmltree::Node;
+use time::OffsetDateTime;
+
+use super::{AwsError, Call, Form, HttpResponse, Operation, Page, parse_query, xml};
+use crate::endpoint::Service;
+use crate::error::{Error, Result};
+
+const VERSION: &str = "2016-11-15";
+
+/// `NextToken`, `MaxResults` and filters, shared by the EC2 describe calls.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query {
+    next_token: Option<String>,
+    max_results: Option<u32>,
+    filters: Vec<(String, Vec<String>)>,
+}
+
+impl Query {
+    /// Continues with `next_token`, the `next_token` of the previous [`Page`].
+    pub fn after(next_token: Option<String>) -> Self {
+        Self { next_token, ..Self::default() }
+    }
+
+    /// Asks for at most `max_results` per page (5–1000; AWS's minimum is 5 for instances).
+    pub fn max_results(mut self, max_results: u32) -> Result<Self> {
+        if !(5..=1000).contains(&max_results) {
+            return Err(Error::invalid(
+                "max_results",
+                format!("must be between 5 and 1000, got {max_results}"),
+            ));
+        }
+        self.max_results = Some(max_results);
+        Ok(self)
+    }
+
+    /// Adds a filter such as `instance-state-name` = [`running`].
+    #[must_use]
+    pub fn filter(mut self, name: &str, values: &[&str]) -> Self {
+        self.filters.push((name.to_owned(), values.iter().map(|v| (*v).to_owned()).collect()));
+        self
+    }
+
+    fn form(&self, action: &str) -> Form {
+        let mut form = Form::new(action, VERSION);
+        for (i, (name, values)) in self.filters.iter().enumerate() {
+            form.push(&format!("Filter.{}.Name", i + 1), name);
+            for (j, value) in values.iter().enumerate() {
+                form.push(&format!("Filter.{}.Value.{}", i + 1, j + 1), value);
+            }
+        }
+        form.push_opt("MaxResults", self.max_results.map(|m| m.to_string()).as_deref());
+        form.push_opt("NextToken", self.next_token.as_deref());
+        form
+    }
+}
+
+fn next_token(node: Node<'_, '_>) -> Option<String> {
+    xml::text(node, "nextToken").filter(|t| !t.is_empty())
+}
+
+/// Tags of a resource, as (key, value) pairs.
+fn tags(node: Node<'_, '_>) -> Vec<(String, String)> {
+    xml::items(node, "tagSet")
+        .filter_map(|t| Some((xml::text(t, "key")?, xml::text(t, "value").unwrap_or_default())))
+        .collect()
+}
+
+fn required(node: Node<'_, '_>, name: &str) -> Result<String, AwsError> {
+    xml::required(node, name)
+}
+
+/// `DescribeRegions`: the regions enabled for the account (`all` adds the disabled opt-in ones).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DescribeRegions {
+    /// Include regions the account has not opted into.
+    pub all_regions: bool,
+}
+
+/// A region and whether the account can use it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionInfo {
+    /// The region's name.
+    pub region_name: String,
+    /// The EC2 endpoint host.
+    pub endpoint: Option<String>,
+    /// `opt-in-not-required`, `opted-in` or `not-opted-in`.
+    pub opt_in_status: Option<String>,
+}
+
+impl Operation for DescribeRegions {
+    type Output = Vec<RegionInfo>;
+
+    fn call(&self) -> Result<Call> {
+        let mut form = Form::new("DescribeRegions", VERSION);
+        if self.all_regions {
+            form.push("AllRegions", "true");
+        }
+        Ok(Call::form(Service::Ec2, form))
+    }
+
+    fn parse(response: &HttpResponse) -> Result<Vec<RegionInfo>, AwsError> {
+        parse_query(Service::Ec2, "DescribeRegions", response, |node| {
+            xml::items(node, "regionInfo")
+                .map(|r| {
+                    Ok(RegionInfo {
+                        region_name: required(r, "regionName")?,
+                        endpoint: xml::text(r, "regionEndpoint"),
+                        opt_in_status: xml::text(r, "optInStatus"),
+                    })
+                })
+                .collect()
+        })
+    }
+}
+
+/// `DescribeInstances`, flattened from reservations to instances.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DescribeInstances {
+    /// Page and filters.
+    pub query: Query,
+}
+
+/// An EC2 instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    /// `i-…`.
+    pub instance_id: String,
+    /// The account that owns the reservation.
+    pub owner_id: Option<String>,
+    /// `t3.micro`…
+    pub instance_type: Option<String>,
+    /// `pending`, `running`, `stopped`, `terminated`…
+    pub state: Option<String>,
+    /// The VPC.
+    pub vpc_id: Option<String>,
+    /// The subnet.
+    pub subnet_id: Option<String>,
+    /// The primary private address.
+    pub private_ip: Option<String>,
+    /// The public address, if any.
+    pub public_ip: Option<String>,
+    /// The AMI.
+    pub image_id: Option<String>,
+    /// The instance profile's ARN.
+    pub instance_profile_arn: Option<String>,
+    /// The security groups' IDs.
+    pub security_group_ids: Vec<String>,
+    /// When it was last launched.
+    pub launch_time: Option<OffsetDateTime>,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
+}
+
+impl Operation for DescribeInstances {
+    type Output = Page<Instance>;
+
+    fn call(&self) -> Result<Call> {
+        Ok(Call::form(Service::Ec2, self.query.form("DescribeInstances")))
+    }
+
+    fn parse(response: &HttpResponse) -> Result<Page<Instance>, AwsError> {
+        parse_query(Service::Ec2, "DescribeInstances", response, |node| {
+            let mut items = Vec::new();
+            for reservation in xml::items(node, "reservationSet") {
+                let owner_id = xml::text(reservation, "ownerId");
+                for i in xml::items(reservation, "instancesSet") {
+                    items.push(Instance {
+                        instance_id: required(i, "instanceId")?,
+                        owner_id: owner_id.clone(),
+                        instance_type: xml::text(i, "instanceType"),
+                        state: xml::child(i, "instanceState").and_then(|s| xml::text(s, "name")),
+                        vpc_id: xml::text(i, "vpcId"),
+                        subnet_id: xml::text(i, "subnetId"),
+                        private_ip: xml::text(i, "privateIpAddress"),
+                        public_ip: xml::text(i, "ipAddress"),
+                        image_id: xml::text(i, "imageId"),
+                        instance_profile_arn: xml::child(i, "iamInstanceProfile")
+                            .and_then(|p| xml::text(p, "arn")),
+                        security_group_ids: xml::items(i, "groupSet")
+                            .filter_map(|g| xml::text(g, "groupId"))
+                            .collect(),
+                        launch_time: xml::timestamp(i, "launchTime")?,
+                        tags: tags(i),
+                    });
+                }
+            }
+            Ok(Page { items, next_token: next_token(node) })
+        })
+    }
+}
+
+/// `DescribeVpcs`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DescribeVpcs {
+    /// Page and filters.
+    pub query: Query,
+}
+
+/// A VPC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vpc {
+    /// `vpc-…`.
+    pub vpc_id: String,
+    /// The owning account.
+    pub owner_id: Option<String>,
+    /// The primary IPv4 CIDR.
+    pub cidr_block: Option<String>,
+    /// Whether it is the region's default VPC.
+    pub is_default: bool,
+    /// `pending` or `available`.
+    pub state: Option<String>,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
+}
+
+impl Operation for DescribeVpcs {
+    type Output = Page<Vpc>;
+
+    fn call(&self) -> Result<Call> {
+        Ok(Call::form(Service::Ec2, self.query.form("DescribeVpcs")))
+    }
+
+    fn parse(response: &HttpResponse) -> Result<Page<Vpc>, AwsError> {
+        parse_query(Service::Ec2, "DescribeVpcs", response, |node| {
+            let items = xml::items(node, "vpcSet")
+                .map(|v| {
+                    Ok(Vpc {
+                        vpc_id: required(v, "vpcId")?,
+                        owner_id: xml::text(v, "ownerId"),
+                        cidr_block: xml::text(v, "cidrBlock"),
+                        is_default: xml::flag(v, "isDefault"),
+                        state: xml::text(v, "state"),
+                        tags: tags(v),
+                    })
+                })
+                .collect::<Result<_, AwsError>>()?;
+            Ok(Page { items, next_token: next_token(node) })
+        })
+    }
+}
+
+/// `DescribeSubnets`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DescribeSubnets {
+    /// Page and filters.
+    pub query: Query,
+}
+
+/// A subnet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subnet {
+    /// `subnet-…`.
+    pub subnet_id: String,
+    /// The VPC.
+    pub vpc_id: Option<String>,
+    /// The IPv4 CIDR.
+    pub cidr_block: Option<String>,
+    /// The availability zone.
+    pub availability_zone: Option<String>,
+    /// Whether instances get public addresses by default.
+    pub map_public_ip_on_launch: bool,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
+}
+
+impl Operation for DescribeSubnets {
+    type Output = Page<Subnet>;
+
+    fn call(&self) -> Result<Call> {
+        Ok(Call::form(Service::Ec2, self.query.form("DescribeSubnets")))
+    }
+
+    fn parse(response: &HttpResponse) -> Result<Page<Subnet>, AwsError> {
+        parse_query(Service::Ec2, "DescribeSubnets", response, |node| {
+            let items = xml::items(node, "subnetSet")
+                .map(|s| {
+                    Ok(Subnet {
+                        subnet_id: required(s, "subnetId")?,
+                        vpc_id: xml::text(s, "vpcId"),
+                        cidr_block: xml::text(s, "cidrBlock"),
+                        availability_zone: xml::text(s, "availabilityZone"),
+                        map_public_ip_on_launch: xml::flag(s, "mapPublicIpOnLaunch"),
+                        tags: tags(s),
+                    })
+                })
+                .collect::<Result<_, AwsError>>()?;
+            Ok(Page { items, next_token: next_token(node) })
+        })
+    }
+}
+
+/// `DescribeSecurityGroups`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DescribeSecurityGroups {
+    /// Page and filters.
+    pub query: Query,
+}
+
+/// A security group and its inbound rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityGroup {
+    /// `sg-…`.
+    pub group_id: String,
+    /// The name.
+    pub group_name: Option<String>,
+    /// The description.
+    pub description: Option<String>,
+    /// The VPC.
+    pub vpc_id: Option<String>,
+    /// The owning account.
+    pub owner_id: Option<String>,
+    /// Inbound rules.
+    pub ingress: Vec<Rule>,
+    /// Outbound rules.
+    pub egress: Vec<Rule>,
+}
+
+/// A security group rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// `tcp`, `udp`, `icmp` or `-1` (all).
+    pub protocol: String,
+    /// First port, when the protocol has ports.
+    pub from_port: Option<i32>,
+    /// Last port.
+    pub to_port: Option<i32>,
+    /// IPv4 and IPv6 ranges allowed.
+    pub cidrs: Vec<String>,
+    /// Security groups allowed.
+    pub group_ids: Vec<String>,
+}
+
+fn rules(node: Node<'_, '_>, list: &str) -> Vec<Rule> {
+    xml::items(node, list)
+        .map(|p| Rule {
+            protocol: xml::text(p, "ipProtocol").unwrap_or_else(|| "-1".to_owned()),
+            from_port: xml::number(p, "fromPort"),
+            to_port: xml::number(p, "toPort"),
+            cidrs: xml::items(p, "ipRanges")
+                .filter_map(|r| xml::text(r, "cidrIp"))
+                .chain(xml::items(p, "ipv6Ranges").filter_map(|r| xml::text(r, "cidrIpv6")))
+                .collect(),
+            group_ids: xml::items(p, "groups").filter_map(|g| xml::text(g, "groupId")).collect(),
+        })
+        .collect()
+}
+
+impl Operation for DescribeSecurityGroups {
+    type Output = Page<SecurityGroup>;
+
+    fn call(&self) -> Result<Call> {
+        Ok(Call::form(Service::Ec2, self.query.form("DescribeSecurityGroups")))
+    }
+
+    fn parse(response: &HttpResponse) -> Result<Page<SecurityGroup>, AwsError> {
+        parse_query(Service::Ec2, "DescribeSecurityGroups", response, |node| {
+            let items = xml::items(node, "securityGroupInfo")
+                .map(|g| {
+                    Ok(SecurityGroup {
+                        group_id: required(g, "groupId")?,
+                        group_name: xml::text(g, "groupName"),
+                        description: xml::text(g, "groupDescription"),
+                        vpc_id: xml::text(g, "vpcId"),
+                        owner_id: xml::text(g, "ownerId"),
+                        ingress: rules(g, "ipPermissions"),
+                        egress: rules(g, "ipPermissionsEgress"),
+                    })
+                })
+                .collect::<Result<_, AwsError>>()?;
+            Ok(Page { items, next_token: next_token(node) })
+        })
+    }
+}
+
+/// `DescribeNetworkInterfaces`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DescribeNetworkInterfaces {
+    /// Page and filters.
+    pub query: Query,
+}
+
+/// An elastic network interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkInterface {
+    /// `eni-…`.
+    pub network_interface_id: String,
+    /// `interface`, `nat_gateway`, `lambda`…
+    pub interface_type: Option<String>,
+    /// `in-use` or `available`.
+    pub status: Option<String>,
+    /// The VPC.
+    pub vpc_id: Option<String>,
+    /// The subnet.
+    pub subnet_id: Option<String>,
+    /// The primary private address.
+    pub private_ip: Option<String>,
+    /// The public address associated with it.
+    pub public_ip: Option<String>,
+    /// The instance it is attached to.
+    pub instance_id: Option<String>,
+    /// Its security groups.
+    pub security_group_ids: Vec<String>,
+}
+
+impl Operation for DescribeNetworkInterfaces {
+    type Output = Page<NetworkInterface>;
+
+    fn call(&self) -> Result<Call> {
+        Ok(Call::form(Service::Ec2, self.query.form("DescribeNetworkInterfaces")))
+    }
+
+    fn parse(response: &HttpResponse) -> Result<Page<NetworkInterface>, AwsError> {
+        parse_query(Service::Ec2, "DescribeNetworkInterfaces", response, |node| {
+            let items = xml::items(node, "networkInterfaceSet")
+                .map(|n| {
+                    Ok(NetworkInterface {
+                        network_interface_id: required(n, "networkInterfaceId")?,
+                        interface_type: xml::text(n, "interfaceType"),
+                        status: xml::text(n, "status"),
+                        vpc_id: xml::text(n, "vpcId"),
+                        subnet_id: xml::text(n, "subnetId"),
+                        private_ip: xml::text(n, "privateIpAddress"),
+                        public_ip: xml::child(n, "association").and_then(|a| xml::text(a, "publicIp")),
+                        instance_id: xml::child(n, "attachment").and_then(|a| xml::text(a, "instanceId")),
+                        security_group_ids: xml::items(n, "groupSet")
+                            .filter_map(|g| xml::text(g, "groupId"))
+                            .collect(),
+                    })
+                })
+                .collect::<Result<_, AwsError>>()?;
+            Ok(Page { items, next_token: next_token(node) })
+        })
+    }
+}
