@@ -1,0 +1,118 @@
+//! CloudFormation console quick-create links: one click opens the stack review page with the
+//! template and every parameter (the ExternalId included) filled in.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::arn::Region;
+use crate::error::{Error, Result, quote};
+
+/// Characters left as they are in query values; everything else is percent-encoded.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// Longest link Trustline emits. The fragment never reaches AWS's servers, but a signed-out
+/// customer is sent through the sign-in page with the whole link as a query parameter, and
+/// request lines over 8 KiB are refused by common proxies and servers on that path.
+pub const MAX_LINK_LEN: usize = 8_192;
+
+/// Everything a quick-create link carries.
+#[derive(Debug, Clone)]
+pub struct QuickCreate<'a> {
+    /// Where the console opens (its partition decides the console host).
+    pub region: &'a Region,
+    /// The template's HTTPS S3 URL.
+    pub template_url: &'a str,
+    /// The suggested stack name.
+    pub stack_name: &'a str,
+    /// Template parameters, e.g. `("ExternalId", "…")`.
+    pub parameters: &'a [(&'a str, &'a str)],
+}
+
+/// Builds the link after checking the stack name, the template URL and the length.
+pub fn link(q: &QuickCreate<'_>) -> Result<String> {
+    validate_stack_name(q.stack_name)?;
+    validate_template_url(q.template_url, q.region)?;
+    let host = q.region.partition().console_host(q.region);
+    let mut url = format!(
+        "https://{host}/cloudformation/home?region={region}#/stacks/create/review?templateURL={template}&stackName={name}",
+        region = q.region,
+        template = utf8_percent_encode(q.template_url, QUERY_VALUE),
+        name = q.stack_name,
+    );
+    for (name, value) in q.parameters {
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(Error::invalid(
+                "parameters",
+                format!("template parameter names are alphanumeric, got {}", quote(name)),
+            ));
+        }
+        url.push_str(&format!("&param_{name}={}", utf8_percent_encode(value, QUERY_VALUE)));
+    }
+    if url.len() > MAX_LINK_LEN {
+        return Err(Error::too_large(
+            "template_url",
+            format!(
+                "the link would be {} characters, over {MAX_LINK_LEN}; shorten the template URL or parameter values",
+                url.len()
+            ),
+        ));
+    }
+    Ok(url)
+}
+
+/// Stack names: letters, digits and hyphens, starting with a letter, at most 128 characters.
+pub fn validate_stack_name(name: &str) -> Result<()> {
+    let ok = name.len() <= 128
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "stack_name",
+            format!(
+                "stack names start with a letter and contain only letters, digits and hyphens (at most 128), got {}",
+                quote(name)
+            ),
+        ))
+    }
+}
+
+/// Template URLs must be HTTPS objects in S3 in the console's partition.
+pub fn validate_template_url(raw: &str, region: &Region) -> Result<()> {
+    const FIELD: &str = "template_url";
+    let url = url::Url::parse(raw)
+        .map_err(|_| Error::invalid(FIELD, format!("{} is not a URL; expected e.g. https://my-bucket.s3.us-east-1.amazonaws.com/trustline/role.yaml", quote(raw))))?;
+    if url.scheme() != "https" {
+        return Err(Error::invalid(FIELD, format!("the template URL must use https, got {}", quote(raw))));
+    }
+    let host = url.host_str().unwrap_or_default();
+    let suffix = format!(".{}", region.partition().dns_suffix());
+    let Some(prefix) = host.strip_suffix(&suffix) else {
+        return Err(Error::invalid(
+            FIELD,
+            format!(
+                "CloudFormation only reads templates from Amazon S3 in the {} partition (…{suffix}); {host} is not an S3 host",
+                region.partition()
+            ),
+        ));
+    };
+    // s3, s3.REGION, s3-REGION (legacy), BUCKET.s3, BUCKET.s3.REGION, BUCKET.s3-REGION.
+    let labels: Vec<&str> = prefix.split('.').collect();
+    let s3 = labels.iter().position(|l| *l == "s3" || l.starts_with("s3-"));
+    let is_s3 = match s3 {
+        Some(i) => labels.len() - i <= 2 && (i + 1 == labels.len() || labels[i] == "s3"),
+        None => false,
+    };
+    if !is_s3 {
+        return Err(Error::invalid(
+            FIELD,
+            format!("{host} is not an Amazon S3 host; upload the template to S3 and use the object's URL"),
+        ));
+    }
+    let path_style = s3 == Some(0);
+    let segments = url.path().trim_start_matches('/');
+    if segments.is_empty() || (path_style && !segments.contains('/')) {
+        return Err(Error::invalid(FIELD, format!("{} does not name an object in a bucket", quote(raw))));
+    }
+    Ok(())
+}

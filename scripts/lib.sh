@@ -1,0 +1,39 @@
+# Shared helpers for Trustline's scripts. Source it; don't run it.
+# Everything installed lives outside the repository (TRUSTLINE_TOOLS), so a fresh clone stays
+# clean and a second run on the same machine skips what is already there.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export TRUSTLINE_ROOT="$ROOT"
+export TRUSTLINE_TOOLS="${TRUSTLINE_TOOLS:-$HOME/.cache/trustline}"
+export TRUSTLINE_VENV="$TRUSTLINE_TOOLS/venv"
+export TRUSTLINE_NODE="$TRUSTLINE_TOOLS/node"
+export PATH="$HOME/.cargo/bin:$TRUSTLINE_NODE/node_modules/.bin:$PATH"
+# Trunk must never try to download anything here (see docs/offline.md).
+export TRUNK_SKIP_VERSION_CHECK=true
+mkdir -p "$TRUSTLINE_TOOLS"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# apt_install PKG...: installs Debian packages that are missing (root, or sudo when available).
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  ((${#missing[@]})) || return 0
+  local sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  log "apt-get install ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# cargo_install_version CRATE VERSION BIN [extra cargo install args...]: idempotent.
+cargo_install_version() {
+  local crate=$1 version=$2 bin=$3
+  shift 3
+  if have "$bin" && "$bin" --version 2>/dev/null | grep -q -- "$version"; then return 0; fi
+  log "cargo install $crate@$version"
+  cargo install "$crate" --version "$version" "$@"
+}

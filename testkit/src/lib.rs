@@ -1,0 +1,9 @@
+//! Test support for Trustline: locating the project's test tools and starting real stand-ins
+//! (moto server) on loopback, on free ports, stopped when dropped.
+//!
+//! Tests never skip silently: when a tool is missing they fail with the command that installs it.
+
+pub mod moto;
+pub mod tools;
+
+pub use moto::Moto;

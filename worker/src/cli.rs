@@ -1,0 +1,271 @@
+//! Command-line interface: argument definitions and dispatch.
+
+mod documents;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Trustline: connect customers' AWS accounts safely and keep an inventory of them.
+#[derive(Debug, Parser)]
+#[command(name = "trustline", version, about, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate ExternalIds (160 random bits each, from the operating system's CSPRNG).
+    ExternalId {
+        /// Vendor prefix, e.g. `acme:tenant-42:`.
+        #[arg(long)]
+        prefix: Option<String>,
+        /// How many to generate.
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+    },
+    /// Print IAM policy documents (JSON).
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Print CloudFormation templates, or the role as AWS CLI commands or Terraform.
+    #[command(subcommand)]
+    Template(TemplateCommand),
+    /// Print a CloudFormation console link that opens the stack with every parameter filled in.
+    QuickCreateLink {
+        /// HTTPS URL of the template in S3.
+        #[arg(long)]
+        template_url: String,
+        /// Region the console opens in (its partition picks the console).
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
+        /// Suggested stack name.
+        #[arg(long, default_value = "vendor-read-only-access")]
+        stack_name: String,
+        /// The customer's ExternalId (pre-filled, so the customer never copies it).
+        #[arg(long)]
+        external_id: String,
+        /// Other template parameters as NAME=VALUE (e.g. VendorPrincipal=arn:aws:iam::…:root).
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+    },
+    /// Describe the four integration kinds (JSON), as the wizard shows them.
+    Kinds,
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Trust policy for the cross-account role: the vendor, only with the ExternalId.
+    Trust {
+        #[command(flatten)]
+        vendor: VendorArgs,
+        /// The customer's ExternalId.
+        #[arg(long)]
+        external_id: String,
+        #[command(flatten)]
+        hardening: HardeningArgs,
+    },
+    /// Trust policy for the same-account kind on EC2, ECS or Lambda.
+    ServiceTrust {
+        /// The compute service.
+        #[arg(long, value_enum)]
+        service: ServiceArg,
+        /// The customer's account ID (limits ECS tasks to it with aws:SourceAccount).
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Trust policy for the same-account kind on EKS (IAM roles for service accounts).
+    IrsaTrust {
+        /// The customer's account ID.
+        #[arg(long)]
+        account: String,
+        /// The cluster's OIDC issuer URL.
+        #[arg(long)]
+        oidc_issuer: String,
+        /// Kubernetes namespace of the vendor's service account.
+        #[arg(long)]
+        namespace: String,
+        /// The vendor's Kubernetes service account.
+        #[arg(long)]
+        service_account: String,
+    },
+    /// Least-privilege permission policy for the chosen data sets.
+    Permissions {
+        #[command(flatten)]
+        scope: ScopeArgs,
+    },
+    /// Permissions boundary for the access-key kind's IAM user.
+    Boundary {
+        #[command(flatten)]
+        scope: ScopeArgs,
+    },
+    /// Check a trust policy (file, or - for stdin): does a third party need the ExternalId?
+    CheckTrust {
+        /// The policy document.
+        file: String,
+        /// The role's own account, whose principals are not third parties.
+        #[arg(long)]
+        account: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TemplateCommand {
+    /// Single-account role stack (cross-account kind).
+    Role {
+        #[command(flatten)]
+        role: RoleArgs,
+        #[arg(long, value_enum, default_value_t = Format::Yaml)]
+        format: Format,
+    },
+    /// Organization rollout: service-managed StackSet plus the discovery role.
+    Stackset {
+        #[command(flatten)]
+        role: RoleArgs,
+        /// Root ID (r-…) for every account, or OU IDs (ou-…); repeat or comma-separate.
+        #[arg(long = "target", value_delimiter = ',', required = true)]
+        targets: Vec<String>,
+        /// Who creates the StackSet.
+        #[arg(long, value_enum, default_value_t = CallAsArg::ManagementAccount)]
+        call_as: CallAsArg,
+        /// Don't create the discovery role in the deploying account.
+        #[arg(long)]
+        no_discovery_role: bool,
+        #[arg(long, value_enum, default_value_t = Format::Yaml)]
+        format: Format,
+    },
+    /// IAM user stack for the access-key or STS kind (the key itself is created by the customer).
+    User {
+        /// Which kind the user is for.
+        #[arg(long, value_enum, default_value_t = KeyKindArg::AccessKey)]
+        kind: KeyKindArg,
+        /// Vendor name shown in descriptions.
+        #[arg(long)]
+        vendor_name: String,
+        /// IAM user name.
+        #[arg(long, default_value = "vendor-read-only")]
+        user_name: String,
+        #[command(flatten)]
+        scope: ScopeArgs,
+        #[arg(long, value_enum, default_value_t = Format::Yaml)]
+        format: Format,
+    },
+    /// The role as a shell script of AWS CLI commands.
+    Cli {
+        #[command(flatten)]
+        role: RoleArgs,
+        /// The customer's account ID.
+        #[arg(long)]
+        account: String,
+    },
+    /// The role as Terraform (hashicorp/aws provider).
+    Terraform {
+        #[command(flatten)]
+        role: RoleArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+struct VendorArgs {
+    /// The vendor principal: arn:aws:iam::ACCOUNT:root or a vendor role ARN.
+    #[arg(long, env = "TRUSTLINE_VENDOR_PRINCIPAL")]
+    vendor: String,
+}
+
+#[derive(Debug, Args)]
+struct HardeningArgs {
+    /// Vendor egress range for aws:SourceIp (repeatable).
+    #[arg(long = "source-ip")]
+    source_ips: Vec<String>,
+    /// VPC endpoint the vendor calls STS through, for aws:SourceVpce (repeatable).
+    #[arg(long = "source-vpce")]
+    source_vpces: Vec<String>,
+    /// The vendor's organization, for aws:PrincipalOrgID.
+    #[arg(long)]
+    principal_org_id: Option<String>,
+    /// Allow session tags (sts:TagSession).
+    #[arg(long)]
+    session_tags: bool,
+    /// Allow setting a source identity (sts:SetSourceIdentity).
+    #[arg(long)]
+    source_identity: bool,
+}
+
+#[derive(Debug, Args)]
+struct ScopeArgs {
+    /// Data sets to read (repeatable): iam, ec2-network, cloudtrail, organizations.
+    #[arg(long = "data-set", value_delimiter = ',', default_values_t = ["iam".to_owned(), "ec2-network".to_owned(), "cloudtrail".to_owned()])]
+    data_sets: Vec<String>,
+    /// Limit EC2 and CloudTrail reads to these regions (repeatable; default: all).
+    #[arg(long = "region", value_delimiter = ',')]
+    regions: Vec<String>,
+    /// Limit every call to these source ranges (repeatable; key-based kinds).
+    #[arg(long = "source-ip")]
+    source_ips: Vec<String>,
+    /// Account ID for resource ARNs (policy commands; templates use the stack's account).
+    #[arg(long, default_value = "")]
+    account: String,
+    /// Partition for resource ARNs.
+    #[arg(long, default_value = "aws")]
+    partition: String,
+}
+
+#[derive(Debug, Args)]
+struct RoleArgs {
+    #[command(flatten)]
+    vendor: VendorArgs,
+    /// Vendor name shown in descriptions and the console.
+    #[arg(long, env = "TRUSTLINE_VENDOR_NAME")]
+    vendor_name: String,
+    /// The role's name.
+    #[arg(long, default_value = "VendorReadOnly")]
+    role_name: String,
+    /// The role's path.
+    #[arg(long, default_value = "/")]
+    role_path: String,
+    /// Maximum session duration in seconds (3600–43200).
+    #[arg(long, default_value_t = 3600)]
+    max_session_seconds: u32,
+    /// AWS-managed policy to attach as well (repeatable), e.g. SecurityAudit.
+    #[arg(long = "managed-policy")]
+    managed_policies: Vec<String>,
+    /// The customer's ExternalId (templates: the parameter's default; CLI/Terraform: required).
+    #[arg(long)]
+    external_id: Option<String>,
+    /// Data sets to read (repeatable): iam, ec2-network, cloudtrail, organizations.
+    #[arg(long = "data-set", value_delimiter = ',', default_values_t = ["iam".to_owned(), "ec2-network".to_owned(), "cloudtrail".to_owned()])]
+    data_sets: Vec<String>,
+    /// Limit EC2 and CloudTrail reads to these regions (repeatable; default: all).
+    #[arg(long = "region", value_delimiter = ',')]
+    regions: Vec<String>,
+    #[command(flatten)]
+    hardening: HardeningArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ServiceArg {
+    Ec2,
+    EcsTasks,
+    Lambda,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CallAsArg {
+    ManagementAccount,
+    DelegatedAdmin,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum KeyKindArg {
+    AccessKey,
+    Sts,
+}
+
+/// Runs a command and returns what it prints.
+pub(crate) fn run(cli: Cli) -> anyhow::Result<String> {
+    documents::run(cli.command)
+}

@@ -1,0 +1,31 @@
+//! `trustline`: the vendor's command-line tool and worker.
+//!
+//! Today it scripts every document a customer needs to grant access (ExternalIds, policies,
+//! CloudFormation templates, quick-create links, CLI and Terraform alternatives).
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match cli::run(args) {
+        Ok(output) => {
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`trustline … | head`) is not an error worth a message.
+            let _ = stdout.write_all(output.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            // Errors from core already name the field and the fix; anyhow adds the context.
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("error: {err:#}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
