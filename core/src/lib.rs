@@ -7,16 +7,25 @@
 
 pub mod alternatives;
 pub mod arn;
+pub mod aws;
 pub mod cfn;
+pub mod endpoint;
 pub mod error;
+#[cfg(feature = "executor")]
+pub mod exec;
 pub mod external_id;
 pub mod ids;
 pub mod integration;
 mod partition;
 pub mod policy;
+pub mod secret;
+pub mod sign;
 pub mod spec;
 
 pub use arn::{AccountId, Arn, Partition, Region, RoleArn};
+pub use endpoint::{Endpoint, Endpoints, Service};
 pub use error::{Error, ErrorKind};
 pub use external_id::ExternalId;
 pub use integration::IntegrationKind;
+pub use secret::{Credentials, Secret};
+pub use sign::Signer;
