@@ -1,11 +1,20 @@
 //! A corpus of calls covering every operation, with awkward parameter values.
 
 use time::macros::datetime;
-use trustline_core::aws::{Call, Operation, cloudtrail, ec2, iam, organizations, sts};
-use trustline_core::{ExternalId, RoleArn, Secret};
+use trustline_core::aws::{Call, HttpRequest, Operation, cloudtrail, ec2, iam, organizations, sts};
+use trustline_core::{Credentials, Endpoints, ExternalId, RoleArn, Secret};
+
+/// Authorization headers botocore computed for [`cases`], written by the native signing test.
+pub(crate) const GOLDEN: &str = include_str!("../fixtures/signing/botocore.json");
 
 fn role(arn: &str) -> RoleArn {
     arn.parse().unwrap()
+}
+
+/// Whether to rewrite fixtures from the stand-ins (`TRUSTLINE_RECORD=1`).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn recording() -> bool {
+    std::env::var("TRUSTLINE_RECORD").is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
 /// Every operation at least once; some with odd characters (unicode, `+`, `=`, spaces, `~`, `*`).
@@ -108,4 +117,59 @@ pub(crate) fn calls() -> Vec<(&'static str, Call)> {
     ];
     calls.sort_by_key(|(name, _)| *name);
     calls
+}
+
+/// One request to sign, with the credentials, scope and time to sign it with.
+pub(crate) struct Case {
+    pub(crate) name: String,
+    pub(crate) request: HttpRequest,
+    pub(crate) region: String,
+    pub(crate) service: &'static str,
+    pub(crate) creds: Credentials,
+    pub(crate) time: u64,
+}
+
+/// Every call in several regions and partitions (one with FIPS), with and without a session
+/// token, at several times, plus an endpoint override with a port.
+pub(crate) fn cases() -> Vec<Case> {
+    let long_term = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None);
+    let temporary = Credentials::new(
+        "ASIAEXAMPLE",
+        "s3cr3t/with+slash=and~tilde",
+        Some(Secret::new("IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJH+token==")),
+    );
+    let regions = ["us-east-1", "eu-central-2", "cn-northwest-1", "us-gov-east-1", "ap-southeast-4"];
+    let times = [1_440_938_160, 1_795_291_200, 1_893_456_000 + 86_399];
+    let mut cases = Vec::new();
+    for (i, region) in regions.iter().enumerate() {
+        let endpoints = Endpoints::new(region.parse().unwrap()).with_fips(i == 1);
+        for (j, (name, call)) in calls().into_iter().enumerate() {
+            let endpoint = endpoints.resolve(call.service()).unwrap();
+            for (k, creds) in [&long_term, &temporary].into_iter().enumerate() {
+                cases.push(Case {
+                    name: format!("{name} {region} token={}", k == 1),
+                    request: call.to_http(endpoint.url()),
+                    region: endpoint.signing_region().to_owned(),
+                    service: call.service().signing_name(),
+                    creds: creds.clone(),
+                    time: times[(i + j + k) % times.len()],
+                });
+            }
+        }
+    }
+    // An override with a port (moto, VPC endpoints) and the loopback host.
+    let local =
+        Endpoints::new("eu-west-1".parse().unwrap()).with_override_all("http://127.0.0.1:5123").unwrap();
+    for (name, call) in calls() {
+        let endpoint = local.resolve(call.service()).unwrap();
+        cases.push(Case {
+            name: format!("{name} override"),
+            request: call.to_http(endpoint.url()),
+            region: endpoint.signing_region().to_owned(),
+            service: call.service().signing_name(),
+            creds: temporary.clone(),
+            time: times[0],
+        });
+    }
+    cases
 }

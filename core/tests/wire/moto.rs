@@ -118,7 +118,7 @@ impl Account {
 
 /// Writes a recorded response as a fixture when `TRUSTLINE_RECORD` is set.
 fn record(name: &str, response: &HttpResponse) {
-    if std::env::var_os("TRUSTLINE_RECORD").is_some() {
+    if crate::corpus::recording() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/moto");
         std::fs::create_dir_all(dir).unwrap();
         std::fs::write(format!("{dir}/{name}"), response.body()).unwrap();

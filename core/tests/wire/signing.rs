@@ -5,61 +5,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, UNIX_EPOCH};
 
 use serde_json::{Value, json};
-use trustline_core::{Credentials, Endpoints, Secret, Signer};
+use trustline_core::Signer;
 
-use crate::corpus::calls;
-
-struct Case {
-    name: String,
-    request: trustline_core::aws::HttpRequest,
-    region: String,
-    service: &'static str,
-    creds: Credentials,
-    time: u64,
-}
-
-fn cases() -> Vec<Case> {
-    let long_term = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None);
-    let temporary = Credentials::new(
-        "ASIAEXAMPLE",
-        "s3cr3t/with+slash=and~tilde",
-        Some(Secret::new("IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJH+token==")),
-    );
-    let regions = ["us-east-1", "eu-central-2", "cn-northwest-1", "us-gov-east-1", "ap-southeast-4"];
-    let times = [1_440_938_160, 1_795_291_200, 1_893_456_000 + 86_399];
-    let mut cases = Vec::new();
-    for (i, region) in regions.iter().enumerate() {
-        let endpoints = Endpoints::new(region.parse().unwrap()).with_fips(i == 1);
-        for (j, (name, call)) in calls().into_iter().enumerate() {
-            let endpoint = endpoints.resolve(call.service()).unwrap();
-            for (k, creds) in [&long_term, &temporary].into_iter().enumerate() {
-                cases.push(Case {
-                    name: format!("{name} {region} token={}", k == 1),
-                    request: call.to_http(endpoint.url()),
-                    region: endpoint.signing_region().to_owned(),
-                    service: call.service().signing_name(),
-                    creds: creds.clone(),
-                    time: times[(i + j + k) % times.len()],
-                });
-            }
-        }
-    }
-    // An override with a port (moto, VPC endpoints) and the loopback host.
-    let local =
-        Endpoints::new("eu-west-1".parse().unwrap()).with_override_all("http://127.0.0.1:5123").unwrap();
-    for (name, call) in calls() {
-        let endpoint = local.resolve(call.service()).unwrap();
-        cases.push(Case {
-            name: format!("{name} override"),
-            request: call.to_http(endpoint.url()),
-            region: endpoint.signing_region().to_owned(),
-            service: call.service().signing_name(),
-            creds: temporary.clone(),
-            time: times[0],
-        });
-    }
-    cases
-}
+use crate::corpus::{Case, GOLDEN, cases};
 
 fn botocore(cases: &[Case]) -> Vec<Value> {
     let python = trustline_testkit::tools::venv_bin("python");
@@ -123,4 +71,17 @@ fn signatures_match_botocore_byte_for_byte() {
         mismatches.join("\n")
     );
     assert!(cases.len() >= 200, "the corpus shrank to {}", cases.len());
+
+    // The wasm tests (Node, Chromium) cannot run Python: they compare with this golden file.
+    let golden: Vec<Value> = cases
+        .iter()
+        .zip(&expected)
+        .map(|(c, want)| json!({"name": c.name, "authorization": want["authorization"], "x-amz-date": want["x-amz-date"]}))
+        .collect();
+    let golden = serde_json::to_string_pretty(&golden).unwrap() + "\n";
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/signing/botocore.json");
+    if crate::corpus::recording() {
+        std::fs::write(path, &golden).unwrap();
+    }
+    assert!(GOLDEN == golden, "{path} is out of date with botocore: rerun with TRUSTLINE_RECORD=1");
 }
