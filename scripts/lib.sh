@@ -9,7 +9,7 @@ export TRUSTLINE_TOOLS="${TRUSTLINE_TOOLS:-$HOME/.cache/trustline}"
 export TRUSTLINE_VENV="$TRUSTLINE_TOOLS/venv"
 export TRUSTLINE_NODE="$TRUSTLINE_TOOLS/node"
 export PATH="$HOME/.cargo/bin:$TRUSTLINE_NODE/node_modules/.bin:$PATH"
-# Trunk must never try to download anything here (see docs/offline.md).
+# Trunk must never try to download anything: this machine reaches only package registries.
 export TRUNK_SKIP_VERSION_CHECK=true
 mkdir -p "$TRUSTLINE_TOOLS"
 

@@ -3,6 +3,7 @@
 //!
 //! Tests never skip silently: when a tool is missing they fail with the command that installs it.
 
+pub mod http;
 pub mod moto;
 pub mod tools;
 

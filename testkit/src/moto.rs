@@ -1,7 +1,5 @@
 //! A moto server child process on a free loopback port, killed when dropped.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -93,22 +91,12 @@ impl Moto {
         self.raw("GET", path, "", "")
     }
 
-    /// A minimal HTTP/1.1 exchange; enough for moto's control API, which is unsigned.
+    /// A request to moto's unsigned control API; the body on a 2xx answer.
     pub fn raw(&self, method: &str, path: &str, content_type: &str, body: &str) -> Option<String> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
-        stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-        let ct =
-            if content_type.is_empty() { String::new() } else { format!("Content-Type: {content_type}\r\n") };
-        let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n{ct}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.port,
-            body.len()
-        );
-        stream.write_all(request.as_bytes()).ok()?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response).ok()?;
-        let ok = response.starts_with("HTTP/1.1 2") || response.starts_with("HTTP/1.0 2");
-        ok.then(|| response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default())
+        let url = format!("{}{path}", self.endpoint());
+        let headers = (!content_type.is_empty()).then_some(("Content-Type", content_type));
+        let response = crate::http::exchange(method, &url, headers, body.as_bytes()).ok()?;
+        (200..300).contains(&response.status).then(|| response.text())
     }
 }
 

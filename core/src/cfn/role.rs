@@ -17,7 +17,7 @@ const VENDOR_PLACEHOLDER: &str = "arn:aws:iam::000000000000:root";
 
 /// `AllowedPattern`s that make CloudFormation reject bad parameters before creating anything.
 const EXTERNAL_ID_PATTERN: &str = r"^[\w+=,.@:/-]+$";
-const VENDOR_PATTERN: &str = r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(root|role/[\w+=,.@/-]+)$";
+const VENDOR_PATTERN: &str = r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(root|(role|user)/[\w+=,.@/-]+)$";
 const ROLE_NAME_PATTERN: &str = r"^[\w+=,.@-]{1,64}$";
 
 /// The template's parameters: ExternalId, VendorPrincipal and RoleName.

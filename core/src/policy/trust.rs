@@ -10,19 +10,27 @@ use serde::Serialize;
 use super::{
     Effect, OneOrMany, PolicyDocument, Principal, Statement, TRUST_POLICY_DEFAULT_LIMIT, add_condition,
 };
-use crate::arn::{AccountId, Partition, RoleArn};
+use crate::arn::{AccountId, Arn, Partition, RoleArn};
 use crate::error::{Error, Result, impl_string_serde, quote};
 use crate::external_id::ExternalId;
 use crate::ids::{OrganizationId, SourceCidr, VpcEndpointId};
 
 /// The vendor identity the customer's role trusts: the vendor's whole account (its `root`
-/// principal, delegating to the vendor's own IAM policies) or one specific vendor role.
+/// principal, delegating to the vendor's own IAM policies), one vendor role, or one vendor IAM
+/// user (for vendors whose worker runs with a user's keys).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum VendorPrincipal {
     /// `arn:PARTITION:iam::ACCOUNT:root`.
     Account(Partition, AccountId),
     /// One role in the vendor's account: narrower, recommended when the vendor can commit to it.
     Role(RoleArn),
+    /// One IAM user in the vendor's account (`arn:PARTITION:iam::ACCOUNT:user/NAME`).
+    User {
+        /// The user's ARN.
+        arn: Arn,
+        /// Its account, validated when parsed.
+        account: AccountId,
+    },
 }
 
 impl VendorPrincipal {
@@ -31,6 +39,7 @@ impl VendorPrincipal {
         match self {
             VendorPrincipal::Account(_, a) => *a,
             VendorPrincipal::Role(r) => r.account_id(),
+            VendorPrincipal::User { account, .. } => *account,
         }
     }
 
@@ -39,6 +48,7 @@ impl VendorPrincipal {
         match self {
             VendorPrincipal::Account(p, _) => *p,
             VendorPrincipal::Role(r) => r.partition(),
+            VendorPrincipal::User { arn, .. } => arn.partition(),
         }
     }
 }
@@ -48,6 +58,7 @@ impl fmt::Display for VendorPrincipal {
         match self {
             VendorPrincipal::Account(p, a) => f.write_str(&a.root_arn(*p)),
             VendorPrincipal::Role(r) => r.fmt(f),
+            VendorPrincipal::User { arn, .. } => arn.fmt(f),
         }
     }
 }
@@ -81,11 +92,18 @@ impl FromStr for VendorPrincipal {
                 format!("expected arn:aws:iam::ACCOUNT:root, got {}", quote(s)),
             ));
         }
+        if let Ok(arn) = s.parse::<Arn>()
+            && arn.service() == "iam"
+            && arn.resource().strip_prefix("user/").is_some_and(|name| !name.is_empty())
+        {
+            let account = arn.account().parse::<AccountId>().map_err(|e: Error| e.for_field(FIELD))?;
+            return Ok(VendorPrincipal::User { arn, account });
+        }
         s.parse::<RoleArn>().map(VendorPrincipal::Role).map_err(|e| {
             Error::invalid(
                 FIELD,
                 format!(
-                    "expected the vendor's account root ARN (arn:aws:iam::ACCOUNT:root) or role ARN: {}",
+                    "expected the vendor's account root ARN (arn:aws:iam::ACCOUNT:root), role ARN or user ARN: {}",
                     e.message()
                 ),
             )

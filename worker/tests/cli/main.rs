@@ -1,0 +1,218 @@
+//! The `trustline` binary as a vendor scripts it: documents on stdout, errors on stderr naming
+//! the flag and the fix with exit code 2, and `--help` on every subcommand.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn trustline(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trustline")).args(args).output().expect("run trustline")
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr_of_failure(out: &Output) -> String {
+    assert_eq!(out.status.code(), Some(2), "expected a usage failure");
+    assert!(out.stdout.is_empty(), "nothing on stdout when failing");
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+const VENDOR: [&str; 4] = ["--vendor", "arn:aws:iam::111122223333:root", "--vendor-name", "Acme"];
+
+#[test]
+fn external_ids_are_unique_prefixed_and_valid() {
+    let out = stdout(&trustline(&["external-id", "--prefix", "acme:t-1:", "--count", "50"]));
+    let ids: Vec<&str> = out.lines().collect();
+    assert_eq!(ids.len(), 50);
+    let unique: std::collections::BTreeSet<_> = ids.iter().collect();
+    assert_eq!(unique.len(), 50);
+    for id in ids {
+        assert!(id.starts_with("acme:t-1:") && id.len() == "acme:t-1:".len() + 32, "{id}");
+        assert!(id.parse::<trustline_core::ExternalId>().is_ok());
+    }
+}
+
+#[test]
+fn templates_in_both_formats_parse() {
+    let yaml = stdout(&trustline(
+        &[&["template", "role", "--managed-policy", "SecurityAudit"], &VENDOR[..]].concat(),
+    ));
+    let _: serde_json::Value = serde_yaml_ng::from_str(&yaml).unwrap();
+    let json = stdout(&trustline(
+        &[&["template", "stackset", "--target", "r-ab12", "--format", "json"], &VENDOR[..]].concat(),
+    ));
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["Resources"]["MemberRoles"]["Properties"]["PermissionModel"], "SERVICE_MANAGED");
+    let user = stdout(&trustline(&[
+        "template",
+        "user",
+        "--kind",
+        "sts",
+        "--vendor-name",
+        "Acme",
+        "--format",
+        "json",
+    ]));
+    assert!(user.contains("\"AssumePolicy\""));
+}
+
+#[test]
+fn errors_name_the_flag_and_the_fix() {
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["policy", "trust", "--vendor", "11112222333", "--external-id", "abc"],
+            "--vendor: vendor_principal: use the vendor account's root ARN",
+        ),
+        (
+            vec!["policy", "trust", "--vendor", "arn:aws:iam::111122223333:root", "--external-id", "a b"],
+            "--external-id: external_id: ExternalId contains ' '",
+        ),
+        (
+            vec!["policy", "permissions", "--account", "12345678901"],
+            "--account: account_id: account ID must be 12 digits, got 11",
+        ),
+        (vec!["policy", "permissions"], "--account is required"),
+        (
+            vec!["policy", "permissions", "--account", "123456789012", "--data-set", "s3"],
+            "--data-set: data_sets: unknown data set 's3'",
+        ),
+        (
+            vec!["policy", "permissions", "--account", "123456789012", "--region", "eu-west-1a"],
+            "availability zone",
+        ),
+        (
+            vec![
+                "template",
+                "stackset",
+                "--target",
+                "o-a1b2c3d4e5",
+                "--vendor",
+                "arn:aws:iam::111122223333:root",
+                "--vendor-name",
+                "Acme",
+            ],
+            "that is the organization ID",
+        ),
+        (
+            vec![
+                "quick-create-link",
+                "--template-url",
+                "https://example.com/t.yaml",
+                "--external-id",
+                "abcd",
+            ],
+            "template_url: CloudFormation only reads templates from Amazon S3",
+        ),
+        (
+            vec![
+                "template",
+                "cli",
+                "--account",
+                "123456789012",
+                "--vendor",
+                "arn:aws:iam::111122223333:root",
+                "--vendor-name",
+                "Acme",
+            ],
+            "external_id: the CLI commands and Terraform inline",
+        ),
+        (
+            vec![
+                "template",
+                "role",
+                "--max-session-seconds",
+                "60",
+                "--vendor",
+                "arn:aws:iam::111122223333:root",
+                "--vendor-name",
+                "Acme",
+            ],
+            "between 3600 (1 hour) and 43200",
+        ),
+    ];
+    for (args, expect) in cases {
+        let err = stderr_of_failure(&trustline(&args));
+        assert!(err.starts_with("error: ") && err.contains(expect), "{args:?}\n{err}");
+    }
+}
+
+#[test]
+fn check_trust_reads_stdin_and_fails_on_unsafe_policies() {
+    let unsafe_policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole"}]}"#;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trustline"))
+        .args(["policy", "check-trust", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(unsafe_policy.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = stderr_of_failure(&out);
+    assert!(err.contains("statement 0:") && err.contains("without an ExternalId"), "{err}");
+
+    let safe = stdout(&trustline(&[
+        "policy",
+        "trust",
+        "--vendor",
+        "arn:aws:iam::111122223333:root",
+        "--external-id",
+        "abcdefgh",
+    ]));
+    let path = std::env::temp_dir().join(format!("trust-{}.json", std::process::id()));
+    std::fs::write(&path, safe).unwrap();
+    let ok = stdout(&trustline(&["policy", "check-trust", path.to_str().unwrap()]));
+    std::fs::remove_file(&path).ok();
+    assert!(ok.starts_with("ok:"));
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    let commands: [&[&str]; 16] = [
+        &[],
+        &["external-id"],
+        &["kinds"],
+        &["quick-create-link"],
+        &["policy"],
+        &["policy", "trust"],
+        &["policy", "service-trust"],
+        &["policy", "irsa-trust"],
+        &["policy", "permissions"],
+        &["policy", "boundary"],
+        &["policy", "check-trust"],
+        &["template", "role"],
+        &["template", "stackset"],
+        &["template", "user"],
+        &["template", "cli"],
+        &["template", "terraform"],
+    ];
+    for cmd in commands {
+        let out = trustline(&[cmd, &["--help"]].concat());
+        let text = stdout(&out);
+        assert!(text.contains("Usage: trustline"), "{cmd:?}: {text}");
+    }
+}
+
+/// The README's table is the same data the wizard and the CLI render.
+#[test]
+fn readme_table_matches_the_integration_kinds() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    for kind in trustline_core::IntegrationKind::ALL {
+        let info = kind.info();
+        let stars = format!(
+            "{}{}",
+            "★".repeat(info.security_stars.into()),
+            "☆".repeat(5 - usize::from(info.security_stars))
+        );
+        let row = format!(
+            "| **{}**{} | {stars} | {} | {} |",
+            info.title,
+            if info.recommended { " (recommended)" } else { "" },
+            info.best_for,
+            if info.shares_secret { "yes" } else { "no" }
+        );
+        assert!(readme.contains(&row), "README.md lacks the row:\n{row}");
+    }
+}
