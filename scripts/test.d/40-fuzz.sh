@@ -1,0 +1,29 @@
+# Fuzzing, bounded: each cargo-fuzz target of trustline-core (XML parsers, JSON parsers, ARN and
+# friends) runs for FUZZ_SECONDS (default 20), seeded with the parser fixtures.
+source "$(dirname "$0")/../lib.sh"
+cd "$ROOT/core/fuzz"
+seconds="${FUZZ_SECONDS:-20}"
+fixtures="$ROOT/core/tests/fixtures"
+# Seeds: every fixture behind each selector byte the targets understand.
+seed() {
+  local dir=corpus/$1 ext=$2 n=$3
+  mkdir -p "$dir"
+  local i=0
+  for f in "$fixtures"/*/*."$ext"; do
+    printf "\\x$(printf %02x $((i % n)))" | cat - "$f" >"$dir/seed-$i"
+    i=$((i + 1))
+  done
+}
+seed xml xml 256
+seed json json 256
+mkdir -p corpus/arn
+printf 'arn:aws:iam::123456789012:role/path/Trustline' >corpus/arn/role
+printf 'arn:aws-cn:s3:::bucket/key' >corpus/arn/s3
+printf '123456789012' >corpus/arn/account
+for target in xml json arn; do
+  log "cargo fuzz run $target (${seconds}s)"
+  cargo +nightly fuzz run "$target" "corpus/$target" -- -max_total_time="$seconds" -rss_limit_mb=2048 2>&1 |
+    grep -E "^(Done|#[0-9]+ +DONE)|ERROR|panicked" || true
+  [[ ! -d artifacts/$target ]] || [[ -z $(ls -A "artifacts/$target" 2>/dev/null) ]] ||
+    die "fuzz target $target found a crash: see core/fuzz/artifacts/$target"
+done
