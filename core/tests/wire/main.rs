@@ -6,6 +6,8 @@
 mod corpus;
 #[cfg(not(target_arch = "wasm32"))]
 mod errors;
+#[cfg(all(feature = "executor", not(target_arch = "wasm32")))]
+mod executor;
 #[cfg(not(target_arch = "wasm32"))]
 mod moto;
 #[cfg(not(target_arch = "wasm32"))]
