@@ -1,6 +1,7 @@
 //! Command-line interface: argument definitions and dispatch.
 
 mod documents;
+mod inventory;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -8,8 +9,36 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "trustline", version, about, max_term_width = 100)]
 pub(crate) struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Settings shared by the worker commands; each overrides the config file.
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// Config file (default: ./trustline.toml when present).
+    #[arg(long, global = true, env = "TRUSTLINE_CONFIG")]
+    config: Option<std::path::PathBuf>,
+    /// The SQLite store (config: store.path).
+    #[arg(long, global = true, env = "TRUSTLINE_STORE")]
+    store: Option<std::path::PathBuf>,
+    /// Send every AWS call to this URL (config: aws.endpoint_url).
+    #[arg(long, global = true, env = "TRUSTLINE_ENDPOINT_URL")]
+    endpoint_url: Option<String>,
+    /// Home region for STS and IAM (config: aws.region).
+    #[arg(long = "home-region", global = true)]
+    home_region: Option<String>,
+    /// Log lines as text or JSON (to stderr).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -49,6 +78,34 @@ enum Command {
     },
     /// Describe the four integration kinds (JSON), as the wizard shows them.
     Kinds,
+    /// Manage connected accounts.
+    #[command(subcommand)]
+    Accounts(inventory::AccountsCommand),
+    /// Sync every connected account once and exit (for cron, systemd timers, Kubernetes CronJobs).
+    Sync {
+        /// Only this connection.
+        #[arg(long)]
+        connection: Option<String>,
+        /// Accounts listed at once (config: sync.concurrency).
+        #[arg(long)]
+        concurrency: Option<usize>,
+        /// Print the run summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the current inventory.
+    Inventory(inventory::InventoryArgs),
+    /// Show what changed since a time (RFC 3339) or a duration ago (e.g. 24h, 7d).
+    Changes {
+        /// RFC 3339 time or a duration such as 30m, 24h, 7d.
+        #[arg(long)]
+        since: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = inventory::OutputFormat::Table)]
+        format: inventory::OutputFormat,
+    },
+    /// Export the whole inventory as JSON lines.
+    Export,
 }
 
 #[derive(Debug, Subcommand)]
@@ -267,5 +324,14 @@ enum KeyKindArg {
 
 /// Runs a command and returns what it prints.
 pub(crate) fn run(cli: Cli) -> anyhow::Result<String> {
-    documents::run(cli.command)
+    match cli.command {
+        Command::Accounts(cmd) => inventory::accounts(&cli.global, cmd),
+        Command::Sync { connection, concurrency, json } => {
+            inventory::sync(&cli.global, connection, concurrency, json)
+        }
+        Command::Inventory(args) => inventory::inventory(&cli.global, &args),
+        Command::Changes { since, format } => inventory::changes(&cli.global, &since, format),
+        Command::Export => inventory::export(&cli.global),
+        other => documents::run(other),
+    }
 }

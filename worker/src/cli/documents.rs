@@ -120,6 +120,13 @@ pub(super) fn run(command: Command) -> Result<String> {
         }
         Command::Policy(cmd) => policy_command(cmd),
         Command::Template(cmd) => template_command(cmd),
+        Command::Accounts(_)
+        | Command::Sync { .. }
+        | Command::Inventory(_)
+        | Command::Changes { .. }
+        | Command::Export => {
+            unreachable!("cli::run dispatches the worker commands itself")
+        }
     }
 }
 

@@ -1,0 +1,391 @@
+//! The worker commands: connections, sync, inventory, changes and export.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use trustline_core::policy::permissions::DataSet;
+use trustline_core::{IntegrationKind, Region};
+use trustline_worker::client::{AwsClient, RetryPolicy};
+use trustline_worker::config::Config;
+use trustline_worker::credentials::{Provider, vendor_chain};
+use trustline_worker::limiter::Limiter;
+use trustline_worker::store::{Connection, ConnectionStatus, InventoryFilter, Store};
+use trustline_worker::sync::{self, SyncOptions};
+
+use super::{GlobalArgs, LogFormat};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum OutputFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AccountsCommand {
+    /// Connect an account.
+    Add(AddArgs),
+    /// List connections.
+    List {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Show one connection and its last sync.
+    Show {
+        /// The connection's id.
+        id: String,
+    },
+    /// Remove a connection and everything recorded for it.
+    Remove {
+        /// The connection's id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AddArgs {
+    /// Short unique id (lower-case letters, digits, '-').
+    #[arg(long)]
+    id: String,
+    /// Display name (default: the id).
+    #[arg(long)]
+    name: Option<String>,
+    /// cross-account-role, sts, access-key or same-account-role.
+    #[arg(long, default_value = "cross-account-role")]
+    kind: String,
+    /// The role to assume (cross-account-role, sts).
+    #[arg(long)]
+    role_arn: Option<String>,
+    /// The ExternalId the role requires (cross-account-role).
+    #[arg(long)]
+    external_id: Option<String>,
+    /// The customer's access key ID (sts, access-key).
+    #[arg(long)]
+    access_key_id: Option<String>,
+    /// Where the customer's secret access key is: env:VARIABLE or file:/path (never the secret).
+    #[arg(long)]
+    secret: Option<String>,
+    /// Data sets (repeatable): iam, ec2-network, cloudtrail.
+    #[arg(long = "data-set", value_delimiter = ',', default_values_t = ["iam".to_owned(), "ec2-network".to_owned()])]
+    data_sets: Vec<String>,
+    /// Regions to read (repeatable; default: every enabled region).
+    #[arg(long = "region", value_delimiter = ',')]
+    regions: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InventoryArgs {
+    /// Only this kind (iam-user, ec2-instance, …).
+    #[arg(long)]
+    kind: Option<String>,
+    /// Only this connection.
+    #[arg(long)]
+    connection: Option<String>,
+    /// Only this region (or `global` for IAM).
+    #[arg(long)]
+    region: Option<String>,
+    /// Only resources with this tag: KEY or KEY:VALUE (e.g. service:webshop).
+    #[arg(long)]
+    tag: Option<String>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+}
+
+fn config(global: &GlobalArgs) -> Result<Config> {
+    let mut config = Config::load(global.config.as_deref())?;
+    if let Some(store) = &global.store {
+        config.store.path.clone_from(store);
+    }
+    if let Some(url) = &global.endpoint_url {
+        config.aws.endpoint_url = Some(url.clone());
+    }
+    if let Some(region) = &global.home_region {
+        config.aws.region = region.parse().context("--home-region")?;
+    }
+    Ok(config)
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+fn parse_all<T: std::str::FromStr<Err = trustline_core::Error>>(
+    flag: &str,
+    values: &[String],
+) -> Result<Vec<T>> {
+    values.iter().map(|v| v.parse().with_context(|| format!("--{flag}"))).collect()
+}
+
+pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<String> {
+    let config = config(global)?;
+    match cmd {
+        AccountsCommand::Add(a) => {
+            let kind: IntegrationKind = a.kind.parse().context("--kind")?;
+            let connection = Connection {
+                name: a.name.clone().unwrap_or_else(|| a.id.clone()),
+                id: a.id,
+                kind,
+                account_id: None,
+                role_arn: a.role_arn.as_deref().map(str::parse).transpose().context("--role-arn")?,
+                external_id: a.external_id.as_deref().map(str::parse).transpose().context("--external-id")?,
+                access_key_id: a.access_key_id,
+                secret_ref: a.secret.as_deref().map(str::parse).transpose().context("--secret")?,
+                data_sets: parse_all::<DataSet>("data-set", &a.data_sets)?
+                    .into_iter()
+                    .collect::<BTreeSet<_>>(),
+                regions: parse_all::<Region>("region", &a.regions)?,
+                status: ConnectionStatus::Active,
+            };
+            let mut store = Store::open(&config.store.path)?;
+            store.add_connection(&connection)?;
+            Ok(format!("added {} ({})\n", connection.id, connection.kind))
+        }
+        AccountsCommand::List { format } => {
+            let store = Store::open_read_only(&config.store.path)?;
+            let list = store.connections()?;
+            Ok(match format {
+                OutputFormat::Json => {
+                    let rows: Vec<_> = list.iter().map(connection_json).collect();
+                    serde_json::to_string_pretty(&rows)? + "\n"
+                }
+                OutputFormat::Table => {
+                    let rows = list
+                        .iter()
+                        .map(|c| {
+                            vec![
+                                c.id.clone(),
+                                c.kind.to_string(),
+                                c.account_id.map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
+                                c.name.clone(),
+                            ]
+                        })
+                        .collect();
+                    table(&["ID", "KIND", "ACCOUNT", "NAME"], rows)
+                }
+            })
+        }
+        AccountsCommand::Show { id } => {
+            let store = Store::open_read_only(&config.store.path)?;
+            let c = store
+                .connection(&id)?
+                .with_context(|| format!("no connection '{id}': see `trustline accounts list`"))?;
+            let last = store.last_run_accounts()?.into_iter().find(|(cid, _, _)| *cid == id);
+            let mut value = connection_json(&c);
+            value["last_sync"] = serde_json::json!(
+                last.map(|(_, status, error)| serde_json::json!({"status": status, "error": error}))
+            );
+            Ok(serde_json::to_string_pretty(&value)? + "\n")
+        }
+        AccountsCommand::Remove { id } => {
+            let mut store = Store::open(&config.store.path)?;
+            if !store.remove_connection(&id)? {
+                bail!("no connection '{id}': see `trustline accounts list`");
+            }
+            Ok(format!("removed {id} and its inventory\n"))
+        }
+    }
+}
+
+fn connection_json(c: &Connection) -> serde_json::Value {
+    // The secret's location is shown, never a secret.
+    serde_json::json!({
+        "id": c.id, "name": c.name, "kind": c.kind, "account_id": c.account_id, "role_arn": c.role_arn,
+        "external_id": c.external_id, "access_key_id": c.access_key_id,
+        "secret": c.secret_ref.as_ref().map(ToString::to_string), "data_sets": c.data_sets, "regions": c.regions,
+        "status": match c.status { ConnectionStatus::Active => "active", ConnectionStatus::Suspended => "suspended" },
+    })
+}
+
+pub(crate) fn sync(
+    global: &GlobalArgs,
+    connection: Option<String>,
+    concurrency: Option<usize>,
+    json: bool,
+) -> Result<String> {
+    init_logging(global.log_format);
+    let config = config(global)?;
+    let mut store = Store::open(&config.store.path)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let stop = Arc::new(AtomicBool::new(false));
+        spawn_stop_on_signal(stop.clone());
+        let client = AwsClient::new(config.aws.endpoint_url.clone(), Limiter::default(), RetryPolicy::default())?;
+        let vendor: Option<Arc<Provider>> = match vendor_chain(&config.aws.region) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                tracing::warn!("no vendor credentials ({e:#}); only key-based connections can sync");
+                None
+            }
+        };
+        let options = SyncOptions {
+            concurrency: concurrency.unwrap_or(config.sync.concurrency),
+            regions: config.sync.regions.clone(),
+            home_region: config.aws.region.clone(),
+            region_concurrency: config.sync.region_concurrency,
+        };
+        let summary = sync::run(&mut store, &client, vendor, &options, connection.as_deref(), &stop).await?;
+        let text = if json {
+            serde_json::to_string_pretty(&summary)? + "\n"
+        } else {
+            let mut s = format!(
+                "run {}: {} ok, {} partial, {} failed, {} skipped; {} resources ({} added, {} changed, {} removed); {} calls in {:.1}s\n",
+                summary.run_id,
+                summary.ok.len(),
+                summary.partial.len(),
+                summary.failed.len(),
+                summary.skipped.len(),
+                summary.resources,
+                summary.added,
+                summary.changed,
+                summary.removed,
+                summary.calls,
+                summary.duration_ms as f64 / 1000.0
+            );
+            for (id, error) in summary.partial.iter().chain(&summary.failed) {
+                s.push_str(&format!("  {id}: {error}\n"));
+            }
+            s
+        };
+        if !summary.failed.is_empty() && summary.ok.is_empty() && summary.partial.is_empty() {
+            bail!("every account failed:\n{text}");
+        }
+        Ok(text)
+    })
+}
+
+fn spawn_stop_on_signal(stop: Arc<AtomicBool>) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => return,
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::warn!("stopping: finishing the accounts in flight, starting no new ones");
+        stop.store(true, Ordering::SeqCst);
+    });
+}
+
+pub(crate) fn inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<String> {
+    let config = config(global)?;
+    let store = Store::open_read_only(&config.store.path)?;
+    if let Some(kind) = &args.kind {
+        kind.parse::<trustline_worker::resource::ResourceKind>()
+            .map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
+    }
+    let filter = InventoryFilter {
+        kind: args.kind.clone(),
+        connection: args.connection.clone(),
+        region: args.region.clone(),
+        tag: args.tag.as_deref().map(|t| match t.split_once(':') {
+            Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
+            None => (t.to_owned(), None),
+        }),
+    };
+    let rows = store.inventory(&filter)?;
+    Ok(match args.format {
+        OutputFormat::Json => serde_json::to_string_pretty(&rows)? + "\n",
+        OutputFormat::Table => table(
+            &["CONNECTION", "KIND", "REGION", "ID", "NAME", "STALE"],
+            rows.iter()
+                .map(|r| {
+                    vec![
+                        r.connection.clone(),
+                        r.kind.clone(),
+                        r.region.clone(),
+                        r.id.clone(),
+                        r.name.clone().unwrap_or_default(),
+                        if r.stale { "stale".into() } else { String::new() },
+                    ]
+                })
+                .collect(),
+        ),
+    })
+}
+
+/// `since` as RFC 3339, or a duration (`30m`, `24h`, `7d`) before now.
+fn since_time(since: &str) -> Result<String> {
+    if let Ok(t) = time::OffsetDateTime::parse(since, &time::format_description::well_known::Rfc3339) {
+        return Ok(trustline_worker::store::timestamp(t));
+    }
+    let (number, unit) = since.split_at(since.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len());
+    let n: i64 = number.parse().ok().filter(|n| *n >= 0).with_context(|| {
+        format!("--since: expected an RFC 3339 time (2026-11-22T10:00:00Z) or a duration such as 30m, 24h, 7d; got '{since}'")
+    })?;
+    let d = match unit {
+        "s" => time::Duration::seconds(n),
+        "m" => time::Duration::minutes(n),
+        "h" => time::Duration::hours(n),
+        "d" => time::Duration::days(n),
+        _ => bail!("--since: unknown unit '{unit}'; use s, m, h or d"),
+    };
+    Ok(trustline_worker::store::timestamp(time::OffsetDateTime::now_utc() - d))
+}
+
+pub(crate) fn changes(global: &GlobalArgs, since: &str, format: OutputFormat) -> Result<String> {
+    let config = config(global)?;
+    let store = Store::open_read_only(&config.store.path)?;
+    let list = store.changes_since(&since_time(since)?)?;
+    Ok(match format {
+        OutputFormat::Json => serde_json::to_string_pretty(&list)? + "\n",
+        OutputFormat::Table => table(
+            &["AT", "CONNECTION", "CHANGE", "KIND", "REGION", "ID", "FIELDS"],
+            list.iter()
+                .map(|c| {
+                    vec![
+                        c.at.clone(),
+                        c.connection.clone(),
+                        c.change.clone(),
+                        c.kind.clone(),
+                        c.region.clone(),
+                        c.id.clone(),
+                        c.fields.join(","),
+                    ]
+                })
+                .collect(),
+        ),
+    })
+}
+
+pub(crate) fn export(global: &GlobalArgs) -> Result<String> {
+    let config = config(global)?;
+    let store = Store::open_read_only(&config.store.path)?;
+    let mut out = String::new();
+    for r in store.inventory(&InventoryFilter::default())? {
+        out.push_str(&serde_json::to_string(&r)?);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+fn table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| -> String {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        padded.join("  ").trim_end().to_owned() + "\n"
+    };
+    let mut out = line(headers.iter().map(|h| (*h).to_owned()).collect());
+    for row in rows {
+        out.push_str(&line(row));
+    }
+    out
+}

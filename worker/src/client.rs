@@ -1,0 +1,208 @@
+//! The worker's AWS client: sends core's signed requests with reqwest, within AWS's rate limits,
+//! retrying what is worth retrying.
+//!
+//! - Each (account, region, service) has its own token bucket ([`crate::limiter`]).
+//! - Throttling, 5xx, timeouts and dropped connections are retried with exponential backoff and
+//!   full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter").
+//! - Expired credentials are refreshed once; clock skew is measured from the server's `Date` and
+//!   applied to every later signature.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use trustline_core::aws::{AwsError, AwsErrorKind, Operation, prepare};
+use trustline_core::exec::Executor;
+use trustline_core::{Endpoints, Region, Signer};
+
+use crate::credentials::Provider;
+use crate::limiter::Limiter;
+
+/// Why a call failed for good.
+#[derive(Debug)]
+pub enum CallError {
+    /// AWS answered with an error (after any retries).
+    Aws(AwsError),
+    /// No answer at all, after retries.
+    Transport(String),
+    /// Credentials could not be obtained.
+    Credentials(anyhow::Error),
+    /// The request could not be built (a bug or bad configuration).
+    Build(trustline_core::Error),
+}
+
+impl CallError {
+    /// AWS's error code, when there is one (`AccessDenied`, `Throttling`…).
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            CallError::Aws(e) => e.code(),
+            CallError::Credentials(e) => e.downcast_ref::<CallError>().and_then(CallError::code),
+            _ => None,
+        }
+    }
+
+    /// The AWS error kind, when AWS answered.
+    pub fn kind(&self) -> Option<AwsErrorKind> {
+        match self {
+            CallError::Aws(e) => Some(e.kind()),
+            CallError::Credentials(e) => e.downcast_ref::<CallError>().and_then(CallError::kind),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::Aws(e) => write!(f, "{e}"),
+            CallError::Transport(m) => write!(f, "{m}"),
+            CallError::Credentials(e) => write!(f, "getting credentials: {e:#}"),
+            CallError::Build(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
+
+/// Retry limits.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts per call, the first included.
+    pub max_attempts: u32,
+    /// First backoff ceiling; doubles per attempt.
+    pub base: Duration,
+    /// Largest backoff ceiling.
+    pub cap: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        // Eight attempts with a 20 s cap ride out a minute of throttling, as the SDKs' adaptive
+        // modes do, without letting one call stall a sync for long.
+        RetryPolicy { max_attempts: 8, base: Duration::from_millis(100), cap: Duration::from_secs(20) }
+    }
+}
+
+/// Sends AWS calls for the whole worker.
+#[derive(Debug)]
+pub struct AwsClient {
+    exec: Executor,
+    endpoint_override: Option<String>,
+    limiter: Limiter,
+    retry: RetryPolicy,
+    /// Server time minus local time, in seconds, as last measured.
+    skew_seconds: Mutex<i64>,
+    calls: AtomicU64,
+}
+
+impl AwsClient {
+    /// A client; `endpoint_override` sends every service to one URL (moto, the stand-in, a proxy).
+    pub fn new(
+        endpoint_override: Option<String>,
+        limiter: Limiter,
+        retry: RetryPolicy,
+    ) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(32)
+            .build()?;
+        Ok(AwsClient {
+            exec: Executor::with_client(client),
+            endpoint_override,
+            limiter,
+            retry,
+            skew_seconds: Mutex::new(0),
+            calls: AtomicU64::new(0),
+        })
+    }
+
+    /// Requests sent so far (retries included).
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    fn endpoints(&self, region: &Region) -> Result<Endpoints, CallError> {
+        let endpoints = Endpoints::new(region.clone());
+        match &self.endpoint_override {
+            Some(url) => endpoints.with_override_all(url).map_err(CallError::Build),
+            None => Ok(endpoints),
+        }
+    }
+
+    fn signing_time(&self) -> SystemTime {
+        let skew = *self.skew_seconds.lock().unwrap_or_else(|e| e.into_inner());
+        let now = SystemTime::now();
+        if skew >= 0 {
+            now + Duration::from_secs(skew.unsigned_abs())
+        } else {
+            now - Duration::from_secs(skew.unsigned_abs())
+        }
+    }
+
+    /// Calls `op` in `region` of `account` with credentials from `credentials`.
+    pub async fn call<O: Operation>(
+        &self,
+        op: &O,
+        account: &str,
+        region: &Region,
+        credentials: &Provider,
+    ) -> Result<O::Output, CallError> {
+        let service = op.call().map_err(CallError::Build)?.service();
+        let endpoints = self.endpoints(region)?;
+        let mut refreshed = false;
+        let mut skew_fixed = false;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.limiter.acquire(account, region.as_str(), service).await;
+            let creds = credentials.get(self).await.map_err(CallError::Credentials)?;
+            let signer = Signer::new(&creds);
+            let request = prepare(op, &endpoints, &signer, self.signing_time()).map_err(CallError::Build)?;
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let response = match self.exec.send(&request).await {
+                Ok(r) => r,
+                Err(e) if attempt < self.retry.max_attempts => {
+                    tracing::debug!(%account, region = %region, error = %e, attempt, "no response; retrying");
+                    self.backoff(attempt).await;
+                    continue;
+                }
+                Err(e) => return Err(CallError::Transport(e.to_string())),
+            };
+            let err = match O::parse(&response) {
+                Ok(out) => return Ok(out),
+                Err(err) => err,
+            };
+            match err.kind() {
+                AwsErrorKind::ExpiredCredentials if !refreshed => {
+                    refreshed = true;
+                    credentials.invalidate();
+                }
+                AwsErrorKind::ClockSkew if !skew_fixed => {
+                    skew_fixed = true;
+                    if let Some(skew) = err.clock_skew(SystemTime::now()) {
+                        *self.skew_seconds.lock().unwrap_or_else(|e| e.into_inner()) = skew.whole_seconds();
+                        tracing::warn!(
+                            seconds = skew.whole_seconds(),
+                            "local clock is off from AWS's; correcting signatures"
+                        );
+                    }
+                }
+                _ if err.is_retryable() && attempt < self.retry.max_attempts => {
+                    if err.kind() == AwsErrorKind::Throttled {
+                        self.limiter.slow_down(account, region.as_str(), service);
+                    }
+                    self.backoff(attempt).await;
+                }
+                _ => return Err(CallError::Aws(err)),
+            }
+        }
+    }
+
+    /// Sleeps a random time up to `min(cap, base * 2^attempt)` ("full jitter").
+    async fn backoff(&self, attempt: u32) {
+        let ceiling = self.retry.base.saturating_mul(1 << attempt.min(16)).min(self.retry.cap);
+        let fraction = getrandom::u64().unwrap_or(u64::MAX / 2) as f64 / u64::MAX as f64;
+        tokio::time::sleep(ceiling.mul_f64(fraction)).await;
+    }
+}

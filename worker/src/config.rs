@@ -1,0 +1,119 @@
+//! The worker's TOML configuration (see `trustline.example.toml`). Every setting can also be
+//! given as a flag, which wins. Errors name the key and the line.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use trustline_core::Region;
+
+/// The whole file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `[store]`.
+    pub store: StoreConfig,
+    /// `[aws]`.
+    pub aws: AwsConfig,
+    /// `[sync]`.
+    pub sync: SyncConfig,
+}
+
+/// `[store]`: where the embedded database lives.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// SQLite file.
+    pub path: PathBuf,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { path: PathBuf::from("trustline.db") }
+    }
+}
+
+/// `[aws]`: how to reach AWS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AwsConfig {
+    /// Home region for STS and IAM calls.
+    pub region: Region,
+    /// Send every call to this URL instead (a VPC endpoint proxy, moto, Trustline's stand-in).
+    pub endpoint_url: Option<String>,
+}
+
+impl Default for AwsConfig {
+    fn default() -> Self {
+        AwsConfig {
+            region: "us-east-1".parse().unwrap_or_else(|_| unreachable!("a valid region literal")),
+            endpoint_url: None,
+        }
+    }
+}
+
+/// `[sync]`: how a run proceeds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SyncConfig {
+    /// Accounts listed at once.
+    pub concurrency: usize,
+    /// Regions of one account listed at once.
+    pub region_concurrency: usize,
+    /// Regions to read when a connection names none; empty means each account's enabled regions.
+    pub regions: Vec<Region>,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig { concurrency: 8, region_concurrency: 4, regions: Vec::new() }
+    }
+}
+
+impl Config {
+    /// Reads `path`; a missing default file is an empty config, a missing named file an error.
+    pub fn load(path: Option<&Path>) -> Result<Config> {
+        let (path, required) = match path {
+            Some(p) => (p.to_owned(), true),
+            None => (PathBuf::from("trustline.toml"), false),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) => return Err(e).with_context(|| format!("reading the config file {}", path.display())),
+        };
+        Config::parse(&text).with_context(|| format!("in the config file {}", path.display()))
+    }
+
+    /// Parses config text; toml's messages carry the line, column and key.
+    pub fn parse(text: &str) -> Result<Config> {
+        let config: Config = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+        if config.sync.concurrency == 0 || config.sync.region_concurrency == 0 {
+            anyhow::bail!("sync.concurrency and sync.region_concurrency must be at least 1");
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_parses() {
+        let text = include_str!("../../trustline.example.toml");
+        let config = Config::parse(text).unwrap();
+        assert_eq!(config.sync.concurrency, 8);
+    }
+
+    #[test]
+    fn errors_name_the_key_and_line() {
+        let err = format!(
+            "{:#}",
+            Config::parse("[sync]\nconcurrency = 4\nregions = [\"eu-west-1a\"]\n").unwrap_err()
+        );
+        assert!(err.contains("line 3") && err.contains("availability zone"), "{err}");
+        let err = format!("{:#}", Config::parse("[store]\npaht = \"x\"\n").unwrap_err());
+        assert!(err.contains("line 2") && err.contains("unknown field `paht`"), "{err}");
+    }
+}

@@ -1,0 +1,111 @@
+//! Token buckets per (account, region, service), sized from AWS's documented limits, so a sync
+//! stays under them instead of bouncing off them.
+//!
+//! | service | sustained | burst | source |
+//! |---|---|---|---|
+//! | EC2 Describe* | 20/s | 100 | EC2 API reference, "Request throttling" (non-mutating actions) |
+//! | CloudTrail LookupEvents | 2/s | 2 | CloudTrail API reference, LookupEvents: per account, per region |
+//! | IAM | 10/s | 20 | not published; throttling starts in the low tens per account |
+//! | Organizations | 5/s | 10 | not published; AWS advises backing off on TooManyRequestsException |
+//! | STS | 50/s | 100 | STS quotas are per account and region and far above this |
+//!
+//! A throttled answer pauses that bucket's key for a moment, on top of the caller's backoff.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use trustline_core::Service;
+
+/// Requests per second and burst for one service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// Sustained requests per second.
+    pub per_second: u32,
+    /// Requests that may go at once after a quiet spell.
+    pub burst: u32,
+}
+
+/// The documented default for a service (see the table above).
+pub fn default_rate(service: Service) -> Rate {
+    match service {
+        Service::Ec2 => Rate { per_second: 20, burst: 100 },
+        Service::CloudTrail => Rate { per_second: 2, burst: 2 },
+        Service::Organizations => Rate { per_second: 5, burst: 10 },
+        Service::Sts => Rate { per_second: 50, burst: 100 },
+        // IAM, and any service core adds later until it gets a row of its own: conservative.
+        _ => Rate { per_second: 10, burst: 20 },
+    }
+}
+
+type Key = (String, String, Service);
+
+struct Bucket {
+    limiter: Arc<DefaultDirectRateLimiter>,
+    paused_until: Option<Instant>,
+}
+
+/// All buckets of a worker.
+#[derive(Default)]
+pub struct Limiter {
+    buckets: Mutex<HashMap<Key, Bucket>>,
+    /// Overrides of [`default_rate`] (tests, or an operator who knows their account's limits).
+    overrides: HashMap<Service, Rate>,
+}
+
+impl std::fmt::Debug for Limiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limiter").field("overrides", &self.overrides).finish_non_exhaustive()
+    }
+}
+
+/// How long a throttled key pauses before its bucket is used again.
+const THROTTLE_PAUSE: Duration = Duration::from_millis(500);
+
+impl Limiter {
+    /// Buckets at the documented rates, with `overrides` where given.
+    pub fn new(overrides: HashMap<Service, Rate>) -> Self {
+        Limiter { buckets: Mutex::default(), overrides }
+    }
+
+    fn rate(&self, service: Service) -> Rate {
+        self.overrides.get(&service).copied().unwrap_or_else(|| default_rate(service))
+    }
+
+    /// Waits until a request to `service` in `region` of `account` may go.
+    pub async fn acquire(&self, account: &str, region: &str, service: Service) {
+        let (limiter, paused_until) = {
+            let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+            let rate = self.rate(service);
+            let bucket =
+                buckets.entry((account.to_owned(), region.to_owned(), service)).or_insert_with(|| {
+                    let per_second = NonZeroU32::new(rate.per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+                    let burst = NonZeroU32::new(rate.burst.max(1)).unwrap_or(NonZeroU32::MIN);
+                    Bucket {
+                        limiter: Arc::new(RateLimiter::direct(
+                            Quota::per_second(per_second).allow_burst(burst),
+                        )),
+                        paused_until: None,
+                    }
+                });
+            (bucket.limiter.clone(), bucket.paused_until)
+        };
+        if let Some(until) = paused_until {
+            let now = Instant::now();
+            if until > now {
+                tokio::time::sleep(until - now).await;
+            }
+        }
+        limiter.until_ready().await;
+    }
+
+    /// Pauses a key after AWS throttled it.
+    pub fn slow_down(&self, account: &str, region: &str, service: Service) {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(bucket) = buckets.get_mut(&(account.to_owned(), region.to_owned(), service)) {
+            bucket.paused_until = Some(Instant::now() + THROTTLE_PAUSE);
+        }
+    }
+}

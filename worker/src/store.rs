@@ -1,0 +1,228 @@
+//! The embedded store (SQLite): connections, the current inventory with first/last seen, the
+//! change history per run, CloudTrail events and cursors, and sync runs.
+//!
+//! One worker writes at a time: the store takes an exclusive lock on `<db>.lock` when opened
+//! for writing, and a second worker is refused with a message naming the holder's file. Each
+//! account's results commit in one transaction, so a crash leaves every account either fully
+//! before or fully after its sync.
+
+mod connections;
+mod inventory;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use rusqlite::Connection as Db;
+
+pub use connections::{Connection, ConnectionStatus, SecretRef};
+pub use inventory::{AccountOutcome, ChangeRecord, InventoryFilter, StoredResource};
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE connections (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    account_id TEXT,
+    role_arn TEXT,
+    external_id TEXT,
+    access_key_id TEXT,
+    secret_ref TEXT,
+    data_sets TEXT NOT NULL,
+    regions TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active',
+    created_at TEXT NOT NULL
+);
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL
+);
+CREATE TABLE account_runs (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    connection_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error_code TEXT,
+    error_message TEXT,
+    resources INTEGER NOT NULL DEFAULT 0,
+    added INTEGER NOT NULL DEFAULT 0,
+    changed INTEGER NOT NULL DEFAULT 0,
+    removed INTEGER NOT NULL DEFAULT 0,
+    calls INTEGER NOT NULL DEFAULT 0,
+    duration_ms INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_id, connection_id)
+);
+CREATE TABLE resources (
+    connection_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    name TEXT,
+    arn TEXT,
+    tags TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    stale INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (connection_id, region, kind, id)
+);
+CREATE INDEX resources_by_kind ON resources(kind);
+CREATE TABLE changes (
+    seq INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL,
+    connection_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    change TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX changes_by_time ON changes(at);
+CREATE TABLE events (
+    event_id TEXT PRIMARY KEY,
+    connection_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    event_time TEXT NOT NULL,
+    event_name TEXT NOT NULL,
+    event_source TEXT,
+    username TEXT,
+    raw TEXT NOT NULL
+);
+CREATE TABLE cursors (
+    connection_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    last_event_time TEXT NOT NULL,
+    PRIMARY KEY (connection_id, region)
+);
+"#];
+
+/// An open store.
+#[derive(Debug)]
+pub struct Store {
+    db: Db,
+    path: PathBuf,
+    /// Held for the store's lifetime when opened for writing.
+    _lock: Option<fd_lock::RwLock<File>>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path` for writing, refusing if another worker
+    /// holds it.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating the store's folder {}", dir.display()))?;
+        }
+        let lock_path = lock_path(path);
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .with_context(|| format!("opening the store's lock file {}", lock_path.display()))?;
+        let mut lock = fd_lock::RwLock::new(file);
+        match lock.try_write() {
+            Ok(guard) => std::mem::forget(guard),
+            Err(_) => bail!(
+                "another trustline worker is using the store {} (lock {}); stop it first, or point this one at another store with --store",
+                path.display(),
+                lock_path.display()
+            ),
+        }
+        let mut store = Store { db: open_db(path)?, path: path.to_owned(), _lock: Some(lock) };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Opens an existing store for reading only (inventory queries while a worker runs).
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            bail!(
+                "no store at {}: run `trustline accounts add` or `trustline sync` first, or pass --store",
+                path.display()
+            );
+        }
+        let db = Db::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .with_context(|| format!("opening the store {}", path.display()))?;
+        db.busy_timeout(std::time::Duration::from_secs(10))?;
+        Ok(Store { db, path: path.to_owned(), _lock: None })
+    }
+
+    /// Where the store lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version: usize = self.db.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > MIGRATIONS.len() {
+            bail!(
+                "the store {} was written by a newer Trustline (schema {version}, this one knows {}); upgrade trustline",
+                self.path.display(),
+                MIGRATIONS.len()
+            );
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = self.db.transaction()?;
+            tx.execute_batch(sql).with_context(|| format!("applying store migration {}", i + 1))?;
+            tx.pragma_update(None, "user_version", i + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// SQLite's own consistency check; `ok` when the file is sound.
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self.db.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+fn open_db(path: &Path) -> Result<Db> {
+    let db = Db::open(path).with_context(|| format!("opening the store {}", path.display()))?;
+    // WAL keeps readers (inventory queries, the API) working while a sync writes, and survives a
+    // kill mid-transaction; NORMAL sync is durable at each commit in WAL mode except on power loss.
+    db.pragma_update(None, "journal_mode", "WAL")?;
+    db.pragma_update(None, "synchronous", "NORMAL")?;
+    db.pragma_update(None, "foreign_keys", "ON")?;
+    db.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(db)
+}
+
+fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".lock");
+    path.with_file_name(name)
+}
+
+/// Now, as the RFC 3339 text the store keeps.
+pub fn now_text() -> String {
+    timestamp(time::OffsetDateTime::now_utc())
+}
+
+/// A time as RFC 3339 text (UTC, second precision; sorts as text).
+pub fn timestamp(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).unwrap_or(t);
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_writer_is_refused_with_a_clear_message() {
+        let dir = std::env::temp_dir().join(format!("trustline-store-{}", std::process::id()));
+        let path = dir.join("inventory.db");
+        let first = Store::open(&path).unwrap();
+        let err = Store::open(&path).unwrap_err().to_string();
+        assert!(err.contains("another trustline worker is using the store"), "{err}");
+        assert_eq!(first.integrity_check().unwrap(), "ok");
+        drop(first);
+        let again = Store::open(&path).unwrap();
+        drop(again);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

@@ -1,0 +1,468 @@
+//! The inventory: applying one account's snapshot atomically (with its change history), marking
+//! a failed account's data stale, and reading the inventory and changes back.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::Result;
+use rusqlite::{Transaction, params};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{Store, now_text};
+use crate::resource::{Resource, Snapshot};
+
+/// What an account's sync did to its inventory.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AccountOutcome {
+    /// Resources now current.
+    pub resources: u64,
+    /// New since the last run.
+    pub added: u64,
+    /// Different since the last run.
+    pub changed: u64,
+    /// Gone since the last run.
+    pub removed: u64,
+}
+
+/// A resource as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredResource {
+    /// The connection it belongs to.
+    pub connection: String,
+    /// Region, or `global`.
+    pub region: String,
+    /// Kind (`iam-user`, …).
+    pub kind: String,
+    /// AWS identifier.
+    pub id: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// ARN.
+    pub arn: Option<String>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// Recorded attributes.
+    pub attributes: Value,
+    /// First seen by a sync.
+    pub first_seen: String,
+    /// Last seen by a sync.
+    pub last_seen: String,
+    /// The account's last sync failed: this is the last known state, not current.
+    pub stale: bool,
+}
+
+/// One entry of the change history.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeRecord {
+    /// The sync run.
+    pub run_id: i64,
+    /// When it was recorded.
+    pub at: String,
+    /// The connection.
+    pub connection: String,
+    /// Region.
+    pub region: String,
+    /// Kind.
+    pub kind: String,
+    /// AWS identifier.
+    pub id: String,
+    /// `added`, `changed` or `removed`.
+    pub change: String,
+    /// For `changed`: which parts differ (`tags`, `name`, attribute names).
+    pub fields: Vec<String>,
+}
+
+/// Filters for [`Store::inventory`].
+#[derive(Debug, Clone, Default)]
+pub struct InventoryFilter {
+    /// Only this kind.
+    pub kind: Option<String>,
+    /// Only this connection.
+    pub connection: Option<String>,
+    /// Only this region.
+    pub region: Option<String>,
+    /// Only resources with this tag (`key` or `key:value`).
+    pub tag: Option<(String, Option<String>)>,
+}
+
+impl Store {
+    /// Starts a sync run and returns its id.
+    pub fn begin_run(&mut self) -> Result<i64> {
+        self.db.execute("INSERT INTO runs (started_at, status) VALUES (?1, 'running')", [now_text()])?;
+        Ok(self.db.last_insert_rowid())
+    }
+
+    /// Closes a run (`ok`, `partial` when some accounts failed, `interrupted`).
+    pub fn finish_run(&mut self, run_id: i64, status: &str) -> Result<()> {
+        self.db.execute(
+            "UPDATE runs SET finished_at = ?2, status = ?3 WHERE id = ?1",
+            params![run_id, now_text(), status],
+        )?;
+        Ok(())
+    }
+
+    /// Applies an account's snapshot in one transaction: upserts what was seen, records what was
+    /// added, changed and removed (only within the lists read completely), clears `stale`.
+    pub fn commit_account(
+        &mut self,
+        run_id: i64,
+        connection: &str,
+        snapshot: &Snapshot,
+        duration_ms: u64,
+    ) -> Result<AccountOutcome> {
+        let now = now_text();
+        let tx = self.db.transaction()?;
+        let mut outcome = AccountOutcome::default();
+        let existing = load(&tx, connection)?;
+        let mut seen = BTreeSet::new();
+        {
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO resources (connection_id, region, kind, id, name, arn, tags, attributes, first_seen, last_seen, stale)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, 0)
+                 ON CONFLICT (connection_id, region, kind, id) DO UPDATE SET
+                   name = excluded.name, arn = excluded.arn, tags = excluded.tags,
+                   attributes = excluded.attributes, last_seen = excluded.last_seen, stale = 0",
+            )?;
+            let mut change = tx.prepare_cached(
+                "INSERT INTO changes (run_id, connection_id, region, kind, id, change, fields, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for r in &snapshot.resources {
+                let key = (r.region.clone(), r.kind.as_str().to_owned(), r.id.clone());
+                if !seen.insert(key.clone()) {
+                    continue; // AWS may list an object twice across pages; record it once.
+                }
+                let tags = serde_json::to_string(&r.tags)?;
+                let attributes = serde_json::to_string(&r.attributes)?;
+                match existing.get(&key) {
+                    None => {
+                        outcome.added += 1;
+                        change.execute(params![
+                            run_id,
+                            connection,
+                            r.region,
+                            r.kind.as_str(),
+                            r.id,
+                            "added",
+                            "[]",
+                            now
+                        ])?;
+                    }
+                    Some(old) => {
+                        let fields = differences(old, r, &tags);
+                        if !fields.is_empty() {
+                            outcome.changed += 1;
+                            let fields = serde_json::to_string(&fields)?;
+                            change.execute(params![
+                                run_id,
+                                connection,
+                                r.region,
+                                r.kind.as_str(),
+                                r.id,
+                                "changed",
+                                fields,
+                                now
+                            ])?;
+                        }
+                    }
+                }
+                upsert.execute(params![
+                    connection,
+                    r.region,
+                    r.kind.as_str(),
+                    r.id,
+                    r.name,
+                    r.arn,
+                    tags,
+                    attributes,
+                    now
+                ])?;
+            }
+            let complete: BTreeSet<(String, String)> = snapshot
+                .complete
+                .iter()
+                .map(|(region, kind)| (region.clone(), kind.as_str().to_owned()))
+                .collect();
+            let mut delete = tx.prepare_cached(
+                "DELETE FROM resources WHERE connection_id = ?1 AND region = ?2 AND kind = ?3 AND id = ?4",
+            )?;
+            // Lists that could not be read keep their rows, but as the last known state.
+            let mut stale = tx.prepare_cached(
+                "UPDATE resources SET stale = 1 WHERE connection_id = ?1 AND region = ?2 AND kind = ?3 AND id = ?4",
+            )?;
+            for key in existing.keys().filter(|k| !seen.contains(*k)) {
+                let (region, kind, id) = key;
+                if complete.contains(&(region.clone(), kind.clone())) {
+                    outcome.removed += 1;
+                    change.execute(params![run_id, connection, region, kind, id, "removed", "[]", now])?;
+                    delete.execute(params![connection, region, kind, id])?;
+                } else {
+                    stale.execute(params![connection, region, kind, id])?;
+                }
+            }
+        }
+        outcome.resources =
+            tx.query_row("SELECT COUNT(*) FROM resources WHERE connection_id = ?1", [connection], |r| {
+                r.get(0)
+            })?;
+        tx.execute(
+            "INSERT OR REPLACE INTO account_runs (run_id, connection_id, status, resources, added, changed, removed, calls, duration_ms)
+             VALUES (?1, ?2, 'ok', ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![run_id, connection, outcome.resources, outcome.added, outcome.changed, outcome.removed, snapshot.calls, duration_ms],
+        )?;
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    /// Records a failed account: its inventory stays, marked stale, and the error is kept.
+    pub fn fail_account(
+        &mut self,
+        run_id: i64,
+        connection: &str,
+        code: Option<&str>,
+        message: &str,
+        duration_ms: u64,
+    ) -> Result<()> {
+        let tx = self.db.transaction()?;
+        tx.execute("UPDATE resources SET stale = 1 WHERE connection_id = ?1", [connection])?;
+        tx.execute(
+            "INSERT OR REPLACE INTO account_runs (run_id, connection_id, status, error_code, error_message, duration_ms)
+             VALUES (?1, ?2, 'failed', ?3, ?4, ?5)",
+            params![run_id, connection, code, message, duration_ms],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Marks an account's run as partial: committed, but some lists could not be read.
+    pub fn mark_partial(&mut self, run_id: i64, connection: &str, message: &str) -> Result<()> {
+        self.db.execute(
+            "UPDATE account_runs SET status = 'partial', error_message = ?3 WHERE run_id = ?1 AND connection_id = ?2",
+            params![run_id, connection, message],
+        )?;
+        Ok(())
+    }
+
+    /// The current inventory, filtered.
+    pub fn inventory(&self, filter: &InventoryFilter) -> Result<Vec<StoredResource>> {
+        let mut stmt = self.db.prepare(
+            "SELECT connection_id, region, kind, id, name, arn, tags, attributes, first_seen, last_seen, stale FROM resources
+             WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR connection_id = ?2) AND (?3 IS NULL OR region = ?3)
+             ORDER BY connection_id, kind, region, id",
+        )?;
+        let rows = stmt.query_map(params![filter.kind, filter.connection, filter.region], |row| {
+            Ok((
+                StoredResource {
+                    connection: row.get(0)?,
+                    region: row.get(1)?,
+                    kind: row.get(2)?,
+                    id: row.get(3)?,
+                    name: row.get(4)?,
+                    arn: row.get(5)?,
+                    tags: BTreeMap::new(),
+                    attributes: Value::Null,
+                    first_seen: row.get(8)?,
+                    last_seen: row.get(9)?,
+                    stale: row.get(10)?,
+                },
+                row.get::<_, String>(6)?,
+                row.get::<_, String>(7)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (mut r, tags, attributes) = row?;
+            r.tags = serde_json::from_str(&tags)?;
+            r.attributes = serde_json::from_str(&attributes)?;
+            let keep = match &filter.tag {
+                None => true,
+                Some((k, None)) => r.tags.contains_key(k),
+                Some((k, Some(v))) => r.tags.get(k) == Some(v),
+            };
+            if keep {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Changes recorded at or after `since` (RFC 3339), oldest first.
+    pub fn changes_since(&self, since: &str) -> Result<Vec<ChangeRecord>> {
+        let mut stmt = self.db.prepare(
+            "SELECT run_id, at, connection_id, region, kind, id, change, fields FROM changes WHERE at >= ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([since], |row| {
+            Ok((
+                ChangeRecord {
+                    run_id: row.get(0)?,
+                    at: row.get(1)?,
+                    connection: row.get(2)?,
+                    region: row.get(3)?,
+                    kind: row.get(4)?,
+                    id: row.get(5)?,
+                    change: row.get(6)?,
+                    fields: Vec::new(),
+                },
+                row.get::<_, String>(7)?,
+            ))
+        })?;
+        rows.map(|r| {
+            let (mut c, fields) = r?;
+            c.fields = serde_json::from_str(&fields)?;
+            Ok(c)
+        })
+        .collect()
+    }
+
+    /// The last run's per-account results: (connection, status, error message).
+    pub fn last_run_accounts(&self) -> Result<Vec<(String, String, Option<String>)>> {
+        let mut stmt = self.db.prepare(
+            "SELECT connection_id, status, error_message FROM account_runs WHERE run_id = (SELECT MAX(id) FROM runs) ORDER BY connection_id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+type Key = (String, String, String);
+
+struct Existing {
+    name: Option<String>,
+    tags: String,
+    attributes: Value,
+}
+
+fn load(tx: &Transaction<'_>, connection: &str) -> Result<BTreeMap<Key, Existing>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT region, kind, id, name, tags, attributes FROM resources WHERE connection_id = ?1",
+    )?;
+    let rows = stmt.query_map([connection], |row| {
+        Ok((
+            (row.get(0)?, row.get(1)?, row.get(2)?),
+            row.get::<_, Option<String>>(3)?,
+            row.get::<_, String>(4)?,
+            row.get::<_, String>(5)?,
+        ))
+    })?;
+    let mut map = BTreeMap::new();
+    for row in rows {
+        let (key, name, tags, attributes) = row?;
+        map.insert(key, Existing { name, tags, attributes: serde_json::from_str(&attributes)? });
+    }
+    Ok(map)
+}
+
+/// Attributes that move without anything changing (a role's last use moves every time the sync
+/// itself assumes it): kept current, never reported as changes.
+const VOLATILE: [&str; 1] = ["last_used"];
+
+/// Which parts of a resource differ from its stored state.
+fn differences(old: &Existing, new: &Resource, new_tags: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    if old.name != new.name {
+        fields.push("name".to_owned());
+    }
+    if old.tags != new_tags {
+        fields.push("tags".to_owned());
+    }
+    match (&old.attributes, &new.attributes) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            fields.extend(
+                keys.into_iter()
+                    .filter(|k| !VOLATILE.contains(&k.as_str()) && a.get(*k) != b.get(*k))
+                    .cloned(),
+            );
+        }
+        (a, b) if a != b => fields.push("attributes".to_owned()),
+        _ => {}
+    }
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::resource::{GLOBAL, ResourceKind};
+
+    fn user(id: &str, attrs: Value, tags: &[(&str, &str)]) -> Resource {
+        Resource {
+            region: GLOBAL.into(),
+            kind: ResourceKind::IamUser,
+            id: id.into(),
+            name: Some(id.into()),
+            arn: None,
+            tags: crate::resource::tag_map(tags.iter().copied()),
+            attributes: attrs,
+        }
+    }
+
+    fn snapshot(resources: Vec<Resource>) -> Snapshot {
+        let mut s = Snapshot::default();
+        s.add_complete(GLOBAL, ResourceKind::IamUser, resources);
+        s
+    }
+
+    fn temp_store(name: &str) -> (Store, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("trustline-inv-{name}-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        (Store::open(&dir.join("db.sqlite")).unwrap(), dir)
+    }
+
+    #[test]
+    fn second_run_records_exactly_what_changed() {
+        let (mut store, dir) = temp_store("changes");
+        let run = store.begin_run().unwrap();
+        let first =
+            snapshot(vec![user("alice", json!({"path": "/"}), &[]), user("bob", json!({"path": "/"}), &[])]);
+        let out = store.commit_account(run, "acme", &first, 1).unwrap();
+        assert_eq!((out.resources, out.added, out.changed, out.removed), (2, 2, 0, 0));
+
+        let run2 = store.begin_run().unwrap();
+        let second = snapshot(vec![
+            user("alice", json!({"path": "/admins/"}), &[("team", "sec")]),
+            user("carol", json!({}), &[]),
+        ]);
+        let out = store.commit_account(run2, "acme", &second, 1).unwrap();
+        assert_eq!((out.resources, out.added, out.changed, out.removed), (2, 1, 1, 1));
+        let changes: Vec<(String, String, Vec<String>)> = store
+            .changes_since("1970-01-01T00:00:00Z")
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.run_id == run2)
+            .map(|c| (c.id, c.change, c.fields))
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                ("alice".into(), "changed".into(), vec!["tags".into(), "path".into()]),
+                ("carol".into(), "added".into(), vec![]),
+                ("bob".into(), "removed".into(), vec![]),
+            ]
+        );
+        drop(store);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn incomplete_lists_never_remove_and_failures_mark_stale() {
+        let (mut store, dir) = temp_store("stale");
+        let run = store.begin_run().unwrap();
+        store.commit_account(run, "acme", &snapshot(vec![user("alice", json!({}), &[])]), 1).unwrap();
+        // A run whose user list did not finish: alice is kept, as stale.
+        let run2 = store.begin_run().unwrap();
+        let out = store.commit_account(run2, "acme", &Snapshot::default(), 1).unwrap();
+        assert_eq!(out.removed, 0);
+        let inv = store.inventory(&InventoryFilter::default()).unwrap();
+        assert!(inv.len() == 1 && inv[0].stale);
+        // A failed account keeps everything, stale, and the error is recorded.
+        let run3 = store.begin_run().unwrap();
+        store.commit_account(run3, "acme", &snapshot(vec![user("alice", json!({}), &[])]), 1).unwrap();
+        assert!(!store.inventory(&InventoryFilter::default()).unwrap()[0].stale);
+        store.fail_account(run3, "acme", Some("AccessDenied"), "role deleted", 1).unwrap();
+        assert!(store.inventory(&InventoryFilter::default()).unwrap()[0].stale);
+        drop(store);
+        std::fs::remove_dir_all(dir).ok();
+    }
+}

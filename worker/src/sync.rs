@@ -1,0 +1,276 @@
+//! One sync run: every active connection is listed concurrently (bounded), and each account's
+//! results are committed on their own as they arrive. An account that fails is recorded and its
+//! inventory marked stale; the others carry on.
+
+mod ec2;
+mod iam;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use anyhow::{Result, anyhow};
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+use trustline_core::aws::{Operation, sts};
+use trustline_core::policy::permissions::DataSet;
+use trustline_core::{AccountId, Credentials, IntegrationKind, Region};
+
+use crate::client::{AwsClient, CallError};
+use crate::credentials::Provider;
+use crate::resource::Snapshot;
+use crate::store::{Connection, ConnectionStatus, Store};
+
+/// Settings of a run.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Accounts listed at once.
+    pub concurrency: usize,
+    /// Regions for connections that name none; empty means each account's enabled regions.
+    pub regions: Vec<Region>,
+    /// Where STS and IAM calls go (its partition's global region for IAM).
+    pub home_region: Region,
+    /// Regions of one account listed at once.
+    pub region_concurrency: usize,
+}
+
+/// What a run did, per account and in total.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunSummary {
+    /// The run's id in the store.
+    pub run_id: i64,
+    /// Accounts synced completely.
+    pub ok: Vec<String>,
+    /// Accounts with some lists unread: (connection, error).
+    pub partial: Vec<(String, String)>,
+    /// Accounts that failed: (connection, error).
+    pub failed: Vec<(String, String)>,
+    /// Accounts skipped (suspended).
+    pub skipped: Vec<String>,
+    /// Resources current after the run, added, changed and removed by it.
+    pub resources: u64,
+    /// Added by this run.
+    pub added: u64,
+    /// Changed by this run.
+    pub changed: u64,
+    /// Removed by this run.
+    pub removed: u64,
+    /// AWS requests sent.
+    pub calls: u64,
+    /// Wall time in milliseconds.
+    pub duration_ms: u64,
+}
+
+/// One account's calls: its credentials and its rate-limit key.
+pub(crate) struct Ctx<'a> {
+    client: &'a AwsClient,
+    credentials: Arc<Provider>,
+    account: String,
+    home: Region,
+}
+
+impl Ctx<'_> {
+    async fn call<O: Operation>(&self, op: &O, region: &Region) -> Result<O::Output, CallError> {
+        self.client.call(op, &self.account, region, &self.credentials).await
+    }
+
+    fn home_region(&self) -> &Region {
+        &self.home
+    }
+}
+
+/// The credentials a connection's kind prescribes.
+pub fn connection_credentials(
+    c: &Connection,
+    vendor: Option<&Arc<Provider>>,
+    home: &Region,
+) -> Result<Arc<Provider>> {
+    let vendor =
+        || vendor.cloned().ok_or_else(|| anyhow!("no vendor credentials were found to assume the role with"));
+    let customer_key = || -> Result<Credentials> {
+        let key = c.access_key_id.clone().ok_or_else(|| anyhow!("the connection has no access key ID"))?;
+        let secret =
+            c.secret_ref.as_ref().ok_or_else(|| anyhow!("the connection has no secret reference"))?.read()?;
+        Ok(Credentials::new(key, secret, None))
+    };
+    let session = format!("trustline-{}", c.id);
+    Ok(match c.kind {
+        IntegrationKind::CrossAccountRole => {
+            let role = c.role_arn.clone().ok_or_else(|| anyhow!("the connection has no role ARN"))?;
+            Provider::assume_role(vendor()?, role, c.external_id.clone(), &session, home.clone())
+        }
+        IntegrationKind::Sts => {
+            let role = c.role_arn.clone().ok_or_else(|| anyhow!("the connection has no role ARN"))?;
+            let base = Provider::fixed(customer_key()?, &format!("{}'s access key", c.id));
+            Provider::assume_role(base, role, c.external_id.clone(), &session, home.clone())
+        }
+        IntegrationKind::AccessKey => Provider::fixed(customer_key()?, &format!("{}'s access key", c.id)),
+        IntegrationKind::SameAccountRole => vendor()?,
+    })
+}
+
+/// The region IAM and STS calls use for a connection: the configured home region, unless the
+/// connection's role lives in another partition.
+fn home_for(c: &Connection, home: &Region) -> Region {
+    match &c.role_arn {
+        Some(role) if role.partition() != home.partition() => role.partition().global_region(),
+        _ => home.clone(),
+    }
+}
+
+enum AccountResult {
+    Done { snapshot: Snapshot, account: Option<AccountId>, unread: Vec<String> },
+    Failed { code: Option<String>, message: String },
+}
+
+async fn list_account(
+    client: &AwsClient,
+    c: &Connection,
+    vendor: Option<&Arc<Provider>>,
+    options: &SyncOptions,
+) -> AccountResult {
+    let home = home_for(c, &options.home_region);
+    let credentials = match connection_credentials(c, vendor, &home) {
+        Ok(p) => p,
+        Err(e) => return AccountResult::Failed { code: None, message: format!("{e:#}") },
+    };
+    let account_key = c.account_id.map_or_else(|| c.id.clone(), |a| a.to_string());
+    let ctx = Ctx { client, credentials, account: account_key, home };
+    let failed =
+        |e: CallError| AccountResult::Failed { code: e.code().map(str::to_owned), message: e.to_string() };
+    let calls_before = client.calls();
+    let identity = match ctx.call(&sts::GetCallerIdentity, ctx.home_region()).await {
+        Ok(id) => id,
+        Err(e) => return failed(e),
+    };
+    let mut snapshot = Snapshot::default();
+    let mut unread = Vec::new();
+    if c.data_sets.contains(&DataSet::Iam)
+        && let Err(e) = iam::sync(&ctx, &mut snapshot).await
+    {
+        return failed(e);
+    }
+    if c.data_sets.contains(&DataSet::Ec2Network) {
+        let regions = if !c.regions.is_empty() {
+            c.regions.clone()
+        } else if !options.regions.is_empty() {
+            options.regions.clone()
+        } else {
+            match ec2::regions(&ctx).await {
+                Ok(r) => r,
+                Err(e) => return failed(e),
+            }
+        };
+        let ctx = &ctx;
+        let results: Vec<(Region, Result<Snapshot, CallError>)> = stream::iter(regions)
+            .map(|region| async move {
+                let mut part = Snapshot::default();
+                let result = ec2::sync_region(ctx, &region, &mut part).await.map(|()| part);
+                (region, result)
+            })
+            .buffer_unordered(options.region_concurrency.max(1))
+            .collect()
+            .await;
+        for (region, result) in results {
+            match result {
+                Ok(part) => {
+                    snapshot.resources.extend(part.resources);
+                    snapshot.complete.extend(part.complete);
+                }
+                Err(e) => unread.push(format!("EC2 in {region}: {e}")),
+            }
+        }
+    }
+    if c.data_sets.contains(&DataSet::CloudTrail) {
+        unread.push("CloudTrail: this version does not sync CloudTrail events yet".to_owned());
+    }
+    snapshot.calls = client.calls() - calls_before;
+    AccountResult::Done { snapshot, account: Some(identity.account), unread }
+}
+
+/// Runs one sync over every active connection. `stop` set (Ctrl-C, SIGTERM) means: start no new
+/// account, finish and commit the ones in flight.
+pub async fn run(
+    store: &mut Store,
+    client: &AwsClient,
+    vendor: Option<Arc<Provider>>,
+    options: &SyncOptions,
+    only: Option<&str>,
+    stop: &AtomicBool,
+) -> Result<RunSummary> {
+    let started = Instant::now();
+    let run_id = store.begin_run()?;
+    let mut summary = RunSummary { run_id, ..Default::default() };
+    let mut connections = store.connections()?;
+    if let Some(id) = only {
+        connections.retain(|c| c.id == id);
+        if connections.is_empty() {
+            anyhow::bail!("no connection '{id}': see `trustline accounts list`");
+        }
+    }
+    let (active, suspended): (Vec<_>, Vec<_>) =
+        connections.into_iter().partition(|c| c.status == ConnectionStatus::Active);
+    for c in suspended {
+        store.fail_account(
+            run_id,
+            &c.id,
+            Some("AccountSuspended"),
+            "the account is suspended; its inventory is kept as stale",
+            0,
+        )?;
+        summary.skipped.push(c.id);
+    }
+    let vendor_ref = vendor.as_ref();
+    let mut results = stream::iter(active)
+        .take_while(|_| std::future::ready(!stop.load(Ordering::SeqCst)))
+        .map(|c| async move {
+            let t = Instant::now();
+            let result = list_account(client, &c, vendor_ref, options).await;
+            (c, result, t.elapsed().as_millis() as u64)
+        })
+        .buffer_unordered(options.concurrency.max(1));
+    while let Some((c, result, ms)) = results.next().await {
+        match result {
+            AccountResult::Done { snapshot, account, unread } => {
+                if let Some(account) = account
+                    && c.account_id != Some(account)
+                {
+                    store.set_account_id(&c.id, account)?;
+                }
+                let out = store.commit_account(run_id, &c.id, &snapshot, ms)?;
+                summary.resources += out.resources;
+                summary.added += out.added;
+                summary.changed += out.changed;
+                summary.removed += out.removed;
+                if unread.is_empty() {
+                    tracing::info!(connection = %c.id, resources = out.resources, added = out.added, changed = out.changed, removed = out.removed, "synced");
+                    summary.ok.push(c.id);
+                } else {
+                    let message = unread.join("; ");
+                    store.mark_partial(run_id, &c.id, &message)?;
+                    tracing::warn!(connection = %c.id, %message, "synced partly");
+                    summary.partial.push((c.id, message));
+                }
+            }
+            AccountResult::Failed { code, message } => {
+                tracing::warn!(connection = %c.id, code = code.as_deref().unwrap_or("-"), %message, "sync failed; inventory kept as stale");
+                store.fail_account(run_id, &c.id, code.as_deref(), &message, ms)?;
+                summary.failed.push((c.id, message));
+            }
+        }
+    }
+    let status = if stop.load(Ordering::SeqCst) {
+        "interrupted"
+    } else if summary.failed.is_empty() && summary.partial.is_empty() {
+        "ok"
+    } else {
+        "partial"
+    };
+    store.finish_run(run_id, status)?;
+    summary.ok.sort();
+    summary.partial.sort();
+    summary.failed.sort();
+    summary.calls = client.calls();
+    summary.duration_ms = started.elapsed().as_millis() as u64;
+    Ok(summary)
+}

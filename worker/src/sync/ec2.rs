@@ -1,0 +1,176 @@
+//! EC2 and network inventory, per region: instances, VPCs, subnets, security groups and
+//! network interfaces. Each list is paged to the end before it counts as complete.
+
+use std::future::Future;
+
+use serde_json::json;
+use trustline_core::Region;
+use trustline_core::aws::Page;
+use trustline_core::aws::ec2::{
+    DescribeInstances, DescribeNetworkInterfaces, DescribeRegions, DescribeSecurityGroups, DescribeSubnets,
+    DescribeVpcs, Query,
+};
+
+use super::Ctx;
+use crate::client::CallError;
+use crate::resource::{Resource, ResourceKind, Snapshot, tag_map};
+use crate::store::timestamp;
+
+/// Instances per page: AWS's maximum, so large fleets take few calls.
+const PAGE_SIZE: u32 = 1000;
+
+fn name_tag(tags: &[(String, String)]) -> Option<String> {
+    tags.iter().find(|(k, _)| k == "Name").map(|(_, v)| v.clone())
+}
+
+fn tags_of(tags: &[(String, String)]) -> std::collections::BTreeMap<String, String> {
+    tag_map(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+/// Pages `call` to the end.
+async fn all<T, F, Fut>(mut call: F) -> Result<Vec<T>, CallError>
+where
+    F: FnMut(Query) -> Fut,
+    Fut: Future<Output = Result<Page<T>, CallError>>,
+{
+    let mut items = Vec::new();
+    let mut token = None;
+    loop {
+        let query = Query::after(token).max_results(PAGE_SIZE).map_err(CallError::Build)?;
+        let page = call(query).await?;
+        items.extend(page.items);
+        token = page.next_token;
+        if token.is_none() {
+            return Ok(items);
+        }
+    }
+}
+
+/// The account's enabled regions (opted-in or not requiring opt-in).
+pub(super) async fn regions(ctx: &Ctx<'_>) -> Result<Vec<Region>, CallError> {
+    let list = ctx.call(&DescribeRegions { all_regions: false }, ctx.home_region()).await?;
+    Ok(list.into_iter().filter_map(|r| r.region_name.parse().ok()).collect())
+}
+
+/// Reads one region's EC2 and network inventory into `snapshot`.
+pub(super) async fn sync_region(
+    ctx: &Ctx<'_>,
+    region: &Region,
+    snapshot: &mut Snapshot,
+) -> Result<(), CallError> {
+    let r = region.as_str();
+    let instances = all(|query| async { ctx.call(&DescribeInstances { query }, region).await }).await?;
+    let vpcs = all(|query| async { ctx.call(&DescribeVpcs { query }, region).await }).await?;
+    let subnets = all(|query| async { ctx.call(&DescribeSubnets { query }, region).await }).await?;
+    let groups = all(|query| async { ctx.call(&DescribeSecurityGroups { query }, region).await }).await?;
+    let interfaces =
+        all(|query| async { ctx.call(&DescribeNetworkInterfaces { query }, region).await }).await?;
+
+    let resource = |kind, id: &str, name, tags, attributes| Resource {
+        region: r.to_owned(),
+        kind,
+        id: id.to_owned(),
+        name,
+        arn: None,
+        tags,
+        attributes,
+    };
+    snapshot.add_complete(
+        r,
+        ResourceKind::Ec2Instance,
+        instances
+            .iter()
+            .map(|i| {
+                resource(
+                    ResourceKind::Ec2Instance,
+                    &i.instance_id,
+                    name_tag(&i.tags),
+                    tags_of(&i.tags),
+                    json!({
+                        "instance_type": i.instance_type, "state": i.state, "vpc_id": i.vpc_id, "subnet_id": i.subnet_id,
+                        "private_ip": i.private_ip, "public_ip": i.public_ip, "image_id": i.image_id,
+                        "instance_profile_arn": i.instance_profile_arn, "security_group_ids": i.security_group_ids,
+                        "launch_time": i.launch_time.map(timestamp),
+                    }),
+                )
+            })
+            .collect(),
+    );
+    snapshot.add_complete(
+        r,
+        ResourceKind::Ec2Vpc,
+        vpcs.iter()
+            .map(|v| {
+                resource(
+                    ResourceKind::Ec2Vpc,
+                    &v.vpc_id,
+                    name_tag(&v.tags),
+                    tags_of(&v.tags),
+                    json!({ "cidr_block": v.cidr_block, "is_default": v.is_default, "state": v.state }),
+                )
+            })
+            .collect(),
+    );
+    snapshot.add_complete(
+        r,
+        ResourceKind::Ec2Subnet,
+        subnets
+            .iter()
+            .map(|s| {
+                resource(
+                    ResourceKind::Ec2Subnet,
+                    &s.subnet_id,
+                    name_tag(&s.tags),
+                    tags_of(&s.tags),
+                    json!({
+                        "vpc_id": s.vpc_id, "cidr_block": s.cidr_block, "availability_zone": s.availability_zone,
+                        "map_public_ip_on_launch": s.map_public_ip_on_launch,
+                    }),
+                )
+            })
+            .collect(),
+    );
+    snapshot.add_complete(
+        r,
+        ResourceKind::Ec2SecurityGroup,
+        groups
+            .iter()
+            .map(|g| {
+                let rules = |rules: &[trustline_core::aws::ec2::Rule]| -> Vec<serde_json::Value> {
+                    rules
+                        .iter()
+                        .map(|x| json!({ "protocol": x.protocol, "from": x.from_port, "to": x.to_port, "cidrs": x.cidrs, "groups": x.group_ids }))
+                        .collect()
+                };
+                resource(
+                    ResourceKind::Ec2SecurityGroup,
+                    &g.group_id,
+                    g.group_name.clone(),
+                    Default::default(),
+                    json!({ "description": g.description, "vpc_id": g.vpc_id, "ingress": rules(&g.ingress), "egress": rules(&g.egress) }),
+                )
+            })
+            .collect(),
+    );
+    snapshot.add_complete(
+        r,
+        ResourceKind::Ec2NetworkInterface,
+        interfaces
+            .iter()
+            .map(|n| {
+                resource(
+                    ResourceKind::Ec2NetworkInterface,
+                    &n.network_interface_id,
+                    None,
+                    Default::default(),
+                    json!({
+                        "type": n.interface_type, "status": n.status, "vpc_id": n.vpc_id, "subnet_id": n.subnet_id,
+                        "private_ip": n.private_ip, "public_ip": n.public_ip, "instance_id": n.instance_id,
+                        "security_group_ids": n.security_group_ids,
+                    }),
+                )
+            })
+            .collect(),
+    );
+    Ok(())
+}

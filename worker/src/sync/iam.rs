@@ -1,0 +1,153 @@
+//! IAM inventory (once per account): users, groups, roles, local policies and the AWS-managed
+//! policies attached to something, from GetAccountAuthorizationDetails, plus every user's access
+//! keys (ListAccessKeys, concurrently within the account's IAM rate).
+
+use futures::stream::{self, StreamExt, TryStreamExt};
+use serde_json::json;
+use trustline_core::aws::iam::{
+    AttachedPolicy, AuthorizationDetails, DetailFilter, GetAccountAuthorizationDetails, InlinePolicy,
+};
+use trustline_core::aws::iam::{ListAccessKeys, Paging};
+
+use super::Ctx;
+use crate::client::CallError;
+use crate::resource::{GLOBAL, Resource, ResourceKind, Snapshot, tag_map};
+use crate::store::timestamp;
+
+/// Users whose keys are listed at once; the account's IAM bucket paces them anyway.
+const KEY_LISTING_CONCURRENCY: usize = 8;
+
+fn attached(policies: &[AttachedPolicy]) -> Vec<&str> {
+    policies.iter().map(|p| p.arn.as_str()).collect()
+}
+
+fn inline(policies: &[InlinePolicy]) -> Vec<&str> {
+    policies.iter().map(|p| p.name.as_str()).collect()
+}
+
+/// Reads the account's IAM inventory into `snapshot`.
+pub(super) async fn sync(ctx: &Ctx<'_>, snapshot: &mut Snapshot) -> Result<(), CallError> {
+    let mut details = AuthorizationDetails::default();
+    let mut marker = None;
+    loop {
+        let op = GetAccountAuthorizationDetails {
+            filter: vec![
+                DetailFilter::User,
+                DetailFilter::Group,
+                DetailFilter::Role,
+                DetailFilter::LocalManagedPolicy,
+                DetailFilter::AwsManagedPolicy,
+            ],
+            paging: Paging::after(marker),
+        };
+        let page = ctx.call(&op, ctx.home_region()).await?;
+        details.users.extend(page.users);
+        details.groups.extend(page.groups);
+        details.roles.extend(page.roles);
+        details.policies.extend(page.policies);
+        marker = page.next_token;
+        if marker.is_none() {
+            break;
+        }
+    }
+
+    let users: Vec<Resource> = details
+        .users
+        .iter()
+        .map(|u| Resource {
+            region: GLOBAL.into(),
+            kind: ResourceKind::IamUser,
+            id: u.user_name.clone(),
+            name: Some(u.user_name.clone()),
+            arn: Some(u.arn.clone()),
+            tags: tag_map(u.tags.iter().map(|t| (t.key.as_str(), t.value.as_str()))),
+            attributes: json!({
+                "user_id": u.user_id, "path": u.path, "created": timestamp(u.create_date),
+                "groups": u.groups, "attached_policies": attached(&u.attached_policies),
+                "inline_policies": inline(&u.inline_policies), "permissions_boundary": u.permissions_boundary_arn,
+            }),
+        })
+        .collect();
+    let groups = details.groups.iter().map(|g| Resource {
+        region: GLOBAL.into(),
+        kind: ResourceKind::IamGroup,
+        id: g.group_name.clone(),
+        name: Some(g.group_name.clone()),
+        arn: Some(g.arn.clone()),
+        tags: Default::default(),
+        attributes: json!({
+            "group_id": g.group_id, "path": g.path, "created": timestamp(g.create_date),
+            "attached_policies": attached(&g.attached_policies), "inline_policies": inline(&g.inline_policies),
+        }),
+    });
+    let roles = details.roles.iter().map(|r| Resource {
+        region: GLOBAL.into(),
+        kind: ResourceKind::IamRole,
+        id: r.role_name.clone(),
+        name: Some(r.role_name.clone()),
+        arn: Some(r.arn.clone()),
+        tags: tag_map(r.tags.iter().map(|t| (t.key.as_str(), t.value.as_str()))),
+        attributes: json!({
+            "role_id": r.role_id, "path": r.path, "created": timestamp(r.create_date),
+            "trust_policy": r.assume_role_policy_document.as_deref().and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok()),
+            "attached_policies": attached(&r.attached_policies), "inline_policies": inline(&r.inline_policies),
+            "permissions_boundary": r.permissions_boundary_arn, "last_used": r.last_used.map(timestamp),
+        }),
+    });
+    let (mut local, mut aws_managed) = (Vec::new(), Vec::new());
+    for p in &details.policies {
+        let is_aws = p.policy.arn.contains(":iam::aws:policy/");
+        // Only AWS-managed policies that something in the account uses are inventory.
+        if is_aws && p.policy.attachment_count == 0 {
+            continue;
+        }
+        let resource = Resource {
+            region: GLOBAL.into(),
+            kind: if is_aws { ResourceKind::IamAwsManagedPolicy } else { ResourceKind::IamPolicy },
+            id: p.policy.arn.clone(),
+            name: Some(p.policy.policy_name.clone()),
+            arn: Some(p.policy.arn.clone()),
+            tags: Default::default(),
+            attributes: json!({
+                "path": p.policy.path, "default_version": p.policy.default_version_id,
+                "attachment_count": p.policy.attachment_count, "created": timestamp(p.policy.create_date),
+            }),
+        };
+        if is_aws { aws_managed.push(resource) } else { local.push(resource) }
+    }
+
+    let names: Vec<String> = details.users.iter().map(|u| u.user_name.clone()).collect();
+    let keys: Vec<Vec<Resource>> = stream::iter(names)
+        .map(|user| async move {
+            let mut out = Vec::new();
+            let mut marker = None;
+            loop {
+                let op = ListAccessKeys { user_name: Some(user.clone()), paging: Paging::after(marker) };
+                let page = ctx.call(&op, ctx.home_region()).await?;
+                out.extend(page.items.into_iter().map(|k| Resource {
+                    region: GLOBAL.into(),
+                    kind: ResourceKind::IamAccessKey,
+                    id: k.access_key_id.clone(),
+                    name: k.user_name.clone().or_else(|| Some(user.clone())),
+                    arn: None,
+                    tags: Default::default(),
+                    attributes: json!({ "user": user, "active": k.active, "created": timestamp(k.create_date) }),
+                }));
+                marker = page.next_token;
+                if marker.is_none() {
+                    return Ok::<_, CallError>(out);
+                }
+            }
+        })
+        .buffer_unordered(KEY_LISTING_CONCURRENCY)
+        .try_collect()
+        .await?;
+
+    snapshot.add_complete(GLOBAL, ResourceKind::IamUser, users);
+    snapshot.add_complete(GLOBAL, ResourceKind::IamGroup, groups.collect());
+    snapshot.add_complete(GLOBAL, ResourceKind::IamRole, roles.collect());
+    snapshot.add_complete(GLOBAL, ResourceKind::IamPolicy, local);
+    snapshot.add_complete(GLOBAL, ResourceKind::IamAwsManagedPolicy, aws_managed);
+    snapshot.add_complete(GLOBAL, ResourceKind::IamAccessKey, keys.into_iter().flatten().collect());
+    Ok(())
+}
