@@ -36,3 +36,47 @@ fn signs_with_the_js_clock_and_parses() {
     let me = sts::GetCallerIdentity::parse(&HttpResponse::from_body(200, &body[..])).unwrap();
     assert_eq!(me.account.as_str(), "123456789012");
 }
+
+/// Signing cost inside wasm (Node or the browser): prints µs per request for the fast path and
+/// for `aws-sigv4`'s `sign`. A measurement, not a check; run it with `--release` to mean anything.
+#[wasm_bindgen_test]
+fn signing_cost_in_wasm() {
+    let creds = Credentials::new(
+        "ASIAEXAMPLEEXAMPLE00",
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        Some(trustline_core::Secret::new("IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDexample")),
+    );
+    let endpoints = Endpoints::new("eu-west-1".parse().unwrap());
+    let requests: Vec<_> = crate::corpus::calls()
+        .into_iter()
+        .map(|(_, call)| {
+            let endpoint = endpoints.resolve(call.service()).unwrap();
+            (
+                call.to_http(endpoint.url()),
+                call.service().signing_name(),
+                endpoint.signing_region().to_owned(),
+            )
+        })
+        .collect();
+    let signer = Signer::new(&creds);
+    let time = UNIX_EPOCH + Duration::from_secs(1_795_291_200);
+    for (name, reference) in [("fast path", false), ("aws-sigv4 sign", true)] {
+        let start = js_sys::Date::now();
+        let mut signed = 0u32;
+        while js_sys::Date::now() - start < 1_000.0 {
+            for (request, service, region) in &requests {
+                let mut request = request.clone();
+                if reference {
+                    signer.sign_with_aws_sigv4(&mut request, service, region, time).unwrap();
+                } else {
+                    signer.sign(&mut request, service, region, time).unwrap();
+                }
+                signed += 1;
+            }
+        }
+        let micros = (js_sys::Date::now() - start) * 1_000.0 / f64::from(signed);
+        wasm_bindgen_test::console_log!(
+            "wasm signing ({name}): {micros:.2} µs per request over {signed} requests"
+        );
+    }
+}
