@@ -51,7 +51,7 @@ pub struct AccessKit {
 }
 
 const NEED_ACCOUNT: &str =
-    "Enter your account ID in the Scope step to get this policy ready to paste into the IAM console.";
+    "enter your account ID in the Scope step (Back) to get it, ready for your account.";
 
 impl AccessKit {
     fn push(

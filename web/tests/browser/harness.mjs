@@ -1,0 +1,249 @@
+// Test support for the wizard's browser tests: a static server for the Trunk build (with a
+// FAKE verify API and a FAKE STS root-key answer, both clearly labelled), Chromium through
+// playwright-core, and moto on a free loopback port. Everything starts on free ports and is
+// stopped by the tests.
+import { spawn } from "node:child_process";
+import fs from "node:fs/promises";
+import http from "node:http";
+import { createRequire } from "node:module";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+// playwright-core lives in $TRUSTLINE_NODE (scripts/setup.d/50-web.sh), not in the repository.
+const NODE_TOOLS = process.env.TRUSTLINE_NODE ?? path.join(os.homedir(), ".cache/trustline/node");
+const { chromium } = createRequire(path.join(NODE_TOOLS, "package.json"))("playwright-core");
+
+export const ROOT = path.resolve(import.meta.dirname, "../../..");
+export const DIST = path.join(ROOT, "dist");
+export const ARTIFACTS = path.join(ROOT, "target/web-artifacts");
+const DASHBOARD = path.join(ROOT, "web/examples/dashboard");
+
+export const VENDOR = "arn:aws:iam::111122223333:root";
+export const EXTERNAL_ID = "acme:tenant-42:7h3x4mpl3xt3rn4l1d";
+
+const TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript",
+  ".mjs": "text/javascript",
+  ".wasm": "application/wasm",
+  ".css": "text/css",
+  ".ts": "text/plain",
+  ".json": "application/json",
+};
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Options the standalone page gets unless a test changes them. */
+export function defaultConfig(base) {
+  return {
+    vendorPrincipal: VENDOR,
+    vendorName: "Acme",
+    templateUrl: "https://acme-onboarding.s3.us-east-1.amazonaws.com/trustline/role.yaml",
+    orgTemplateUrl: "https://acme-onboarding.s3.us-east-1.amazonaws.com/trustline/org.yaml",
+    externalId: EXTERNAL_ID,
+    verify: { url: `${base}/api`, headers: { "x-test": "1" } },
+  };
+}
+
+const pass = (id, title) => ({ id, title, status: "pass", message: `${title}: passed.` });
+
+/**
+ * FAKE verify API for browser tests only — contract-shaped per docs/verify-api.md, but NOT the
+ * worker's implementation (issue 6). Role names containing "Unsafe" or "Broken" select the
+ * unsafe and failed answers.
+ */
+export function fakeVerify(pathname, body) {
+  if (pathname === "/api/v1/verify/role") {
+    if (!body.role_arn || !body.external_id || !Array.isArray(body.data_sets)) {
+      return [400, { error: { field: body.role_arn ? "external_id" : "role_arn", message: "missing field (fake verify)" } }];
+    }
+    const account = body.role_arn.split(":")[4];
+    if (body.role_arn.includes("Unsafe")) {
+      return [200, { verdict: "unsafe", account_id: account, checks: [
+        pass("assume_role", "Trustline can assume the role with your ExternalId"),
+        { id: "external_id_required_missing", title: "The role refuses callers without an ExternalId", status: "fail",
+          message: "The role can be assumed without any ExternalId. Delete it and recreate it from the template." },
+      ] }];
+    }
+    if (body.role_arn.includes("Broken")) {
+      return [200, { verdict: "failed", account_id: account, checks: [
+        { id: "assume_role", title: "Trustline can assume the role with your ExternalId", status: "fail", aws_error_code: "AccessDenied",
+          message: "AWS refused AssumeRole: check that the stack finished and that its trust policy names the vendor's account." },
+        { id: "caller_identity", title: "The role belongs to the expected account", status: "skipped", message: "" },
+      ] }];
+    }
+    return [200, { verdict: "verified", account_id: account, checks: [
+      pass("assume_role", "Trustline can assume the role with your ExternalId"),
+      pass("external_id_required_missing", "The role refuses callers without an ExternalId"),
+      pass("external_id_required_wrong", "The role refuses a wrong ExternalId"),
+      pass("caller_identity", "The role belongs to the expected account"),
+      pass("permission:iam:ListUsers", "iam:ListUsers is allowed"),
+      pass("session_duration", "Sessions may last an hour"),
+    ] }];
+  }
+  if (pathname === "/api/v1/verify/keys") {
+    if (!body.access_key_id || !body.secret_access_key) {
+      return [400, { error: { field: "access_key_id", message: "missing key (fake verify)" } }];
+    }
+    const checks = [pass("caller_identity", "The key works"), pass("root_account", "The key is not a root key")];
+    if (body.kind === "sts") checks.push(pass("assume_role", "The key can assume the role"));
+    return [200, { verdict: "verified", account_id: "123456789012", checks }];
+  }
+  return [404, { error: { field: null, message: "no such route (fake verify)" } }];
+}
+
+/** FAKE STS for the root-key warning only (moto never answers with a root ARN). */
+const FAKE_ROOT_STS = `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+<GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:root</Arn><UserId>123456789012</UserId>
+<Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>fake</RequestId>
+</ResponseMetadata></GetCallerIdentityResponse>`;
+
+function replaceJson(html, id, value) {
+  const re = new RegExp(`(<script type="application/json" id="${id}">)[\\s\\S]*?(</script>)`);
+  return html.replace(re, (_, open, close) => `${open}${JSON.stringify(value)}${close}`);
+}
+
+async function readBody(req) {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Serves dist/ and the dashboard example on a free loopback port. */
+export async function startServer() {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const state = { config: defaultConfig(base), dashboardConfig: null, verifyRequests: [] };
+  const server = http.createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url, base);
+      const send = (status, type, body) => {
+        res.writeHead(status, { "content-type": type, "cache-control": "no-store" });
+        res.end(body);
+      };
+      if (req.method === "POST" && url.pathname.startsWith("/api/")) {
+        const body = JSON.parse((await readBody(req)) || "{}");
+        state.verifyRequests.push({ path: url.pathname, body, headers: req.headers });
+        const [status, json] = fakeVerify(url.pathname, body);
+        return send(status, "application/json", JSON.stringify(json));
+      }
+      if (req.method === "POST" && url.pathname === "/fake-sts-root/") {
+        await readBody(req);
+        return send(200, "text/xml", FAKE_ROOT_STS);
+      }
+      let file;
+      if (url.pathname.startsWith("/dashboard/")) {
+        const rel = url.pathname.slice("/dashboard/".length) || "index.html";
+        file = path.join(DASHBOARD, path.normalize(rel));
+        if (!file.startsWith(DASHBOARD)) return send(403, "text/plain", "no");
+      } else {
+        const rel = url.pathname === "/" ? "index.html" : url.pathname.slice(1);
+        file = path.join(DIST, path.normalize(rel));
+        if (!file.startsWith(DIST)) return send(403, "text/plain", "no");
+      }
+      let body = await fs.readFile(file);
+      if (file === path.join(DIST, "index.html")) body = replaceJson(body.toString(), "trustline-config", state.config);
+      if (file === path.join(DASHBOARD, "index.html")) {
+        body = replaceJson(body.toString(), "dashboard-config", state.dashboardConfig ?? state.config);
+      }
+      send(200, TYPES[path.extname(file)] ?? "application/octet-stream", body);
+    } catch (e) {
+      res.writeHead(e.code === "ENOENT" ? 404 : 500, { "content-type": "text/plain" });
+      res.end(String(e.message));
+    }
+  });
+  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return { base, state, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+/** Debian's Chromium, headless, with the flags that work as root on a closed network
+ * (Playwright gives it a fresh temporary profile and removes it on close). */
+export async function launchBrowser() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync",
+    ],
+  });
+  return { browser, close: () => browser.close() };
+}
+
+/** A page that fails the test on console errors, page errors and CSP violations. */
+export async function newPage(browser, { width = 1100, height = 900 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height } });
+  // The Launch-stack link opens the AWS console in a new tab: answer it locally, never online.
+  await context.route(/console\.aws\.amazon\.com/, (route) => route.fulfill({ body: "AWS console (stub)", contentType: "text/plain" }));
+  const page = await context.newPage();
+  const problems = [];
+  page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  return { context, page, problems };
+}
+
+/** Counts the customer's clicks. */
+export function clicker(page) {
+  const counter = {
+    count: 0,
+    async click(selector) {
+      counter.count += 1;
+      await page.click(selector);
+    },
+  };
+  return counter;
+}
+
+export async function screenshot(page, name) {
+  await fs.mkdir(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** moto on a free port. `INITIAL_NO_AUTH_ACTION_COUNT` makes it check SigV4 after the setup calls. */
+export async function startMoto({ noAuthActions } = {}) {
+  const port = await freePort();
+  const venv = process.env.TRUSTLINE_VENV ?? path.join(os.homedir(), ".cache/trustline/venv");
+  const env = { ...process.env };
+  if (noAuthActions !== undefined) env.INITIAL_NO_AUTH_ACTION_COUNT = String(noAuthActions);
+  const proc = spawn(path.join(venv, "bin/moto_server"), ["-H", "127.0.0.1", "-p", String(port)], { env, stdio: "ignore" });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      const r = await fetch(`${url}/moto-api/`);
+      if (r.ok) break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const stop = () => new Promise((resolve) => {
+    proc.once("exit", resolve);
+    proc.kill("SIGTERM");
+  });
+  return { url, stop };
+}
+
+/** An unsigned-but-routable IAM call to moto (allowed during its no-auth window). */
+export async function motoIam(url, params) {
+  const body = new URLSearchParams({ Version: "2010-05-08", ...params }).toString();
+  const r = await fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      authorization: "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
+    },
+    body,
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`moto ${params.Action}: ${r.status} ${text}`);
+  return text;
+}

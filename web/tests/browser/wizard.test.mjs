@@ -1,0 +1,250 @@
+// The standalone wizard (dist/index.html from `trunk build --release`) in headless Chromium:
+// every integration kind up to verification, the Organization path, field errors, keyboard
+// use, 360 px, and what happens to secrets. Verification answers come from the harness's FAKE
+// verify API (contract-shaped; the worker's real endpoint is tested end to end separately).
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+
+import { EXTERNAL_ID, clicker, launchBrowser, newPage, screenshot, startServer } from "./harness.mjs";
+
+const ROLE_ARN = "arn:aws:iam::123456789012:role/VendorReadOnly";
+const KEY_ID = "AKIAIOSFODNN7EXAMPLE";
+const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+let server;
+let chrome;
+
+before(async () => {
+  server = await startServer();
+  chrome = await launchBrowser();
+});
+after(async () => {
+  await chrome?.close();
+  await server?.close();
+});
+
+async function open(config = {}, viewport) {
+  server.state.config = { ...server.state.config, ...config };
+  const p = await newPage(chrome.browser, viewport);
+  await p.page.goto(`${server.base}/`);
+  await p.page.waitForSelector(".tl-wizard");
+  return p;
+}
+
+const step = (page) => page.getAttribute(".tl-wizard", "data-step");
+
+describe("standalone wizard", () => {
+  test("recommended path: cross-account role from landing to verified, clicks counted", async () => {
+    server.state.verifyRequests = [];
+    const { page, problems, context } = await open();
+    const c = clicker(page);
+    const screens = new Set([await step(page)]);
+    await screenshot(page, "01-kind");
+    assert.match(await page.textContent("#tl-kind-cross-account-role"), /Recommended/);
+    await c.click("#tl-kind-cross-account-role");
+    screens.add(await step(page));
+    assert.equal(await step(page), "scope");
+    await screenshot(page, "02-scope");
+    await c.click("#tl-next");
+    screens.add(await step(page));
+    assert.equal(await step(page), "access");
+    await screenshot(page, "03-access");
+    // The Launch-stack link carries the ExternalId: nothing to copy by hand.
+    const href = await page.getAttribute("#tl-launch", "href");
+    assert.match(href, /^https:\/\/us-east-1\.console\.aws\.amazon\.com\/cloudformation\/home\?region=us-east-1#\/stacks\/create\/review\?/);
+    assert.ok(href.includes(`param_ExternalId=${encodeURIComponent(EXTERNAL_ID)}`), href);
+    const popup = context.waitForEvent("page");
+    await c.click("#tl-launch");
+    await (await popup).close();
+    screens.add(await step(page));
+    assert.equal(await step(page), "connect");
+    await c.click("#tl-role-arn");
+    await page.fill("#tl-role-arn", ROLE_ARN);
+    await c.click("#tl-verify");
+    await page.waitForSelector(".tl-checks.tl-ok");
+    await screenshot(page, "04-connect-verified");
+    const clicks = c.count;
+    console.log(`recommended path: ${screens.size} screens, ${clicks} clicks from landing to verified (goal: ≤ 4 screens, ≤ 6 clicks)`);
+    assert.ok(screens.size <= 4 && clicks <= 6, `${screens.size} screens, ${clicks} clicks`);
+    const [request] = server.state.verifyRequests;
+    assert.equal(request.path, "/api/v1/verify/role");
+    assert.equal(request.headers["x-test"], "1", "the host's verify headers are sent");
+    assert.deepEqual(request.body, {
+      role_arn: ROLE_ARN,
+      external_id: EXTERNAL_ID,
+      expected_account_id: null,
+      data_sets: ["iam", "ec2-network", "cloudtrail"],
+      regions: [],
+    });
+    await page.click("#tl-next");
+    assert.equal(await step(page), "done");
+    assert.match(await page.textContent("#tl-summary"), /Verified/);
+    await screenshot(page, "05-done");
+    assert.deepEqual(problems, [], "no console errors or CSP violations");
+    await context.close();
+  });
+
+  test("back and forward keep input; scope errors come from core at the field", async () => {
+    const { page, context } = await open();
+    await page.click("#tl-kind-cross-account-role");
+    await page.fill("#tl-regions", "eu-west-1a");
+    assert.match(await page.textContent("#tl-regions-error"), /availability zone/);
+    assert.equal(await page.getAttribute("#tl-regions", "aria-invalid"), "true");
+    assert.match(await page.getAttribute("#tl-regions", "aria-describedby"), /tl-regions-error/);
+    await page.click("#tl-next");
+    assert.equal(await step(page), "scope", "an invalid scope does not move on");
+    await page.fill("#tl-regions", "eu-west-1");
+    await page.click("summary:has-text('Optional hardening')");
+    await page.fill("#tl-source-ips", "10.0.0.0/8");
+    assert.match(await page.textContent("#tl-source-ips-error"), /private range/);
+    await page.fill("#tl-source-ips", "203.0.113.0/24");
+    await page.fill("#tl-account-id", "12345678901");
+    assert.match(await page.textContent("#tl-account-id-error"), /12 digits, got 11/);
+    await page.fill("#tl-account-id", "123456789012");
+    await screenshot(page, "scope-hardening");
+    await page.click("#tl-next");
+    assert.equal(await step(page), "access");
+    // A custom scope cannot use the hosted template: the page says to download instead.
+    assert.equal(await page.$("#tl-launch"), null);
+    assert.match(await page.textContent("#tl-doc-trust-policy"), /203\.0\.113\.0\/24/);
+    assert.match(await page.textContent("#tl-doc-aws-cli"), /aws iam create-role/);
+    await page.click("#tl-next");
+    await page.fill("#tl-role-arn", ROLE_ARN);
+    await page.click("#tl-back");
+    await page.click("#tl-back");
+    assert.equal(await page.inputValue("#tl-regions"), "eu-west-1");
+    assert.equal(await page.inputValue("#tl-source-ips"), "203.0.113.0/24");
+    await page.click("#tl-next");
+    await page.click("#tl-next");
+    assert.equal(await page.inputValue("#tl-role-arn"), ROLE_ARN);
+    await context.close();
+  });
+
+  test("bad role ARNs show core's message at the field; failed and unsafe verifications read as next steps", async () => {
+    const { page, context } = await open();
+    await page.click("#tl-kind-cross-account-role");
+    await page.click("#tl-next");
+    await page.click("#tl-next");
+    const cases = [
+      ["VendorReadOnly", /is a role name, not a role ARN/],
+      ["arn:aws:iam::123456789012:user/bob", /IAM user ARN, not a role ARN/],
+      ["arn:aws:sts::123456789012:assumed-role/VendorReadOnly/session", /temporary session ARN/],
+      ["arn:aws:iam::12345678901:role/X", /12 digits/],
+    ];
+    for (const [arn, message] of cases) {
+      await page.fill("#tl-role-arn", arn);
+      assert.match(await page.textContent("#tl-role-arn-error"), message, arn);
+      assert.equal(await page.getAttribute("#tl-role-arn", "aria-invalid"), "true");
+      assert.ok(await page.isDisabled("#tl-verify"));
+    }
+    await screenshot(page, "connect-bad-arn");
+    await page.fill("#tl-role-arn", "arn:aws:iam::123456789012:role/BrokenRole");
+    await page.click("#tl-verify");
+    await page.waitForSelector(".tl-checks.tl-warn");
+    assert.match(await page.textContent("[data-check=assume_role]"), /AccessDenied/);
+    await page.click("#tl-next");
+    assert.equal(await step(page), "connect", "a failed verification cannot finish");
+    await screenshot(page, "connect-failed");
+    await page.fill("#tl-role-arn", "arn:aws:iam::123456789012:role/UnsafeRole");
+    await page.click("#tl-verify");
+    await page.waitForSelector(".tl-checks.tl-danger");
+    assert.match(await page.textContent(".tl-checks"), /without your ExternalId/);
+    await context.close();
+  });
+
+  test("Organization path: StackSet template and targets", async () => {
+    const { page, problems, context } = await open();
+    await page.click("#tl-kind-cross-account-role");
+    await page.check("#tl-organization");
+    await page.click("#tl-next");
+    assert.match(await page.textContent("#tl-targets-error"), /root ID/);
+    await page.fill("#tl-targets", "o-abcdefghij");
+    assert.match(await page.textContent("#tl-targets-error"), /organization ID/);
+    await page.fill("#tl-targets", "r-ab12");
+    await screenshot(page, "org-scope");
+    await page.click("#tl-next");
+    assert.equal(await step(page), "access");
+    assert.match(await page.getAttribute("#tl-launch", "href"), /param_OrganizationalUnitIds=r-ab12/);
+    assert.match(await page.textContent("#tl-doc-template-yaml"), /AWS::CloudFormation::StackSet/);
+    await screenshot(page, "org-access");
+    await page.click("#tl-next");
+    await page.fill("#tl-role-arn", ROLE_ARN);
+    await page.click("#tl-verify");
+    await page.waitForSelector(".tl-checks.tl-ok");
+    await page.click("#tl-next");
+    assert.equal(await step(page), "done");
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test("same-account role: service trust policy, no remote verification", async () => {
+    const { page, context } = await open();
+    await page.click("#tl-kind-same-account-role");
+    await page.check("#tl-compute-lambda");
+    await page.fill("#tl-account-id", "123456789012");
+    await page.click("#tl-next");
+    assert.match(await page.textContent("#tl-doc-trust-policy"), /lambda\.amazonaws\.com/);
+    assert.match(await page.textContent("#tl-doc-permissions-policy"), /iam:ListUsers/);
+    await screenshot(page, "same-account-access");
+    await page.click("#tl-next");
+    assert.equal(await page.$("#tl-verify"), null);
+    await page.fill("#tl-role-arn", ROLE_ARN);
+    await page.click("#tl-next");
+    assert.equal(await step(page), "done");
+    await context.close();
+  });
+
+  test("keyboard only: the recommended card and every control are reachable", async () => {
+    const { page, context } = await open();
+    await page.focus("#tl-kind-cross-account-role");
+    await page.keyboard.press("Enter");
+    assert.equal(await step(page), "scope");
+    assert.equal(await page.evaluate(() => document.activeElement.id), "tl-step-heading", "focus moves to the new step");
+    // Tab through the scope step until Continue, then press it.
+    for (let i = 0; i < 30 && (await page.evaluate(() => document.activeElement.id)) !== "tl-next"; i++) {
+      await page.keyboard.press("Tab");
+    }
+    await page.keyboard.press("Enter");
+    assert.equal(await step(page), "access");
+    await context.close();
+  });
+
+  test("usable at 360 px without horizontal scrolling", async () => {
+    const { page, context } = await open({}, { width: 360, height: 780 });
+    await screenshot(page, "narrow-360-kind");
+    await page.click("#tl-kind-cross-account-role");
+    await page.click("#tl-next");
+    await screenshot(page, "narrow-360-access");
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than the viewport`);
+    await context.close();
+  });
+
+  test("allowed kinds and a generated ExternalId; bad options show an error, not a blank page", async () => {
+    let { page, context } = await open({ allowedKinds: ["access-key", "cross-account-role"], externalId: undefined, externalIdPrefix: "acme:t1:" });
+    assert.equal(await page.$$eval(".tl-card", (cards) => cards.length), 2);
+    await page.click("#tl-kind-cross-account-role");
+    await page.click("#tl-next");
+    assert.match(await page.textContent("#tl-external-id"), /^acme:t1:[a-z0-9]{32}$/);
+    await context.close();
+    server.state.config = { ...server.state.config, allowedKinds: undefined, externalIdPrefix: undefined, externalId: EXTERNAL_ID };
+    ({ page, context } = await newPageWith({ vendorPrincipal: "123456789012" }));
+    const text = await page.textContent("#trustline-wizard");
+    assert.match(text, /option `vendorPrincipal`/);
+    assert.match(text, /root ARN/);
+    await screenshot(page, "bad-options");
+    await context.close();
+  });
+});
+
+async function newPageWith(config) {
+  const saved = server.state.config;
+  server.state.config = { ...saved, ...config };
+  const p = await newPage(chrome.browser);
+  await p.page.goto(`${server.base}/`);
+  await p.page.waitForSelector("#trustline-wizard[role=alert]");
+  server.state.config = saved;
+  return p;
+}
+
+export { KEY_ID, ROLE_ARN, SECRET };
