@@ -1,9 +1,9 @@
 //! Sans-IO AWS calls: every operation Trustline makes is a type that builds its request and
 //! parses its response, side by side in the file of its service.
 //!
-//! The data path is `operation → [`prepare`] (endpoint + SigV4) → [`HttpRequest`] → the caller's
-//! HTTP client → [`HttpResponse`] → [`Operation::parse`]`. Nothing here sends anything; the
-//! `executor` feature adds a reqwest-based sender.
+//! The data path: an operation → [`prepare`] (endpoint and SigV4) → [`HttpRequest`] → the
+//! caller's HTTP client → [`HttpResponse`] → [`Operation::parse`]. Nothing here sends anything;
+//! the `executor` feature adds a reqwest-based sender (module `exec`).
 
 use std::fmt;
 use std::time::SystemTime;

@@ -10,6 +10,10 @@ use super::{AwsError, Call, Form, HttpResponse, Operation, Page, parse_query, xm
 use crate::endpoint::Service;
 use crate::error::{Error, Result};
 
+mod network;
+
+pub use network::{DescribeNetworkInterfaces, DescribeSecurityGroups, NetworkInterface, Rule, SecurityGroup};
+
 const VERSION: &str = "2016-11-15";
 
 /// `NextToken`, `MaxResults` and filters, shared by the EC2 describe calls.
@@ -38,14 +42,14 @@ impl Query {
         Ok(self)
     }
 
-    /// Adds a filter such as `instance-state-name` = [`running`].
+    /// Adds a filter such as `instance-state-name` with the value `running`.
     #[must_use]
     pub fn filter(mut self, name: &str, values: &[&str]) -> Self {
         self.filters.push((name.to_owned(), values.iter().map(|v| (*v).to_owned()).collect()));
         self
     }
 
-    fn form(&self, action: &str) -> Form {
+    pub(crate) fn form(&self, action: &str) -> Form {
         let mut form = Form::new(action, VERSION);
         for (i, (name, values)) in self.filters.iter().enumerate() {
             form.push(&format!("Filter.{}.Name", i + 1), name);
@@ -59,7 +63,7 @@ impl Query {
     }
 }
 
-fn next_token(node: Node<'_, '_>) -> Option<String> {
+pub(crate) fn next_token(node: Node<'_, '_>) -> Option<String> {
     xml::text(node, "nextToken").filter(|t| !t.is_empty())
 }
 
@@ -70,7 +74,7 @@ fn tags(node: Node<'_, '_>) -> Vec<(String, String)> {
         .collect()
 }
 
-fn required(node: Node<'_, '_>, name: &str) -> Result<String, AwsError> {
+pub(crate) fn required(node: Node<'_, '_>, name: &str) -> Result<String, AwsError> {
     xml::required(node, name)
 }
 
@@ -286,150 +290,6 @@ impl Operation for DescribeSubnets {
                         availability_zone: xml::text(s, "availabilityZone"),
                         map_public_ip_on_launch: xml::flag(s, "mapPublicIpOnLaunch"),
                         tags: tags(s),
-                    })
-                })
-                .collect::<Result<_, AwsError>>()?;
-            Ok(Page { items, next_token: next_token(node) })
-        })
-    }
-}
-
-/// `DescribeSecurityGroups`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DescribeSecurityGroups {
-    /// Page and filters.
-    pub query: Query,
-}
-
-/// A security group and its inbound rules.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecurityGroup {
-    /// `sg-…`.
-    pub group_id: String,
-    /// The name.
-    pub group_name: Option<String>,
-    /// The description.
-    pub description: Option<String>,
-    /// The VPC.
-    pub vpc_id: Option<String>,
-    /// The owning account.
-    pub owner_id: Option<String>,
-    /// Inbound rules.
-    pub ingress: Vec<Rule>,
-    /// Outbound rules.
-    pub egress: Vec<Rule>,
-}
-
-/// A security group rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rule {
-    /// `tcp`, `udp`, `icmp` or `-1` (all).
-    pub protocol: String,
-    /// First port, when the protocol has ports.
-    pub from_port: Option<i32>,
-    /// Last port.
-    pub to_port: Option<i32>,
-    /// IPv4 and IPv6 ranges allowed.
-    pub cidrs: Vec<String>,
-    /// Security groups allowed.
-    pub group_ids: Vec<String>,
-}
-
-fn rules(node: Node<'_, '_>, list: &str) -> Vec<Rule> {
-    xml::items(node, list)
-        .map(|p| Rule {
-            protocol: xml::text(p, "ipProtocol").unwrap_or_else(|| "-1".to_owned()),
-            from_port: xml::number(p, "fromPort"),
-            to_port: xml::number(p, "toPort"),
-            cidrs: xml::items(p, "ipRanges")
-                .filter_map(|r| xml::text(r, "cidrIp"))
-                .chain(xml::items(p, "ipv6Ranges").filter_map(|r| xml::text(r, "cidrIpv6")))
-                .collect(),
-            group_ids: xml::items(p, "groups").filter_map(|g| xml::text(g, "groupId")).collect(),
-        })
-        .collect()
-}
-
-impl Operation for DescribeSecurityGroups {
-    type Output = Page<SecurityGroup>;
-
-    fn call(&self) -> Result<Call> {
-        Ok(Call::form(Service::Ec2, self.query.form("DescribeSecurityGroups")))
-    }
-
-    fn parse(response: &HttpResponse) -> Result<Page<SecurityGroup>, AwsError> {
-        parse_query(Service::Ec2, "DescribeSecurityGroups", response, |node| {
-            let items = xml::items(node, "securityGroupInfo")
-                .map(|g| {
-                    Ok(SecurityGroup {
-                        group_id: required(g, "groupId")?,
-                        group_name: xml::text(g, "groupName"),
-                        description: xml::text(g, "groupDescription"),
-                        vpc_id: xml::text(g, "vpcId"),
-                        owner_id: xml::text(g, "ownerId"),
-                        ingress: rules(g, "ipPermissions"),
-                        egress: rules(g, "ipPermissionsEgress"),
-                    })
-                })
-                .collect::<Result<_, AwsError>>()?;
-            Ok(Page { items, next_token: next_token(node) })
-        })
-    }
-}
-
-/// `DescribeNetworkInterfaces`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DescribeNetworkInterfaces {
-    /// Page and filters.
-    pub query: Query,
-}
-
-/// An elastic network interface.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NetworkInterface {
-    /// `eni-…`.
-    pub network_interface_id: String,
-    /// `interface`, `nat_gateway`, `lambda`…
-    pub interface_type: Option<String>,
-    /// `in-use` or `available`.
-    pub status: Option<String>,
-    /// The VPC.
-    pub vpc_id: Option<String>,
-    /// The subnet.
-    pub subnet_id: Option<String>,
-    /// The primary private address.
-    pub private_ip: Option<String>,
-    /// The public address associated with it.
-    pub public_ip: Option<String>,
-    /// The instance it is attached to.
-    pub instance_id: Option<String>,
-    /// Its security groups.
-    pub security_group_ids: Vec<String>,
-}
-
-impl Operation for DescribeNetworkInterfaces {
-    type Output = Page<NetworkInterface>;
-
-    fn call(&self) -> Result<Call> {
-        Ok(Call::form(Service::Ec2, self.query.form("DescribeNetworkInterfaces")))
-    }
-
-    fn parse(response: &HttpResponse) -> Result<Page<NetworkInterface>, AwsError> {
-        parse_query(Service::Ec2, "DescribeNetworkInterfaces", response, |node| {
-            let items = xml::items(node, "networkInterfaceSet")
-                .map(|n| {
-                    Ok(NetworkInterface {
-                        network_interface_id: required(n, "networkInterfaceId")?,
-                        interface_type: xml::text(n, "interfaceType"),
-                        status: xml::text(n, "status"),
-                        vpc_id: xml::text(n, "vpcId"),
-                        subnet_id: xml::text(n, "subnetId"),
-                        private_ip: xml::text(n, "privateIpAddress"),
-                        public_ip: xml::child(n, "association").and_then(|a| xml::text(a, "publicIp")),
-                        instance_id: xml::child(n, "attachment").and_then(|a| xml::text(a, "instanceId")),
-                        security_group_ids: xml::items(n, "groupSet")
-                            .filter_map(|g| xml::text(g, "groupId"))
-                            .collect(),
                     })
                 })
                 .collect::<Result<_, AwsError>>()?;
