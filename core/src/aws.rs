@@ -84,8 +84,8 @@ impl HttpRequest {
         &self.body
     }
 
-    pub(crate) fn push_header(&mut self, name: &'static str, value: &str) {
-        self.headers.push((name, value.to_owned()));
+    pub(crate) fn push_header(&mut self, name: &'static str, value: impl Into<String>) {
+        self.headers.push((name, value.into()));
     }
 
     pub(crate) fn remove_signature(&mut self) {

@@ -72,8 +72,8 @@ impl Signer {
         };
         match canonical::sign(request, &scope, &self.keys) {
             Some(signature) => {
-                request.push_header("x-amz-date", &signature.date_time);
-                request.push_header("authorization", &signature.authorization);
+                request.push_header("x-amz-date", signature.date_time);
+                request.push_header("authorization", signature.authorization);
                 if let Some(token) = scope.session_token {
                     request.push_header("x-amz-security-token", token);
                 }
