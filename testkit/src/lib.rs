@@ -5,6 +5,7 @@
 
 pub mod http;
 pub mod moto;
+pub mod standin;
 pub mod tools;
 
 pub use moto::Moto;

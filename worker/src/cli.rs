@@ -106,6 +106,8 @@ enum Command {
     },
     /// Export the whole inventory as JSON lines.
     Export,
+    /// Serve the verify and registration API for the onboarding page (docs/openapi.yaml).
+    Serve(inventory::ServeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -332,6 +334,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<String> {
         Command::Inventory(args) => inventory::inventory(&cli.global, &args),
         Command::Changes { since, format } => inventory::changes(&cli.global, &since, format),
         Command::Export => inventory::export(&cli.global),
+        Command::Serve(args) => inventory::serve(&cli.global, args),
         other => documents::run(other),
     }
 }

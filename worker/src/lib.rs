@@ -6,5 +6,6 @@ pub mod config;
 pub mod credentials;
 pub mod limiter;
 pub mod resource;
+pub mod serve;
 pub mod store;
 pub mod sync;

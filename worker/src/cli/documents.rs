@@ -124,7 +124,8 @@ pub(super) fn run(command: Command) -> Result<String> {
         | Command::Sync { .. }
         | Command::Inventory(_)
         | Command::Changes { .. }
-        | Command::Export => {
+        | Command::Export
+        | Command::Serve(_) => {
             unreachable!("cli::run dispatches the worker commands itself")
         }
     }

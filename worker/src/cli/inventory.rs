@@ -389,3 +389,88 @@ fn table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
     }
     out
 }
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on (loopback unless you put it behind your own proxy).
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    listen: std::net::SocketAddr,
+    /// File holding the API bearer token (or set TRUSTLINE_API_TOKEN).
+    #[arg(long)]
+    token_file: Option<std::path::PathBuf>,
+    /// Dashboard origin allowed by CORS (repeatable), e.g. https://app.example.com.
+    #[arg(long = "allow-origin")]
+    allowed_origins: Vec<String>,
+    /// Verify calls per minute per client address.
+    #[arg(long, default_value_t = 10)]
+    verify_per_minute: u32,
+}
+
+pub(crate) fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<String> {
+    init_logging(global.log_format);
+    let config = config(global)?;
+    let token = match (&args.token_file, std::env::var("TRUSTLINE_API_TOKEN").ok().filter(|t| !t.is_empty()))
+    {
+        (Some(path), _) => std::fs::read_to_string(path)
+            .with_context(|| format!("--token-file {}", path.display()))?
+            .trim()
+            .to_owned(),
+        (None, Some(token)) => token,
+        (None, None) => {
+            bail!("the API needs a bearer token: set TRUSTLINE_API_TOKEN or pass --token-file FILE")
+        }
+    };
+    if token.len() < 16 {
+        bail!("the API token is too short ({} characters); use at least 16 random characters", token.len());
+    }
+    for origin in &args.allowed_origins {
+        if !(origin.starts_with("https://") || origin.starts_with("http://")) || origin.ends_with('/') {
+            bail!(
+                "--allow-origin: expected an origin such as https://app.example.com (scheme and host, no path), got '{origin}'"
+            );
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let client = AwsClient::new(config.aws.endpoint_url.clone(), Limiter::default(), RetryPolicy::default())?;
+        let vendor = match vendor_chain(&config.aws.region) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                tracing::warn!("no vendor credentials ({e:#}); role verification will answer 503 until they are configured");
+                None
+            }
+        };
+        let serve_config = trustline_worker::serve::ServeConfig {
+            token: trustline_core::Secret::new(token),
+            allowed_origins: args.allowed_origins.clone(),
+            verify_per_minute: args.verify_per_minute,
+            store_path: config.store.path.clone(),
+            home_region: config.aws.region.clone(),
+            sync: SyncOptions {
+                concurrency: config.sync.concurrency,
+                regions: config.sync.regions.clone(),
+                home_region: config.aws.region.clone(),
+                region_concurrency: config.sync.region_concurrency,
+            },
+        };
+        let router = trustline_worker::serve::router(serve_config, client, vendor)?;
+        let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, "serving the verify API");
+        // Scripts and tests read the bound address (with port 0 the OS picks one). This is the
+        // CLI's own output, not a log line, so it goes to stderr whatever the log format.
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("listening on http://{addr}");
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        spawn_stop_on_signal(stop.clone());
+        let shutdown = async move {
+            while !stop.load(Ordering::SeqCst) {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        };
+        trustline_worker::serve::serve(listener, router, shutdown).await?;
+        Ok(String::new())
+    })
+}

@@ -313,6 +313,23 @@ impl Store {
         .collect()
     }
 
+    /// A connection's latest sync: status, error, counts and when its run finished.
+    pub fn last_account_run(&self, connection: &str) -> Result<Option<Value>> {
+        let mut stmt = self.db.prepare(
+            "SELECT a.run_id, a.status, a.error_code, a.error_message, a.resources, a.added, a.changed, a.removed, a.calls, a.duration_ms, r.finished_at
+             FROM account_runs a JOIN runs r ON r.id = a.run_id WHERE a.connection_id = ?1 ORDER BY a.run_id DESC LIMIT 1",
+        )?;
+        let mut rows = stmt.query_map([connection], |r| {
+            Ok(serde_json::json!({
+                "run_id": r.get::<_, i64>(0)?, "status": r.get::<_, String>(1)?, "error_code": r.get::<_, Option<String>>(2)?,
+                "error": r.get::<_, Option<String>>(3)?, "resources": r.get::<_, i64>(4)?, "added": r.get::<_, i64>(5)?,
+                "changed": r.get::<_, i64>(6)?, "removed": r.get::<_, i64>(7)?, "calls": r.get::<_, i64>(8)?,
+                "duration_ms": r.get::<_, i64>(9)?, "finished_at": r.get::<_, Option<String>>(10)?,
+            }))
+        })?;
+        Ok(rows.next().transpose()?)
+    }
+
     /// The last run's per-account results: (connection, status, error message).
     pub fn last_run_accounts(&self) -> Result<Vec<(String, String, Option<String>)>> {
         let mut stmt = self.db.prepare(

@@ -1,0 +1,373 @@
+//! Trustline's own AWS-shaped stand-in, for what moto does not do faithfully: cross-account
+//! trust enforcement (moto ignores it, and lets a *missing* ExternalId through). It speaks STS
+//! and the IAM list calls in AWS's wire shapes, on loopback, on a free port.
+//!
+//! Callers are identified by the access key in the `Authorization` header (signatures are
+//! moto's job); roles carry a trust policy that is evaluated the way IAM does for AssumeRole:
+//! an Allow statement must match the action, the principal and every condition, and no Deny may.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+/// A role in the stand-in.
+#[derive(Debug, Clone)]
+pub struct Role {
+    /// Its ARN.
+    pub arn: String,
+    /// Its trust policy (JSON).
+    pub trust_policy: String,
+    /// Actions its permissions deny (everything else is allowed), e.g. `iam:ListUsers`.
+    pub denied_actions: Vec<String>,
+    /// Its `MaxSessionDuration`.
+    pub max_session_seconds: u32,
+}
+
+#[derive(Debug, Clone)]
+struct Principal {
+    /// The ARN trust policies match against (user, role root, or role for sessions).
+    arn: String,
+    account: String,
+    /// For role sessions: the role, whose permissions apply.
+    role: Option<String>,
+}
+
+#[derive(Default)]
+struct World {
+    roles: HashMap<String, Role>,
+    keys: HashMap<String, Principal>,
+    next_session: u64,
+}
+
+/// A running stand-in; stops when dropped.
+#[derive(Debug)]
+pub struct StandIn {
+    addr: SocketAddr,
+    world: Arc<Mutex<World>>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("World").field("roles", &self.roles.len()).finish_non_exhaustive()
+    }
+}
+
+impl StandIn {
+    /// Starts the stand-in on a free loopback port.
+    pub fn start() -> StandIn {
+        let world = Arc::new(Mutex::new(World::default()));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let state = world.clone();
+        let thread = std::thread::spawn(move || {
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.expect("bind loopback");
+                addr_tx.send(listener.local_addr().expect("address")).ok();
+                let app = Router::new().fallback(handle).with_state(state);
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        rx.await.ok();
+                    })
+                    .await
+                    .ok();
+            });
+        });
+        let addr = addr_rx.recv().expect("the stand-in started");
+        StandIn { addr, world, shutdown: Some(tx), thread: Some(thread) }
+    }
+
+    /// The endpoint URL.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Adds an IAM user with an access key; returns the key ID (any secret is accepted).
+    pub fn add_user(&self, account: &str, name: &str, access_key_id: &str) {
+        let principal = Principal {
+            arn: format!("arn:aws:iam::{account}:user/{name}"),
+            account: account.into(),
+            role: None,
+        };
+        self.lock().keys.insert(access_key_id.into(), principal);
+    }
+
+    /// Adds a role.
+    pub fn add_role(&self, role: Role) {
+        self.lock().roles.insert(role.arn.clone(), role);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            tx.send(()).ok();
+        }
+        if let Some(t) = self.thread.take() {
+            t.join().ok();
+        }
+    }
+}
+
+fn xml(status: StatusCode, body: String) -> Response {
+    (status, [("content-type", "text/xml"), ("x-amzn-requestid", "standin-request-id")], body).into_response()
+}
+
+/// IAM/STS error shape: `<ErrorResponse><Error><Type>Sender</Type><Code>…`.
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    xml(
+        status,
+        format!(
+            "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>standin-request-id</RequestId></ErrorResponse>"
+        ),
+    )
+}
+
+fn form(body: &[u8]) -> HashMap<String, String> {
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| {
+            let decode = |s: &str| {
+                percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned()
+            };
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn access_key(headers: &HeaderMap) -> Option<String> {
+    let auth = headers.get("authorization")?.to_str().ok()?;
+    let credential = auth.split("Credential=").nth(1)?;
+    Some(credential.split('/').next()?.to_owned())
+}
+
+async fn handle(State(world): State<Arc<Mutex<World>>>, headers: HeaderMap, body: Bytes) -> Response {
+    let params = form(&body);
+    let action = params.get("Action").cloned().unwrap_or_default();
+    let mut world = world.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(caller) = access_key(&headers).and_then(|k| world.keys.get(&k).cloned()) else {
+        return error(
+            StatusCode::FORBIDDEN,
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.",
+        );
+    };
+    match action.as_str() {
+        "GetCallerIdentity" => xml(
+            StatusCode::OK,
+            format!(
+                "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>{}</Arn><UserId>AIDASTANDIN</UserId><Account>{}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>standin-request-id</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
+                caller.arn, caller.account
+            ),
+        ),
+        "AssumeRole" => assume_role(&mut world, &caller, &params),
+        "ListUsers" | "ListRoles" | "ListGroups" | "ListPolicies" | "GetAccountAuthorizationDetails" => {
+            let denied = caller
+                .role
+                .as_ref()
+                .and_then(|r| world.roles.get(r))
+                .is_some_and(|r| r.denied_actions.iter().any(|a| *a == format!("iam:{action}")));
+            if denied {
+                return error(
+                    StatusCode::FORBIDDEN,
+                    "AccessDenied",
+                    &format!("User: {} is not authorized to perform: iam:{action}", caller.arn),
+                );
+            }
+            let list = match action.as_str() {
+                "ListUsers" => "<Users/>",
+                "ListRoles" => "<Roles/>",
+                "ListGroups" => "<Groups/>",
+                "ListPolicies" => "<Policies/>",
+                _ => "<UserDetailList/><GroupDetailList/><RoleDetailList/><Policies/>",
+            };
+            xml(
+                StatusCode::OK,
+                format!(
+                    "<{action}Response xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><{action}Result>{list}<IsTruncated>false</IsTruncated></{action}Result><ResponseMetadata><RequestId>standin-request-id</RequestId></ResponseMetadata></{action}Response>"
+                ),
+            )
+        }
+        other => error(
+            StatusCode::BAD_REQUEST,
+            "InvalidAction",
+            &format!("The stand-in does not implement {other}"),
+        ),
+    }
+}
+
+fn assume_role(world: &mut World, caller: &Principal, params: &HashMap<String, String>) -> Response {
+    let role_arn = params.get("RoleArn").cloned().unwrap_or_default();
+    let denied = || {
+        error(
+            StatusCode::FORBIDDEN,
+            "AccessDenied",
+            &format!(
+                "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+                caller.arn
+            ),
+        )
+    };
+    let Some(role) = world.roles.get(&role_arn).cloned() else {
+        // AWS answers AccessDenied for a role that does not exist, not NoSuchEntity.
+        return denied();
+    };
+    let duration: u32 = params.get("DurationSeconds").and_then(|d| d.parse().ok()).unwrap_or(3600);
+    if duration > role.max_session_seconds {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "ValidationError",
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        );
+    }
+    let Ok(trust) = serde_json::from_str::<Value>(&role.trust_policy) else { return denied() };
+    if !trust_allows(&trust, caller, params.get("ExternalId").map(String::as_str)) {
+        return denied();
+    }
+    world.next_session += 1;
+    let key = format!("ASIASTANDIN{:09}", world.next_session);
+    let account = role_arn.split(':').nth(4).unwrap_or_default().to_owned();
+    let name = role_arn.rsplit('/').next().unwrap_or_default();
+    let session = params.get("RoleSessionName").cloned().unwrap_or_default();
+    let assumed = format!("arn:aws:sts::{account}:assumed-role/{name}/{session}");
+    world.keys.insert(key.clone(), Principal { arn: assumed.clone(), account, role: Some(role_arn.clone()) });
+    xml(
+        StatusCode::OK,
+        format!(
+            "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult><Credentials><AccessKeyId>{key}</AccessKeyId><SecretAccessKey>standin-secret</SecretAccessKey><SessionToken>standin-token</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROASTANDIN:{session}</AssumedRoleId><Arn>{assumed}</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>standin-request-id</RequestId></ResponseMetadata></AssumeRoleResponse>"
+        ),
+    )
+}
+
+fn as_list(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn principal_matches(principal: &Value, caller: &Principal) -> bool {
+    if principal.as_str() == Some("*") {
+        return true;
+    }
+    as_list(principal.get("AWS").unwrap_or(&Value::Null)).iter().any(|p| {
+        p == "*"
+            || *p == caller.arn
+            || *p == caller.account
+            || *p == format!("arn:aws:iam::{}:root", caller.account)
+    })
+}
+
+fn action_matches(action: &Value) -> bool {
+    as_list(action)
+        .iter()
+        .any(|a| matches!(a.to_ascii_lowercase().as_str(), "*" | "sts:*" | "sts:assumerole"))
+}
+
+fn wildcard_match(pattern: &str, value: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == value,
+        Some((head, tail)) => {
+            value.starts_with(head) && value.len() >= head.len() + tail.len() && value.ends_with(tail)
+        }
+    }
+}
+
+/// One condition block: every operator and key must hold. Only `sts:ExternalId` has a value in
+/// the request context here; any other key is absent.
+fn conditions_hold(condition: &Value, external_id: Option<&str>) -> bool {
+    let Some(ops) = condition.as_object() else { return true };
+    ops.iter().all(|(op, keys)| {
+        keys.as_object().is_none_or(|keys| {
+            keys.iter().all(|(key, wanted)| {
+                let actual = if key.eq_ignore_ascii_case("sts:ExternalId") { external_id } else { None };
+                let wanted = as_list(wanted);
+                let (base, if_exists) =
+                    op.strip_suffix("IfExists").map_or((op.as_str(), false), |b| (b, true));
+                match actual {
+                    None => if_exists || base.starts_with("ForAllValues:"),
+                    Some(v) => {
+                        match base.trim_start_matches("ForAnyValue:").trim_start_matches("ForAllValues:") {
+                            "StringEquals" => wanted.iter().any(|w| w == v),
+                            "StringNotEquals" => wanted.iter().all(|w| w != v),
+                            "StringLike" => wanted.iter().any(|w| wildcard_match(w, v)),
+                            _ => false,
+                        }
+                    }
+                }
+            })
+        })
+    })
+}
+
+fn trust_allows(trust: &Value, caller: &Principal, external_id: Option<&str>) -> bool {
+    let statements = match &trust["Statement"] {
+        Value::Array(a) => a.clone(),
+        other => vec![other.clone()],
+    };
+    let applies = |s: &Value| {
+        action_matches(&s["Action"])
+            && principal_matches(&s["Principal"], caller)
+            && conditions_hold(&s["Condition"], external_id)
+    };
+    let denied = statements.iter().any(|s| s["Effect"] == "Deny" && applies(s));
+    let allowed = statements.iter().any(|s| s["Effect"] == "Allow" && applies(s));
+    allowed && !denied
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller() -> Principal {
+        Principal {
+            arn: "arn:aws:iam::111111111111:user/vendor".into(),
+            account: "111111111111".into(),
+            role: None,
+        }
+    }
+
+    fn trust(condition: &str) -> Value {
+        serde_json::from_str(&format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::111111111111:root"}},"Action":"sts:AssumeRole"{condition}}}]}}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn external_id_is_enforced_as_iam_does() {
+        let exact = trust(r#","Condition":{"StringEquals":{"sts:ExternalId":"abc"}}"#);
+        assert!(trust_allows(&exact, &caller(), Some("abc")));
+        assert!(!trust_allows(&exact, &caller(), Some("abd")));
+        assert!(
+            !trust_allows(&exact, &caller(), None),
+            "a missing ExternalId must be refused (moto lets it through)"
+        );
+        let if_exists = trust(r#","Condition":{"StringEqualsIfExists":{"sts:ExternalId":"abc"}}"#);
+        assert!(trust_allows(&if_exists, &caller(), None));
+        let none = trust("");
+        assert!(trust_allows(&none, &caller(), None) && trust_allows(&none, &caller(), Some("anything")));
+        let other_account = Principal {
+            account: "999999999999".into(),
+            arn: "arn:aws:iam::999999999999:user/x".into(),
+            role: None,
+        };
+        assert!(!trust_allows(&exact, &other_account, Some("abc")));
+    }
+}
