@@ -42,7 +42,7 @@ impl Host {
     /// events can be observed by any script on the page.
     pub(crate) fn complete(&self, wizard: &Wizard) {
         let Some(done) = wizard.completion() else { return };
-        let Ok(detail) = done.serialize(&serde_wasm_bindgen::Serializer::json_compatible()) else { return };
+        let Ok(detail) = to_js(&done) else { return };
         self.dispatch("trustline:complete", &detail);
         if let Some(f) = &self.on_complete {
             let result = Object::assign(&Object::new(), detail.unchecked_ref());
@@ -108,19 +108,46 @@ fn read_options(options: &JsValue) -> Result<(Config, Option<Function>, Option<F
         Object::keys(options.unchecked_ref::<Object>()).iter().filter_map(|k| k.as_string()).collect();
     check_option_names(keys.iter().map(String::as_str))?;
     let (on_complete, on_cancel) = (callback(options, "onComplete")?, callback(options, "onCancel")?);
-    let data = Object::assign(&Object::new(), options.unchecked_ref());
-    for name in ["onComplete", "onCancel"] {
-        let _ = Reflect::delete_property(&data, &name.into());
-    }
-    let parsed: Options = serde_wasm_bindgen::from_value(data.into())
-        .map_err(|e| OptionError { option: "options".into(), message: format!("wrong type: {e}") })?;
+    // JSON.stringify drops the callbacks; serde_json (already in the bundle for documents)
+    // reads the rest, one option at a time on failure so the error can name it.
+    let json: serde_json::Value = js_sys::JSON::stringify(options)
+        .ok()
+        .and_then(|s| serde_json::from_str(&String::from(s)).ok())
+        .unwrap_or_default();
+    let parsed: Options = serde_json::from_value(json.clone()).map_err(|e| {
+        let option = json
+            .as_object()
+            .and_then(|map| {
+                map.iter().find(|(k, v)| {
+                    serde_json::from_value::<Options>(serde_json::json!({ k.as_str(): v })).is_err()
+                })
+            })
+            .map_or_else(|| "options".to_owned(), |(k, _)| k.clone());
+        OptionError { option, message: format!("wrong type: {e}") }
+    })?;
     let config = Config::from_options(parsed, |prefix| ExternalId::generate(&mut getrandom::SysRng, prefix))?;
     Ok((config, on_complete, on_cancel))
 }
 
+/// A JS value from anything serializable, through JSON (no serde-wasm-bindgen in the bundle).
+pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+    let text = serde_json::to_string(value).map_err(|e| JsError::new(&e.to_string()))?;
+    js_sys::JSON::parse(&text).map_err(|_| JsError::new("could not convert a result to JSON"))
+}
+
+/// A Rust value from a JS value, through JSON.
+pub(crate) fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, JsError> {
+    let text = js_sys::JSON::stringify(value).map(String::from).unwrap_or_default();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    serde_json::from_value(json).map_err(|e| JsError::new(&format!("{what}: {e}")))
+}
+
 /// Mounts the wizard into `element`. Throws an `Error` naming the option when an option is wrong.
 #[wasm_bindgen]
-pub fn mount(element: JsValue, options: JsOptions) -> Result<WizardHandle, JsError> {
+pub fn mount(
+    #[wasm_bindgen(unchecked_param_type = "Element")] element: JsValue,
+    options: JsOptions,
+) -> Result<WizardHandle, JsError> {
     let root: Element = element.dyn_into().map_err(|_| {
         option_error(OptionError {
             option: "element".into(),

@@ -17,18 +17,14 @@ use crate::bindings::{
 use crate::remote;
 
 fn input<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsError> {
-    serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&format!("{what}: {e}")))
+    super::from_js(&value, what)
 }
 
 fn core_err(e: trustline_core::Error) -> JsError {
     JsError::new(&e.to_string())
 }
 
-fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsError> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| JsError::new(&e.to_string()))
-}
+use super::to_js;
 
 /// A new ExternalId (160 random bits from the browser's CSPRNG), with an optional prefix.
 #[wasm_bindgen(js_name = generateExternalId)]

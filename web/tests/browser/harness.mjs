@@ -138,10 +138,6 @@ export async function startServer() {
         const [status, json] = fakeVerify(url.pathname, body);
         return send(status, "application/json", JSON.stringify(json));
       }
-      if (req.method === "POST" && url.pathname === "/fake-sts-root/") {
-        await readBody(req);
-        return send(200, "text/xml", FAKE_ROOT_STS);
-      }
       let file;
       if (url.pathname.startsWith("/dashboard/")) {
         const rel = url.pathname.slice("/dashboard/".length) || "index.html";
@@ -165,6 +161,24 @@ export async function startServer() {
   });
   await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
   return { base, state, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+/** FAKE STS on its own free port (endpoint overrides are scheme://host:port only) that says
+ * every key is a root key, with the CORS headers a browser needs. */
+export async function startFakeRootSts() {
+  const port = await freePort();
+  const server = http.createServer(async (req, res) => {
+    await readBody(req);
+    res.writeHead(req.method === "OPTIONS" ? 204 : 200, {
+      "access-control-allow-origin": req.headers.origin ?? "*",
+      "access-control-allow-headers": "authorization, content-type, x-amz-date, x-amz-security-token",
+      "access-control-allow-methods": "POST",
+      "content-type": "text/xml",
+    });
+    res.end(req.method === "OPTIONS" ? "" : FAKE_ROOT_STS);
+  });
+  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
 /** Debian's Chromium, headless, with the flags that work as root on a closed network
