@@ -1,0 +1,101 @@
+//! What leaves the wizard: the verify API's request and the result handed to the host.
+
+use serde::Serialize;
+use trustline_core::{IntegrationKind, Region};
+
+use super::{Check, Step, Verdict, Wizard};
+
+impl Wizard {
+    /// The request for the verify API: its path and JSON body. For keys the body holds the
+    /// secret, which is why it is built only when the call is made and never stored.
+    pub fn verify_request(&self) -> Option<(&'static str, serde_json::Value)> {
+        let kind = self.kind?;
+        let scope = self.parsed_scope()?.ok()?;
+        let regions: Vec<&str> = scope.permissions.regions.iter().map(Region::as_str).collect();
+        match kind {
+            IntegrationKind::CrossAccountRole => Some((
+                "/v1/verify/role",
+                serde_json::json!({
+                    "role_arn": self.role_arn().ok()?.to_string(),
+                    "external_id": self.config.external_id.as_str(),
+                    "expected_account_id": scope.account.map(|a| a.to_string()),
+                    "data_sets": scope.permissions.data_sets,
+                    "regions": regions,
+                }),
+            )),
+            IntegrationKind::Sts | IntegrationKind::AccessKey => Some((
+                "/v1/verify/keys",
+                serde_json::json!({
+                    "kind": kind.id(),
+                    "access_key_id": self.connect.access_key_id,
+                    "secret_access_key": self.connect.secret.expose(),
+                    "session_token": null,
+                    "role_arn": if kind == IntegrationKind::Sts { self.role_arn().ok().map(|a| a.to_string()) } else { None },
+                    "external_id": null,
+                }),
+            )),
+            IntegrationKind::SameAccountRole => None,
+        }
+    }
+
+    /// What the host receives on completion (never the secret: the JS layer adds it to the
+    /// callback only, not to the DOM event).
+    pub fn completion(&self) -> Option<Completion> {
+        if self.step != Step::Done {
+            return None;
+        }
+        let kind = self.kind?;
+        let scope = self.parsed_scope()?.ok()?;
+        let verified = self.verify.done();
+        Some(Completion {
+            kind: kind.id(),
+            organization: scope.organization,
+            external_id: self.config.external_id.to_string(),
+            external_id_generated: self.config.external_id_generated,
+            role_arn: self.needs_role_arn().then(|| self.connect.role_arn.clone()),
+            account_id: verified
+                .and_then(|r| r.account_id.clone())
+                .or_else(|| self.key_check.done().map(|k| k.account_id.clone()))
+                .or_else(|| self.role_arn().ok().map(|a| a.account_id().to_string())),
+            data_sets: scope.permissions.data_sets.iter().map(|d| d.id()).collect(),
+            regions: scope.permissions.regions.iter().map(ToString::to_string).collect(),
+            verdict: verified.map(|r| r.verdict),
+            verified: verified.is_some_and(|r| r.verdict == Verdict::Verified),
+            checks: verified.map(|r| r.checks.clone()).unwrap_or_default(),
+            access_key_id: self.needs_keys().then(|| self.connect.access_key_id.clone()),
+            identity_arn: self.key_check.done().map(|k| k.arn.clone()),
+        })
+    }
+}
+
+/// The result handed to the host when the customer finishes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Completion {
+    /// The kind's id.
+    pub kind: &'static str,
+    /// Whether the role goes to a whole Organization.
+    pub organization: bool,
+    /// The ExternalId the role requires (store it: the vendor presents it on every AssumeRole).
+    pub external_id: String,
+    /// Whether the page generated it (the host's backend has not seen it yet).
+    pub external_id_generated: bool,
+    /// The role ARN, for role kinds.
+    pub role_arn: Option<String>,
+    /// The connected account.
+    pub account_id: Option<String>,
+    /// The data sets the customer shared.
+    pub data_sets: Vec<&'static str>,
+    /// Regions; empty means every region.
+    pub regions: Vec<String>,
+    /// The verify API's verdict; null when it was not called (no verify URL, same-account role).
+    pub verdict: Option<Verdict>,
+    /// Whether the verify API said `verified`.
+    pub verified: bool,
+    /// The verify API's checks.
+    pub checks: Vec<Check>,
+    /// The access key ID, for key kinds.
+    pub access_key_id: Option<String>,
+    /// Who the key belongs to, from the browser's check.
+    pub identity_arn: Option<String>,
+}
