@@ -1,10 +1,25 @@
 #!/usr/bin/env bash
 # Release build of the wizard with Trunk into ./dist (index.html, boot.js, trustline-web.js,
-# trustline_web_bg.wasm, trustline-web.d.ts, style CSS). Offline: Trunk uses the wasm-bindgen
+# trustline-web_bg.wasm, trustline-web.d.ts, style.css). Offline: Trunk uses the wasm-bindgen
 # and wasm-opt on PATH (scripts/setup.d/30-wasm-test.sh and 50-web.sh install them).
+#
+# TRUSTLINE_WEB_CONFIG='{"vendorPrincipal": "...", "vendorName": "...", "verify": {"url": "..."}}'
+# replaces the standalone page's options (dist/index.html, #trustline-config) after the build;
+# see web/README.md for every option. Remember the page's CSP (connect-src) for the verify URL.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 have trunk || die "trunk is missing: run bash scripts/setup.sh"
 log "trunk build --release"
 trunk build --release --locked 2>&1 | grep -Ev '^\s*$' | tail -n 20
 [[ -f dist/trustline-web_bg.wasm ]] || die "trunk did not produce dist/trustline-web_bg.wasm"
+if [[ -n ${TRUSTLINE_WEB_CONFIG:-} ]]; then
+  node -e '
+    const fs = require("node:fs");
+    const config = JSON.parse(process.env.TRUSTLINE_WEB_CONFIG);
+    const page = fs.readFileSync("dist/index.html", "utf8").replace(
+      /(<script type="application\/json" id="trustline-config">)[\s\S]*?(<\/script>)/,
+      (_, open, close) => open + JSON.stringify(config).replaceAll("<", "\\u003c") + close);
+    fs.writeFileSync("dist/index.html", page);
+  ' || die "TRUSTLINE_WEB_CONFIG is not valid JSON"
+  log "dist/index.html: options from TRUSTLINE_WEB_CONFIG"
+fi
