@@ -39,11 +39,30 @@ struct Principal {
     role: Option<String>,
 }
 
+/// A CloudTrail management event in the stand-in.
+#[derive(Debug, Clone)]
+pub struct TrailEvent {
+    /// Unique id.
+    pub id: String,
+    /// Seconds since the epoch.
+    pub time: i64,
+    /// The API action.
+    pub name: String,
+}
+
 #[derive(Default)]
 struct World {
     roles: HashMap<String, Role>,
     keys: HashMap<String, Principal>,
     next_session: u64,
+    /// (account, region) → events.
+    events: HashMap<(String, String), Vec<TrailEvent>>,
+    /// (account, region) → LookupEvents token bucket: (tokens, last refill). AWS documents
+    /// 2 calls per second per account and region; the bucket holds 2.
+    lookup_buckets: HashMap<(String, String), (f64, std::time::Instant)>,
+    /// LookupEvents calls answered, and how many of them were throttled.
+    lookups: u64,
+    throttled: u64,
 }
 
 /// A running stand-in; stops when dropped.
@@ -107,6 +126,17 @@ impl StandIn {
         self.lock().roles.insert(role.arn.clone(), role);
     }
 
+    /// Adds CloudTrail events to an account-region.
+    pub fn add_events(&self, account: &str, region: &str, events: Vec<TrailEvent>) {
+        self.lock().events.entry((account.into(), region.into())).or_default().extend(events);
+    }
+
+    /// LookupEvents calls answered so far, and how many were throttled.
+    pub fn lookup_counts(&self) -> (u64, u64) {
+        let w = self.lock();
+        (w.lookups, w.throttled)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, World> {
         self.world.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -156,7 +186,105 @@ fn access_key(headers: &HeaderMap) -> Option<String> {
     Some(credential.split('/').next()?.to_owned())
 }
 
+fn credential_region(headers: &HeaderMap) -> String {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').nth(2))
+        .unwrap_or("us-east-1")
+        .to_owned()
+}
+
+fn json_error(status: StatusCode, kind: &str, message: &str) -> Response {
+    (
+        status,
+        [("content-type", "application/x-amz-json-1.1")],
+        serde_json::json!({ "__type": kind, "message": message }).to_string(),
+    )
+        .into_response()
+}
+
+/// CloudTrail LookupEvents: newest first, at most 50 a page, opaque tokens, 2 calls per second
+/// per account and region (CloudTrail API reference).
+fn lookup_events(world: &mut World, caller: &Principal, region: &str, body: &[u8]) -> Response {
+    let key = (caller.account.clone(), region.to_owned());
+    const RATE: f64 = 2.0;
+    const CAPACITY: f64 = 2.0;
+    world.lookups += 1;
+    let now = std::time::Instant::now();
+    let bucket = world.lookup_buckets.entry(key.clone()).or_insert((CAPACITY, now));
+    bucket.0 = (bucket.0 + now.duration_since(bucket.1).as_secs_f64() * RATE).min(CAPACITY);
+    bucket.1 = now;
+    if bucket.0 < 1.0 {
+        world.throttled += 1;
+        return json_error(StatusCode::BAD_REQUEST, "ThrottlingException", "Rate exceeded");
+    }
+    bucket.0 -= 1.0;
+    let Ok(request) = serde_json::from_slice::<Value>(body) else {
+        return json_error(StatusCode::BAD_REQUEST, "SerializationException", "bad JSON");
+    };
+    let max = request["MaxResults"].as_u64().unwrap_or(50);
+    if !(1..=50).contains(&max) {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidMaxResultsException",
+            "MaxResults must be 1 to 50",
+        );
+    }
+    let start = request["StartTime"].as_f64().map_or(i64::MIN, |t| t as i64);
+    let end = request["EndTime"].as_f64().map_or(i64::MAX, |t| t as i64);
+    let offset: usize = match request["NextToken"].as_str() {
+        None => 0,
+        Some(token) => match token
+            .strip_prefix("standin-page-")
+            .and_then(|t| t.split('-').next())
+            .and_then(|n| n.parse().ok())
+        {
+            Some(n) => n,
+            None => return json_error(StatusCode::BAD_REQUEST, "InvalidNextTokenException", "invalid token"),
+        },
+    };
+    let mut matching: Vec<&TrailEvent> = world
+        .events
+        .get(&key)
+        .map(|v| v.iter().filter(|e| e.time >= start && e.time <= end).collect())
+        .unwrap_or_default();
+    matching.sort_by(|a, b| b.time.cmp(&a.time).then(a.id.cmp(&b.id)));
+    let page: Vec<Value> = matching
+        .iter()
+        .skip(offset)
+        .take(max as usize)
+        .map(|e| {
+            serde_json::json!({
+                "EventId": e.id, "EventName": e.name, "EventTime": e.time, "EventSource": "iam.amazonaws.com",
+                "Username": "someone", "ReadOnly": "false",
+                "CloudTrailEvent": serde_json::json!({"eventID": e.id, "eventName": e.name}).to_string(),
+            })
+        })
+        .collect();
+    let next = offset + page.len();
+    let mut out = serde_json::json!({ "Events": page });
+    if next < matching.len() {
+        // Opaque to clients: an offset and a salt.
+        out["NextToken"] = Value::String(format!("standin-page-{next}-{:x}", next * 7919 + 17));
+    }
+    (StatusCode::OK, [("content-type", "application/x-amz-json-1.1")], out.to_string()).into_response()
+}
+
 async fn handle(State(world): State<Arc<Mutex<World>>>, headers: HeaderMap, body: Bytes) -> Response {
+    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    if target.ends_with(".LookupEvents") {
+        let mut world = world.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(caller) = access_key(&headers).and_then(|k| world.keys.get(&k).cloned()) else {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            );
+        };
+        return lookup_events(&mut world, &caller, &credential_region(&headers), &body);
+    }
     let params = form(&body);
     let action = params.get("Action").cloned().unwrap_or_default();
     let mut world = world.lock().unwrap_or_else(|e| e.into_inner());

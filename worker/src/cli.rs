@@ -106,6 +106,15 @@ enum Command {
     },
     /// Export the whole inventory as JSON lines.
     Export,
+    /// Stored CloudTrail management events as JSON lines.
+    Events {
+        /// Only this connection.
+        #[arg(long)]
+        connection: Option<String>,
+        /// RFC 3339 time or a duration such as 30m, 24h, 7d.
+        #[arg(long, default_value = "90d")]
+        since: String,
+    },
     /// Serve the verify and registration API for the onboarding page (docs/openapi.yaml).
     Serve(inventory::ServeArgs),
 }
@@ -334,6 +343,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<String> {
         Command::Inventory(args) => inventory::inventory(&cli.global, &args),
         Command::Changes { since, format } => inventory::changes(&cli.global, &since, format),
         Command::Export => inventory::export(&cli.global),
+        Command::Events { connection, since } => {
+            inventory::events(&cli.global, connection.as_deref(), &since)
+        }
         Command::Serve(args) => inventory::serve(&cli.global, args),
         other => documents::run(other),
     }

@@ -62,11 +62,37 @@ pub struct SyncConfig {
     pub region_concurrency: usize,
     /// Regions to read when a connection names none; empty means each account's enabled regions.
     pub regions: Vec<Region>,
+    /// How far back the first CloudTrail read of an account-region goes (1–90 days).
+    pub cloudtrail_lookback_days: u32,
+    /// How far before the last cursor later reads start again, for late-delivered events.
+    pub cloudtrail_overlap_minutes: u32,
 }
 
 impl Default for SyncConfig {
     fn default() -> Self {
-        SyncConfig { concurrency: 8, region_concurrency: 4, regions: Vec::new() }
+        SyncConfig {
+            concurrency: 8,
+            region_concurrency: 4,
+            regions: Vec::new(),
+            cloudtrail_lookback_days: 7,
+            cloudtrail_overlap_minutes: 15,
+        }
+    }
+}
+
+impl SyncConfig {
+    /// The sync's options from this section and the home region.
+    pub fn options(&self, home_region: &Region) -> crate::sync::SyncOptions {
+        crate::sync::SyncOptions {
+            concurrency: self.concurrency,
+            regions: self.regions.clone(),
+            home_region: home_region.clone(),
+            region_concurrency: self.region_concurrency,
+            cloudtrail: crate::sync::CloudTrailWindow {
+                lookback: time::Duration::days(self.cloudtrail_lookback_days.into()),
+                overlap: time::Duration::minutes(self.cloudtrail_overlap_minutes.into()),
+            },
+        }
     }
 }
 
@@ -90,6 +116,11 @@ impl Config {
         let config: Config = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
         if config.sync.concurrency == 0 || config.sync.region_concurrency == 0 {
             anyhow::bail!("sync.concurrency and sync.region_concurrency must be at least 1");
+        }
+        if !(1..=90).contains(&config.sync.cloudtrail_lookback_days) {
+            anyhow::bail!(
+                "sync.cloudtrail_lookback_days must be 1 to 90 (CloudTrail keeps 90 days of events)"
+            );
         }
         Ok(config)
     }

@@ -4,12 +4,14 @@
 //! | service | sustained | burst | source |
 //! |---|---|---|---|
 //! | EC2 Describe* | 20/s | 100 | EC2 API reference, "Request throttling" (non-mutating actions) |
-//! | CloudTrail LookupEvents | 2/s | 2 | CloudTrail API reference, LookupEvents: per account, per region |
+//! | CloudTrail LookupEvents | 2/s | 1 | CloudTrail API reference, LookupEvents: per account, per region |
 //! | IAM | 10/s | 20 | not published; throttling starts in the low tens per account |
 //! | Organizations | 5/s | 10 | not published; AWS advises backing off on TooManyRequestsException |
 //! | STS | 50/s | 100 | STS quotas are per account and region and far above this |
 //!
-//! A throttled answer pauses that bucket's key for a moment, on top of the caller's backoff.
+//! Buckets refill 5% slower than the documented rate, so that jitter between Trustline and AWS
+//! (requests sent evenly arrive unevenly) does not push a paced client over the limit. A
+//! throttled answer pauses that bucket's key for a moment, on top of the caller's backoff.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -32,7 +34,9 @@ pub struct Rate {
 pub fn default_rate(service: Service) -> Rate {
     match service {
         Service::Ec2 => Rate { per_second: 20, burst: 100 },
-        Service::CloudTrail => Rate { per_second: 2, burst: 2 },
+        // A burst of 2 at exactly 2/s trips AWS's bucket whenever two requests arrive a little
+        // apart; one at a time never does.
+        Service::CloudTrail => Rate { per_second: 2, burst: 1 },
         Service::Organizations => Rate { per_second: 5, burst: 10 },
         Service::Sts => Rate { per_second: 50, burst: 100 },
         // IAM, and any service core adds later until it gets a row of its own: conservative.
@@ -61,6 +65,9 @@ impl std::fmt::Debug for Limiter {
     }
 }
 
+/// Refill slower than documented by this factor (see the module docs).
+const SAFETY: f64 = 1.05;
+
 /// How long a throttled key pauses before its bucket is used again.
 const THROTTLE_PAUSE: Duration = Duration::from_millis(500);
 
@@ -81,14 +88,12 @@ impl Limiter {
             let rate = self.rate(service);
             let bucket =
                 buckets.entry((account.to_owned(), region.to_owned(), service)).or_insert_with(|| {
-                    let per_second = NonZeroU32::new(rate.per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+                    let period = Duration::from_secs_f64(SAFETY / f64::from(rate.per_second.max(1)));
                     let burst = NonZeroU32::new(rate.burst.max(1)).unwrap_or(NonZeroU32::MIN);
-                    Bucket {
-                        limiter: Arc::new(RateLimiter::direct(
-                            Quota::per_second(per_second).allow_burst(burst),
-                        )),
-                        paused_until: None,
-                    }
+                    let quota = Quota::with_period(period)
+                        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+                        .allow_burst(burst);
+                    Bucket { limiter: Arc::new(RateLimiter::direct(quota)), paused_until: None }
                 });
             (bucket.limiter.clone(), bucket.paused_until)
         };

@@ -117,6 +117,29 @@ pub struct Snapshot {
     pub complete: BTreeSet<(String, ResourceKind)>,
     /// API calls made, for the run summary.
     pub calls: u64,
+    /// CloudTrail events read (duplicates of stored ones are dropped on commit).
+    pub events: Vec<EventRecord>,
+    /// New CloudTrail cursors: (region, read up to), for regions read to the end.
+    pub cursors: Vec<(String, time::OffsetDateTime)>,
+}
+
+/// One CloudTrail management event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRecord {
+    /// CloudTrail's unique id: the de-duplication key.
+    pub event_id: String,
+    /// The region it was recorded in.
+    pub region: String,
+    /// When it happened.
+    pub event_time: time::OffsetDateTime,
+    /// The API action, e.g. `CreateUser`.
+    pub event_name: String,
+    /// The service, e.g. `iam.amazonaws.com`.
+    pub event_source: Option<String>,
+    /// Who did it.
+    pub username: Option<String>,
+    /// The full CloudTrail record (JSON text).
+    pub raw: String,
 }
 
 impl Snapshot {

@@ -2,8 +2,11 @@
 //! results are committed on their own as they arrive. An account that fails is recorded and its
 //! inventory marked stale; the others carry on.
 
+mod cloudtrail;
 mod ec2;
 mod iam;
+
+pub use cloudtrail::Window as CloudTrailWindow;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,6 +35,8 @@ pub struct SyncOptions {
     pub home_region: Region,
     /// Regions of one account listed at once.
     pub region_concurrency: usize,
+    /// CloudTrail's first-run lookback and later overlap.
+    pub cloudtrail: CloudTrailWindow,
 }
 
 /// What a run did, per account and in total.
@@ -55,6 +60,8 @@ pub struct RunSummary {
     pub changed: u64,
     /// Removed by this run.
     pub removed: u64,
+    /// New CloudTrail events stored by this run.
+    pub events: u64,
     /// AWS requests sent.
     pub calls: u64,
     /// Wall time in milliseconds.
@@ -128,6 +135,7 @@ async fn list_account(
     c: &Connection,
     vendor: Option<&Arc<Provider>>,
     options: &SyncOptions,
+    cursors: std::collections::HashMap<String, time::OffsetDateTime>,
 ) -> AccountResult {
     let home = home_for(c, &options.home_region);
     let credentials = match connection_credentials(c, vendor, &home) {
@@ -150,39 +158,54 @@ async fn list_account(
     {
         return failed(e);
     }
-    if c.data_sets.contains(&DataSet::Ec2Network) {
-        let regions = if !c.regions.is_empty() {
-            c.regions.clone()
-        } else if !options.regions.is_empty() {
-            options.regions.clone()
-        } else {
-            match ec2::regions(&ctx).await {
-                Ok(r) => r,
-                Err(e) => return failed(e),
-            }
-        };
-        let ctx = &ctx;
-        let results: Vec<(Region, Result<Snapshot, CallError>)> = stream::iter(regions)
-            .map(|region| async move {
-                let mut part = Snapshot::default();
-                let result = ec2::sync_region(ctx, &region, &mut part).await.map(|()| part);
-                (region, result)
-            })
-            .buffer_unordered(options.region_concurrency.max(1))
-            .collect()
-            .await;
-        for (region, result) in results {
-            match result {
-                Ok(part) => {
-                    snapshot.resources.extend(part.resources);
-                    snapshot.complete.extend(part.complete);
-                }
-                Err(e) => unread.push(format!("EC2 in {region}: {e}")),
-            }
+    let needs_regions =
+        c.data_sets.contains(&DataSet::Ec2Network) || c.data_sets.contains(&DataSet::CloudTrail);
+    let regions = if !needs_regions {
+        Vec::new()
+    } else if !c.regions.is_empty() {
+        c.regions.clone()
+    } else if !options.regions.is_empty() {
+        options.regions.clone()
+    } else {
+        match ec2::regions(&ctx).await {
+            Ok(r) => r,
+            Err(e) => return failed(e),
         }
-    }
-    if c.data_sets.contains(&DataSet::CloudTrail) {
-        unread.push("CloudTrail: this version does not sync CloudTrail events yet".to_owned());
+    };
+    let ctx = &ctx;
+    let cursors = &cursors;
+    let per_region: Vec<(Region, Result<Snapshot, CallError>)> = stream::iter(regions)
+        .map(|region| async move {
+            let mut part = Snapshot::default();
+            let result = async {
+                if c.data_sets.contains(&DataSet::Ec2Network) {
+                    ec2::sync_region(ctx, &region, &mut part).await?;
+                }
+                if c.data_sets.contains(&DataSet::CloudTrail) {
+                    let cursor = cursors.get(region.as_str()).copied();
+                    let (events, read_to) =
+                        cloudtrail::sync_region(ctx, &region, cursor, options.cloudtrail).await?;
+                    part.events = events;
+                    part.cursors.push((region.to_string(), read_to));
+                }
+                Ok::<_, CallError>(())
+            }
+            .await;
+            (region, result.map(|()| part))
+        })
+        .buffer_unordered(options.region_concurrency.max(1))
+        .collect()
+        .await;
+    for (region, result) in per_region {
+        match result {
+            Ok(part) => {
+                snapshot.resources.extend(part.resources);
+                snapshot.complete.extend(part.complete);
+                snapshot.events.extend(part.events);
+                snapshot.cursors.extend(part.cursors);
+            }
+            Err(e) => unread.push(format!("{region}: {e}")),
+        }
     }
     snapshot.calls = client.calls() - calls_before;
     AccountResult::Done { snapshot, account: Some(identity.account), unread }
@@ -221,11 +244,16 @@ pub async fn run(
         summary.skipped.push(c.id);
     }
     let vendor_ref = vendor.as_ref();
-    let mut results = stream::iter(active)
+    let mut work = Vec::with_capacity(active.len());
+    for c in active {
+        let cursors = store.cursors(&c.id)?;
+        work.push((c, cursors));
+    }
+    let mut results = stream::iter(work)
         .take_while(|_| std::future::ready(!stop.load(Ordering::SeqCst)))
-        .map(|c| async move {
+        .map(|(c, cursors)| async move {
             let t = Instant::now();
-            let result = list_account(client, &c, vendor_ref, options).await;
+            let result = list_account(client, &c, vendor_ref, options, cursors).await;
             (c, result, t.elapsed().as_millis() as u64)
         })
         .buffer_unordered(options.concurrency.max(1));
@@ -242,6 +270,7 @@ pub async fn run(
                 summary.added += out.added;
                 summary.changed += out.changed;
                 summary.removed += out.removed;
+                summary.events += out.events;
                 if unread.is_empty() {
                     tracing::info!(connection = %c.id, resources = out.resources, added = out.added, changed = out.changed, removed = out.removed, "synced");
                     summary.ok.push(c.id);

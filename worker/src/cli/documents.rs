@@ -125,6 +125,7 @@ pub(super) fn run(command: Command) -> Result<String> {
         | Command::Inventory(_)
         | Command::Changes { .. }
         | Command::Export
+        | Command::Events { .. }
         | Command::Serve(_) => {
             unreachable!("cli::run dispatches the worker commands itself")
         }

@@ -13,7 +13,7 @@ use trustline_worker::config::Config;
 use trustline_worker::credentials::{Provider, vendor_chain};
 use trustline_worker::limiter::Limiter;
 use trustline_worker::store::{Connection, ConnectionStatus, InventoryFilter, Store};
-use trustline_worker::sync::{self, SyncOptions};
+use trustline_worker::sync;
 
 use super::{GlobalArgs, LogFormat};
 
@@ -68,7 +68,7 @@ pub(crate) struct AddArgs {
     #[arg(long)]
     secret: Option<String>,
     /// Data sets (repeatable): iam, ec2-network, cloudtrail.
-    #[arg(long = "data-set", value_delimiter = ',', default_values_t = ["iam".to_owned(), "ec2-network".to_owned()])]
+    #[arg(long = "data-set", value_delimiter = ',', default_values_t = ["iam".to_owned(), "ec2-network".to_owned(), "cloudtrail".to_owned()])]
     data_sets: Vec<String>,
     /// Regions to read (repeatable; default: every enabled region).
     #[arg(long = "region", value_delimiter = ',')]
@@ -224,12 +224,10 @@ pub(crate) fn sync(
                 None
             }
         };
-        let options = SyncOptions {
-            concurrency: concurrency.unwrap_or(config.sync.concurrency),
-            regions: config.sync.regions.clone(),
-            home_region: config.aws.region.clone(),
-            region_concurrency: config.sync.region_concurrency,
-        };
+        let mut options = config.sync.options(&config.aws.region);
+        if let Some(n) = concurrency {
+            options.concurrency = n;
+        }
         let summary = sync::run(&mut store, &client, vendor, &options, connection.as_deref(), &stop).await?;
         let text = if json {
             serde_json::to_string_pretty(&summary)? + "\n"
@@ -361,6 +359,17 @@ pub(crate) fn changes(global: &GlobalArgs, since: &str, format: OutputFormat) ->
     })
 }
 
+pub(crate) fn events(global: &GlobalArgs, connection: Option<&str>, since: &str) -> Result<String> {
+    let config = config(global)?;
+    let store = Store::open_read_only(&config.store.path)?;
+    let mut out = String::new();
+    for event in store.events(connection, &since_time(since)?)? {
+        out.push_str(&serde_json::to_string(&event)?);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
 pub(crate) fn export(global: &GlobalArgs) -> Result<String> {
     let config = config(global)?;
     let store = Store::open_read_only(&config.store.path)?;
@@ -446,12 +455,7 @@ pub(crate) fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<String> {
             verify_per_minute: args.verify_per_minute,
             store_path: config.store.path.clone(),
             home_region: config.aws.region.clone(),
-            sync: SyncOptions {
-                concurrency: config.sync.concurrency,
-                regions: config.sync.regions.clone(),
-                home_region: config.aws.region.clone(),
-                region_concurrency: config.sync.region_concurrency,
-            },
+            sync: config.sync.options(&config.aws.region),
         };
         let router = trustline_worker::serve::router(serve_config, client, vendor)?;
         let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;

@@ -22,6 +22,8 @@ pub struct AccountOutcome {
     pub changed: u64,
     /// Gone since the last run.
     pub removed: u64,
+    /// CloudTrail events stored (new ones only).
+    pub events: u64,
 }
 
 /// A resource as stored.
@@ -200,6 +202,33 @@ impl Store {
                 }
             }
         }
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO events (event_id, connection_id, region, event_time, event_name, event_source, username, raw)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for e in &snapshot.events {
+                let t = super::timestamp(e.event_time);
+                let params = params![
+                    e.event_id,
+                    connection,
+                    e.region,
+                    t,
+                    e.event_name,
+                    e.event_source,
+                    e.username,
+                    e.raw
+                ];
+                outcome.events += insert.execute(params)? as u64;
+            }
+            let mut cursor = tx.prepare_cached(
+                "INSERT INTO cursors (connection_id, region, last_event_time) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (connection_id, region) DO UPDATE SET last_event_time = excluded.last_event_time",
+            )?;
+            for (region, t) in &snapshot.cursors {
+                cursor.execute(params![connection, region, super::timestamp(*t)])?;
+            }
+        }
         outcome.resources =
             tx.query_row("SELECT COUNT(*) FROM resources WHERE connection_id = ?1", [connection], |r| {
                 r.get(0)
@@ -240,6 +269,41 @@ impl Store {
             params![run_id, connection, message],
         )?;
         Ok(())
+    }
+
+    /// A connection's CloudTrail cursors: region → read up to.
+    pub fn cursors(
+        &self,
+        connection: &str,
+    ) -> Result<std::collections::HashMap<String, time::OffsetDateTime>> {
+        let mut stmt =
+            self.db.prepare("SELECT region, last_event_time FROM cursors WHERE connection_id = ?1")?;
+        let rows = stmt.query_map([connection], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = std::collections::HashMap::new();
+        for row in rows {
+            let (region, t) = row?;
+            out.insert(
+                region,
+                time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339)?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Stored CloudTrail events, oldest first, optionally for one connection and since a time.
+    pub fn events(&self, connection: Option<&str>, since: &str) -> Result<Vec<Value>> {
+        let mut stmt = self.db.prepare(
+            "SELECT event_id, connection_id, region, event_time, event_name, event_source, username FROM events
+             WHERE (?1 IS NULL OR connection_id = ?1) AND event_time >= ?2 ORDER BY event_time, event_id",
+        )?;
+        let rows = stmt.query_map(params![connection, since], |r| {
+            Ok(serde_json::json!({
+                "event_id": r.get::<_, String>(0)?, "connection": r.get::<_, String>(1)?, "region": r.get::<_, String>(2)?,
+                "event_time": r.get::<_, String>(3)?, "event_name": r.get::<_, String>(4)?,
+                "event_source": r.get::<_, Option<String>>(5)?, "username": r.get::<_, Option<String>>(6)?,
+            }))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The current inventory, filtered.

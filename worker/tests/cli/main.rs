@@ -1,6 +1,7 @@
 //! The `trustline` binary as a vendor scripts it: documents on stdout, errors on stderr naming
 //! the flag and the fix with exit code 2, and `--help` on every subcommand.
 
+mod cloudtrail;
 mod openapi;
 mod serve;
 mod sync;

@@ -1,0 +1,70 @@
+//! CloudTrail management events, incremental per (account, region).
+//!
+//! Each run asks LookupEvents for `[cursor − overlap, now]`: CloudTrail can make an event
+//! visible minutes after it happened, so the window reaches back over the previous run's end,
+//! and events already stored are dropped by their EventId. The first run reaches back
+//! `lookback` (CloudTrail keeps 90 days). The cursor only moves when a region's window was read
+//! to the end, so an interrupted read is simply read again.
+
+use time::OffsetDateTime;
+use trustline_core::Region;
+use trustline_core::aws::cloudtrail::LookupEvents;
+
+use super::Ctx;
+use crate::client::CallError;
+use crate::resource::EventRecord;
+
+/// LookupEvents' largest page.
+const PAGE_SIZE: u32 = 50;
+
+/// How far back and how much overlap.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    /// First run: how far back (at most 90 days).
+    pub lookback: time::Duration,
+    /// Later runs: how far before the last cursor to start again.
+    pub overlap: time::Duration,
+}
+
+impl Default for Window {
+    fn default() -> Self {
+        // CloudTrail documents delivery "within 15 minutes" of an API call on average.
+        Window { lookback: time::Duration::days(7), overlap: time::Duration::minutes(15) }
+    }
+}
+
+/// Reads one region's events since `cursor`; returns them and the new cursor.
+pub(super) async fn sync_region(
+    ctx: &Ctx<'_>,
+    region: &Region,
+    cursor: Option<OffsetDateTime>,
+    window: Window,
+) -> Result<(Vec<EventRecord>, OffsetDateTime), CallError> {
+    let end = OffsetDateTime::now_utc();
+    let oldest = end - window.lookback.min(time::Duration::days(90));
+    let start = cursor.map_or(oldest, |c| (c - window.overlap).max(oldest));
+    let mut events = Vec::new();
+    let mut token = None;
+    loop {
+        let op = LookupEvents::new(Some(start), Some(end))
+            .and_then(|o| o.max_results(PAGE_SIZE))
+            .map(|o| o.after(token))
+            .map_err(CallError::Build)?;
+        let page = ctx.call(&op, region).await?;
+        events.extend(page.items.into_iter().filter_map(|e| {
+            Some(EventRecord {
+                region: region.to_string(),
+                event_time: e.event_time?,
+                event_name: e.event_name.unwrap_or_default(),
+                event_source: e.event_source,
+                username: e.username,
+                raw: e.cloudtrail_event.unwrap_or_else(|| "{}".into()),
+                event_id: e.event_id,
+            })
+        }));
+        token = page.next_token;
+        if token.is_none() {
+            return Ok((events, end));
+        }
+    }
+}
