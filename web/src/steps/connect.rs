@@ -76,6 +76,8 @@ pub(crate) fn ConnectStep(props: &StepProps) -> Html {
     };
     html! {
         <form {onsubmit} novalidate=true>
+            // Lets Enter in any field submit the form (implicit submission needs a submit button).
+            <button type="submit" class="tl-sr-only" tabindex="-1" aria-hidden="true">{ "Submit" }</button>
             if w.needs_role_arn() {
                 <TextField id="tl-role-arn" label={role_label} value={w.connect.role_arn.clone()}
                     placeholder={Some(AttrValue::Static("arn:aws:iam::123456789012:role/VendorReadOnly"))}
