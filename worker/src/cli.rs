@@ -93,6 +93,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Stay up and sync on a schedule; SIGTERM or Ctrl-C finishes the accounts in flight and exits.
+    Run {
+        /// An interval (6h, 30m) or a cron expression in UTC ('0 */6 * * *').
+        #[arg(long, default_value = "6h")]
+        schedule: String,
+        /// Up to this much random delay before each run (e.g. 5m), to spread load.
+        #[arg(long, default_value = "0s")]
+        jitter: String,
+        /// Accounts listed at once (config: sync.concurrency).
+        #[arg(long)]
+        concurrency: Option<usize>,
+    },
     /// Show the current inventory.
     Inventory(inventory::InventoryArgs),
     /// Show what changed since a time (RFC 3339) or a duration ago (e.g. 24h, 7d).
@@ -339,6 +351,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<String> {
         Command::Accounts(cmd) => inventory::accounts(&cli.global, cmd),
         Command::Sync { connection, concurrency, json } => {
             inventory::sync(&cli.global, connection, concurrency, json)
+        }
+        Command::Run { schedule, jitter, concurrency } => {
+            inventory::run_scheduled(&cli.global, &schedule, &jitter, concurrency)
         }
         Command::Inventory(args) => inventory::inventory(&cli.global, &args),
         Command::Changes { since, format } => inventory::changes(&cli.global, &since, format),

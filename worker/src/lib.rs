@@ -6,6 +6,7 @@ pub mod config;
 pub mod credentials;
 pub mod limiter;
 pub mod resource;
+pub mod schedule;
 pub mod serve;
 pub mod store;
 pub mod sync;

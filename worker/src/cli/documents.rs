@@ -122,6 +122,7 @@ pub(super) fn run(command: Command) -> Result<String> {
         Command::Template(cmd) => template_command(cmd),
         Command::Accounts(_)
         | Command::Sync { .. }
+        | Command::Run { .. }
         | Command::Inventory(_)
         | Command::Changes { .. }
         | Command::Export

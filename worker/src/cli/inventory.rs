@@ -203,20 +203,20 @@ fn connection_json(c: &Connection) -> serde_json::Value {
     })
 }
 
-pub(crate) fn sync(
-    global: &GlobalArgs,
-    connection: Option<String>,
-    concurrency: Option<usize>,
-    json: bool,
-) -> Result<String> {
-    init_logging(global.log_format);
-    let config = config(global)?;
-    let mut store = Store::open(&config.store.path)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(async {
-        let stop = Arc::new(AtomicBool::new(false));
-        spawn_stop_on_signal(stop.clone());
-        let client = AwsClient::new(config.aws.endpoint_url.clone(), Limiter::default(), RetryPolicy::default())?;
+/// Everything one sync run needs, built once per process.
+struct Runner {
+    store: Store,
+    client: AwsClient,
+    vendor: Option<Arc<Provider>>,
+    options: sync::SyncOptions,
+}
+
+impl Runner {
+    fn new(global: &GlobalArgs, concurrency: Option<usize>) -> Result<Runner> {
+        let config = config(global)?;
+        let store = Store::open(&config.store.path)?;
+        let client =
+            AwsClient::new(config.aws.endpoint_url.clone(), Limiter::default(), RetryPolicy::default())?;
         let vendor: Option<Arc<Provider>> = match vendor_chain(&config.aws.region) {
             Ok(p) => Some(p),
             Err(e) => {
@@ -228,33 +228,93 @@ pub(crate) fn sync(
         if let Some(n) = concurrency {
             options.concurrency = n;
         }
-        let summary = sync::run(&mut store, &client, vendor, &options, connection.as_deref(), &stop).await?;
-        let text = if json {
-            serde_json::to_string_pretty(&summary)? + "\n"
-        } else {
-            let mut s = format!(
-                "run {}: {} ok, {} partial, {} failed, {} skipped; {} resources ({} added, {} changed, {} removed); {} calls in {:.1}s\n",
-                summary.run_id,
-                summary.ok.len(),
-                summary.partial.len(),
-                summary.failed.len(),
-                summary.skipped.len(),
-                summary.resources,
-                summary.added,
-                summary.changed,
-                summary.removed,
-                summary.calls,
-                summary.duration_ms as f64 / 1000.0
-            );
-            for (id, error) in summary.partial.iter().chain(&summary.failed) {
-                s.push_str(&format!("  {id}: {error}\n"));
-            }
-            s
-        };
+        Ok(Runner { store, client, vendor, options })
+    }
+
+    async fn once(&mut self, only: Option<&str>, stop: &AtomicBool) -> Result<sync::RunSummary> {
+        sync::run(&mut self.store, &self.client, self.vendor.clone(), &self.options, only, stop).await
+    }
+}
+
+fn summary_text(summary: &sync::RunSummary) -> String {
+    let mut s = format!(
+        "run {}: {} ok, {} partial, {} failed, {} skipped; {} resources ({} added, {} changed, {} removed), {} new events; {} calls in {:.1}s\n",
+        summary.run_id,
+        summary.ok.len(),
+        summary.partial.len(),
+        summary.failed.len(),
+        summary.skipped.len(),
+        summary.resources,
+        summary.added,
+        summary.changed,
+        summary.removed,
+        summary.events,
+        summary.calls,
+        summary.duration_ms as f64 / 1000.0
+    );
+    for (id, error) in summary.partial.iter().chain(&summary.failed) {
+        s.push_str(&format!("  {id}: {error}\n"));
+    }
+    s
+}
+
+pub(crate) fn sync(
+    global: &GlobalArgs,
+    connection: Option<String>,
+    concurrency: Option<usize>,
+    json: bool,
+) -> Result<String> {
+    init_logging(global.log_format);
+    let mut runner = Runner::new(global, concurrency)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let stop = Arc::new(AtomicBool::new(false));
+        spawn_stop_on_signal(stop.clone());
+        let summary = runner.once(connection.as_deref(), &stop).await?;
+        let text = if json { serde_json::to_string_pretty(&summary)? + "\n" } else { summary_text(&summary) };
         if !summary.failed.is_empty() && summary.ok.is_empty() && summary.partial.is_empty() {
             bail!("every account failed:\n{text}");
         }
         Ok(text)
+    })
+}
+
+pub(crate) fn run_scheduled(
+    global: &GlobalArgs,
+    schedule: &str,
+    jitter: &str,
+    concurrency: Option<usize>,
+) -> Result<String> {
+    init_logging(global.log_format);
+    let schedule: trustline_worker::schedule::Schedule = schedule.parse().context("--schedule")?;
+    let jitter = trustline_worker::schedule::parse_duration(jitter).context("--jitter")?;
+    let mut runner = Runner::new(global, concurrency)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let stop = Arc::new(AtomicBool::new(false));
+        spawn_stop_on_signal(stop.clone());
+        loop {
+            match runner.once(None, &stop).await {
+                Ok(summary) => tracing::info!("{}", summary_text(&summary).trim_end()),
+                // A run that cannot start (the store, say) is logged; the next one may succeed.
+                Err(e) => tracing::error!("sync run failed: {e:#}"),
+            }
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+            let wait = schedule.wait(chrono::Utc::now())? + trustline_worker::schedule::jitter(jitter);
+            tracing::info!(seconds = wait.as_secs(), "next sync");
+            let deadline = tokio::time::Instant::now() + wait;
+            while tokio::time::Instant::now() < deadline && !stop.load(Ordering::SeqCst) {
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                tokio::time::sleep(std::time::Duration::from_millis(250).min(left)).await;
+            }
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+        }
+        tracing::info!("stopped");
+        Ok(String::new())
     })
 }
 
@@ -320,18 +380,10 @@ fn since_time(since: &str) -> Result<String> {
     if let Ok(t) = time::OffsetDateTime::parse(since, &time::format_description::well_known::Rfc3339) {
         return Ok(trustline_worker::store::timestamp(t));
     }
-    let (number, unit) = since.split_at(since.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len());
-    let n: i64 = number.parse().ok().filter(|n| *n >= 0).with_context(|| {
+    let back = trustline_worker::schedule::parse_duration(since).with_context(|| {
         format!("--since: expected an RFC 3339 time (2026-11-22T10:00:00Z) or a duration such as 30m, 24h, 7d; got '{since}'")
     })?;
-    let d = match unit {
-        "s" => time::Duration::seconds(n),
-        "m" => time::Duration::minutes(n),
-        "h" => time::Duration::hours(n),
-        "d" => time::Duration::days(n),
-        _ => bail!("--since: unknown unit '{unit}'; use s, m, h or d"),
-    };
-    Ok(trustline_worker::store::timestamp(time::OffsetDateTime::now_utc() - d))
+    Ok(trustline_worker::store::timestamp(time::OffsetDateTime::now_utc() - back))
 }
 
 pub(crate) fn changes(global: &GlobalArgs, since: &str, format: OutputFormat) -> Result<String> {

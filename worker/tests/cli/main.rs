@@ -3,6 +3,7 @@
 
 mod cloudtrail;
 mod openapi;
+mod run;
 mod serve;
 mod sync;
 

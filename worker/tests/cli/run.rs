@@ -1,0 +1,92 @@
+//! `trustline run`: syncs at once, waits for the schedule, and on SIGTERM stops cleanly with
+//! everything committed.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use trustline_testkit::standin::{Role, StandIn, TrailEvent};
+
+#[test]
+fn runs_on_schedule_and_stops_cleanly_on_sigterm() {
+    let aws = StandIn::start();
+    aws.add_user("111111111111", "vendor", "AKIAVENDOR0000000001");
+    aws.add_role(Role {
+        arn: "arn:aws:iam::222222222222:role/Reader".into(),
+        trust_policy: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"ext-1"}}}]}"#.into(),
+        denied_actions: vec![],
+        max_session_seconds: 3600,
+    });
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    aws.add_events(
+        "222222222222",
+        "us-east-1",
+        vec![TrailEvent { id: "e-1".into(), time: now - 60, name: "CreateUser".into() }],
+    );
+    let dir = std::env::temp_dir().join(format!("trustline-run-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let store = dir.join("db");
+    let trustline = |args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_trustline"));
+        cmd.args(args)
+            .arg("--store")
+            .arg(&store)
+            .arg("--endpoint-url")
+            .arg(aws.endpoint())
+            .env("AWS_ACCESS_KEY_ID", "AKIAVENDOR0000000001")
+            .env("AWS_SECRET_ACCESS_KEY", "vendor-secret")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        cmd
+    };
+    let added = trustline(&[
+        "accounts",
+        "add",
+        "--id",
+        "acme",
+        "--role-arn",
+        "arn:aws:iam::222222222222:role/Reader",
+        "--external-id",
+        "ext-1",
+        "--data-set",
+        "cloudtrail",
+        "--region",
+        "us-east-1",
+    ])
+    .output()
+    .unwrap();
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+
+    let mut child =
+        trustline(&["run", "--schedule", "1h", "--jitter", "1s"]).stderr(Stdio::null()).spawn().unwrap();
+    // The first run happens at once; wait for it to be committed.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let shown = trustline(&["accounts", "show", "acme"]).output().unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap_or_default();
+        if json["last_sync"]["status"] == "ok" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the first scheduled run never completed");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // A second worker on the same store is refused while this one runs.
+    let second = trustline(&["sync"]).output().unwrap();
+    assert!(!second.status.success());
+    assert!(String::from_utf8_lossy(&second.stderr).contains("another trustline worker is using the store"));
+
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let stopped = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(stopped.elapsed() < Duration::from_secs(10), "run did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status}");
+    let events = trustline(&["events"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&events.stdout).lines().count(), 1);
+    std::fs::remove_dir_all(&dir).ok();
+}
