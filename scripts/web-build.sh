@@ -5,7 +5,7 @@
 #
 # TRUSTLINE_WEB_CONFIG='{"vendorPrincipal": "...", "vendorName": "...", "verify": {"url": "..."}}'
 # replaces the standalone page's options (dist/index.html, #trustline-config) after the build;
-# see web/README.md for every option. Remember the page's CSP (connect-src) for the verify URL.
+# see web/README.md for every option. The verify URL's origin is added to the page's CSP connect-src.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 have trunk || die "trunk is missing: run bash scripts/setup.sh"
@@ -16,9 +16,16 @@ if [[ -n ${TRUSTLINE_WEB_CONFIG:-} ]]; then
   node -e '
     const fs = require("node:fs");
     const config = JSON.parse(process.env.TRUSTLINE_WEB_CONFIG);
-    const page = fs.readFileSync("dist/index.html", "utf8").replace(
+    let page = fs.readFileSync("dist/index.html", "utf8").replace(
       /(<script type="application\/json" id="trustline-config">)[\s\S]*?(<\/script>)/,
       (_, open, close) => open + JSON.stringify(config).replaceAll("<", "\\u003c") + close);
+    // The CSP lets the page reach the verify API and the STS override it was configured with.
+    for (const url of [config.verify?.url, config.stsEndpoint]) {
+      if (!/^https?:\/\//.test(url ?? "")) continue;
+      const origin = new URL(url).origin;
+      page = page.replace(/connect-src ([^;"]*)/, (all, list) =>
+        list.split(" ").includes(origin) ? all : `connect-src ${list} ${origin}`);
+    }
     fs.writeFileSync("dist/index.html", page);
   ' || die "TRUSTLINE_WEB_CONFIG is not valid JSON"
   log "dist/index.html: options from TRUSTLINE_WEB_CONFIG"
