@@ -83,6 +83,11 @@ impl std::fmt::Debug for World {
 impl StandIn {
     /// Starts the stand-in on a free loopback port.
     pub fn start() -> StandIn {
+        StandIn::start_on(0)
+    }
+
+    /// Starts the stand-in on a given loopback port (0: any free one).
+    pub fn start_on(port: u16) -> StandIn {
         let world = Arc::new(Mutex::new(World::default()));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
@@ -91,7 +96,8 @@ impl StandIn {
             let runtime =
                 tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
             runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.expect("bind loopback");
+                let listener =
+                    tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind loopback");
                 addr_tx.send(listener.local_addr().expect("address")).ok();
                 let app = Router::new().fallback(handle).with_state(state);
                 axum::serve(listener, app)
@@ -328,6 +334,42 @@ async fn handle(State(world): State<Arc<Mutex<World>>>, headers: HeaderMap, body
                 StatusCode::OK,
                 format!(
                     "<{action}Response xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><{action}Result>{list}<IsTruncated>false</IsTruncated></{action}Result><ResponseMetadata><RequestId>standin-request-id</RequestId></ResponseMetadata></{action}Response>"
+                ),
+            )
+        }
+        // EC2 reads answer with empty sets (and two regions): the stand-in models identity and
+        // trust, not fleets; moto covers EC2's contents.
+        "DescribeRegions"
+        | "DescribeInstances"
+        | "DescribeVpcs"
+        | "DescribeSubnets"
+        | "DescribeSecurityGroups"
+        | "DescribeNetworkInterfaces" => {
+            let denied = caller
+                .role
+                .as_ref()
+                .and_then(|r| world.roles.get(r))
+                .is_some_and(|r| r.denied_actions.iter().any(|a| *a == format!("ec2:{action}")));
+            if denied {
+                return xml(
+                    StatusCode::FORBIDDEN,
+                    "<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation.</Message></Error></Errors><RequestID>standin-request-id</RequestID></Response>".to_owned(),
+                );
+            }
+            let set = match action.as_str() {
+                "DescribeRegions" => {
+                    "<regionInfo><item><regionName>us-east-1</regionName><regionEndpoint>ec2.us-east-1.amazonaws.com</regionEndpoint><optInStatus>opt-in-not-required</optInStatus></item><item><regionName>eu-west-1</regionName><regionEndpoint>ec2.eu-west-1.amazonaws.com</regionEndpoint><optInStatus>opt-in-not-required</optInStatus></item></regionInfo>"
+                }
+                "DescribeInstances" => "<reservationSet/>",
+                "DescribeVpcs" => "<vpcSet/>",
+                "DescribeSubnets" => "<subnetSet/>",
+                "DescribeSecurityGroups" => "<securityGroupInfo/>",
+                _ => "<networkInterfaceSet/>",
+            };
+            xml(
+                StatusCode::OK,
+                format!(
+                    "<{action}Response xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>standin-request-id</requestId>{set}</{action}Response>"
                 ),
             )
         }

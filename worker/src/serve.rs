@@ -48,6 +48,8 @@ pub struct ServeConfig {
     pub home_region: Region,
     /// Sync settings for triggered syncs.
     pub sync: SyncOptions,
+    /// Serve these files (the built onboarding page) at `/`, so page and API share one origin.
+    pub static_dir: Option<std::path::PathBuf>,
 }
 
 pub(crate) struct AppState {
@@ -142,6 +144,7 @@ pub fn router(
 ) -> anyhow::Result<Router> {
     let per_minute = NonZeroU32::new(config.verify_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
     let writer = crate::store::Store::open(&config.store_path)?;
+    let static_dir = config.static_dir.clone();
     let origins: Vec<HeaderValue> = config.allowed_origins.iter().filter_map(|o| o.parse().ok()).collect();
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
@@ -161,15 +164,15 @@ pub fn router(
         .route("/v1/connections/{id}", get(connections::show).delete(connections::remove))
         .route("/v1/connections/{id}/sync", post(connections::trigger_sync).get(connections::last_sync))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
-    Ok(Router::new()
-        .route("/v1/health", get(|| async { Json(json!({ "status": "ok" })) }))
-        .merge(api)
-        .fallback(|| async {
+    let router =
+        Router::new().route("/v1/health", get(|| async { Json(json!({ "status": "ok" })) })).merge(api);
+    let router = match static_dir {
+        Some(dir) => router.fallback_service(tower_http::services::ServeDir::new(dir)),
+        None => router.fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, None, "no such endpoint; see docs/openapi.yaml")
-        })
-        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(cors)
-        .with_state(state))
+        }),
+    };
+    Ok(router.layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT)).layer(cors).with_state(state))
 }
 
 /// Every route but health needs the operator's bearer token (compared in constant time).

@@ -465,6 +465,9 @@ pub(crate) struct ServeArgs {
     /// Verify calls per minute per client address.
     #[arg(long, default_value_t = 10)]
     verify_per_minute: u32,
+    /// Also serve this folder (the built onboarding page, `dist/`) at `/`.
+    #[arg(long)]
+    static_dir: Option<std::path::PathBuf>,
 }
 
 pub(crate) fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<String> {
@@ -508,6 +511,7 @@ pub(crate) fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<String> {
             store_path: config.store.path.clone(),
             home_region: config.aws.region.clone(),
             sync: config.sync.options(&config.aws.region),
+            static_dir: args.static_dir.clone(),
         };
         let router = trustline_worker::serve::router(serve_config, client, vendor)?;
         let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
