@@ -3,10 +3,9 @@
 //! nothing is lost or stored twice, and the sync stays within LookupEvents' 2 calls per second.
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use serde_json::Value;
-use trustline_testkit::standin::{Role, StandIn, TrailEvent};
+use trustline_testkit::standin::TrailEvent;
 
 fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
@@ -23,33 +22,14 @@ fn events(prefix: &str, count: usize, newest: i64, spacing: i64) -> Vec<TrailEve
 }
 
 fn trustline(store: &std::path::Path, endpoint: &str, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_trustline"))
-        .args(args)
-        .arg("--store")
-        .arg(store)
-        .arg("--endpoint-url")
-        .arg(endpoint)
-        .env("AWS_ACCESS_KEY_ID", "AKIAVENDOR0000000001")
-        .env("AWS_SECRET_ACCESS_KEY", "vendor-secret")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .unwrap();
+    let out = crate::trustline_at(store, endpoint, args).output().unwrap();
     assert!(out.status.success(), "trustline {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]
 fn events_are_incremental_complete_and_never_duplicated() {
-    let aws = StandIn::start();
-    aws.add_user("111111111111", "vendor", "AKIAVENDOR0000000001");
-    aws.add_role(Role {
-        arn: "arn:aws:iam::222222222222:role/Reader".into(),
-        trust_policy: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"ext-1"}}}]}"#.into(),
-        denied_actions: vec![],
-        max_session_seconds: 3600,
-    });
+    let aws = crate::standin_with_reader();
     let t = now();
     // 130 events over the last ~65 hours (3 pages), 3 older than the 7-day lookback, 20 in Ireland.
     aws.add_events("222222222222", "us-east-1", events("use1", 130, t - 60, 1800));

@@ -8,6 +8,7 @@ mod serve;
 mod sync;
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 fn trustline(args: &[&str]) -> Output {
@@ -221,4 +222,35 @@ fn readme_table_matches_the_integration_kinds() {
         );
         assert!(readme.contains(&row), "README.md lacks the row:\n{row}");
     }
+}
+
+/// A stand-in with the vendor (user `vendor` in 111111111111, key AKIAVENDOR0000000001) and a
+/// customer role `arn:aws:iam::222222222222:role/Reader` that requires ExternalId `ext-1`.
+fn standin_with_reader() -> trustline_testkit::standin::StandIn {
+    let aws = trustline_testkit::standin::StandIn::start();
+    aws.add_user("111111111111", "vendor", "AKIAVENDOR0000000001");
+    aws.add_role(trustline_testkit::standin::Role {
+        arn: "arn:aws:iam::222222222222:role/Reader".into(),
+        trust_policy: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"ext-1"}}}]}"#.into(),
+        denied_actions: vec![],
+        max_session_seconds: 3600,
+    });
+    aws
+}
+
+/// `trustline ARGS --store STORE --endpoint-url ENDPOINT` as the stand-in's vendor, with nothing
+/// from this machine's AWS configuration.
+fn trustline_at(store: &Path, endpoint: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trustline"));
+    cmd.args(args)
+        .arg("--store")
+        .arg(store)
+        .arg("--endpoint-url")
+        .arg(endpoint)
+        .env("AWS_ACCESS_KEY_ID", "AKIAVENDOR0000000001")
+        .env("AWS_SECRET_ACCESS_KEY", "vendor-secret")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd
 }

@@ -4,18 +4,11 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use trustline_testkit::standin::{Role, StandIn, TrailEvent};
+use trustline_testkit::standin::TrailEvent;
 
 #[test]
 fn runs_on_schedule_and_stops_cleanly_on_sigterm() {
-    let aws = StandIn::start();
-    aws.add_user("111111111111", "vendor", "AKIAVENDOR0000000001");
-    aws.add_role(Role {
-        arn: "arn:aws:iam::222222222222:role/Reader".into(),
-        trust_policy: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"ext-1"}}}]}"#.into(),
-        denied_actions: vec![],
-        max_session_seconds: 3600,
-    });
+    let aws = crate::standin_with_reader();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     aws.add_events(
         "222222222222",
@@ -25,20 +18,7 @@ fn runs_on_schedule_and_stops_cleanly_on_sigterm() {
     let dir = std::env::temp_dir().join(format!("trustline-run-{}", std::process::id()));
     std::fs::remove_dir_all(&dir).ok();
     let store = dir.join("db");
-    let trustline = |args: &[&str]| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_trustline"));
-        cmd.args(args)
-            .arg("--store")
-            .arg(&store)
-            .arg("--endpoint-url")
-            .arg(aws.endpoint())
-            .env("AWS_ACCESS_KEY_ID", "AKIAVENDOR0000000001")
-            .env("AWS_SECRET_ACCESS_KEY", "vendor-secret")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_EC2_METADATA_DISABLED", "true");
-        cmd
-    };
+    let trustline = |args: &[&str]| crate::trustline_at(&store, &aws.endpoint(), args);
     let added = trustline(&[
         "accounts",
         "add",
