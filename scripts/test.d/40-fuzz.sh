@@ -26,10 +26,17 @@ mkdir -p corpus/arn
 printf 'arn:aws:iam::123456789012:role/path/Trustline' >corpus/arn/role
 printf 'arn:aws-cn:s3:::bucket/key' >corpus/arn/s3
 printf '123456789012' >corpus/arn/account
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 for target in xml json arn; do
   log "cargo fuzz run $target (${seconds}s)"
-  cargo +nightly fuzz run "$target" "corpus/$target" -- -max_total_time="$seconds" -rss_limit_mb=2048 2>&1 |
-    grep -E "^(Done|#[0-9]+ +DONE)|ERROR|panicked" || true
-  [[ ! -d artifacts/$target ]] || [[ -z $(ls -A "artifacts/$target" 2>/dev/null) ]] ||
-    die "fuzz target $target found a crash: see core/fuzz/artifacts/$target"
+  # A build failure or a crash must fail this stage, never pass it quietly.
+  if ! cargo +nightly fuzz run "$target" "corpus/$target" -- -max_total_time="$seconds" -rss_limit_mb=2048 >"$out" 2>&1; then
+    if [[ -d artifacts/$target && -n $(ls -A "artifacts/$target" 2>/dev/null) ]]; then
+      die "fuzz target $target found a crash: see core/fuzz/artifacts/$target"
+    fi
+    tail -n 30 "$out" >&2
+    die "fuzz target $target did not run (above)"
+  fi
+  grep -E "^Done [0-9]+ runs" "$out" || { tail -n 30 "$out" >&2; die "fuzz target $target reported no runs"; }
 done
