@@ -80,3 +80,23 @@ fn signing_cost_in_wasm() {
         );
     }
 }
+
+/// The executor in the browser: a request signed with the JS clock goes out through reqwest's
+/// `fetch` backend to moto (started by scripts/test.d/30-wasm.sh, which bakes its URL in at
+/// compile time), and the answer parses. Built only with `--features executor`.
+#[cfg(feature = "executor")]
+#[wasm_bindgen_test]
+async fn executor_sends_signed_requests_from_the_browser() {
+    let moto = option_env!("TRUSTLINE_WASM_MOTO")
+        .expect("TRUSTLINE_WASM_MOTO must name a moto server; run scripts/test.d/30-wasm.sh");
+    let now = UNIX_EPOCH + Duration::from_millis(js_sys::Date::now() as u64);
+    let creds = Credentials::new("AKIDEXAMPLE", "secret", None);
+    let endpoints = Endpoints::new("us-east-1".parse().unwrap())
+        .with_override(trustline_core::Service::Sts, moto)
+        .unwrap();
+    let request = prepare(&sts::GetCallerIdentity, &endpoints, &Signer::new(&creds), now).unwrap();
+    let response =
+        trustline_core::exec::Executor::new().send(&request).await.expect("moto answers the browser");
+    let me = sts::GetCallerIdentity::parse(&response).unwrap();
+    assert_eq!(me.account.as_str(), "123456789012");
+}
