@@ -40,24 +40,7 @@ fn events_are_incremental_complete_and_never_duplicated() {
     std::fs::remove_dir_all(&dir).ok();
     let store = dir.join("db");
     let endpoint = aws.endpoint();
-    trustline(
-        &store,
-        &endpoint,
-        &[
-            "accounts",
-            "add",
-            "--id",
-            "acme",
-            "--role-arn",
-            "arn:aws:iam::222222222222:role/Reader",
-            "--external-id",
-            "ext-1",
-            "--data-set",
-            "cloudtrail",
-            "--region",
-            "us-east-1,eu-west-1",
-        ],
-    );
+    crate::add_reader_connection(&store, &endpoint, "us-east-1,eu-west-1");
     let summary: Value = serde_json::from_str(&trustline(&store, &endpoint, &["sync", "--json"])).unwrap();
     assert_eq!(summary["ok"], serde_json::json!(["acme"]), "{summary}");
     assert_eq!(summary["events"], 150, "{summary}");

@@ -254,3 +254,23 @@ fn trustline_at(store: &Path, endpoint: &str, args: &[&str]) -> Command {
         .env("AWS_EC2_METADATA_DISABLED", "true");
     cmd
 }
+
+/// Connects `acme` to the stand-in's reader role for CloudTrail in `regions` (comma-separated).
+fn add_reader_connection(store: &Path, endpoint: &str, regions: &str) {
+    let args = [
+        "accounts",
+        "add",
+        "--id",
+        "acme",
+        "--role-arn",
+        "arn:aws:iam::222222222222:role/Reader",
+        "--external-id",
+        "ext-1",
+        "--data-set",
+        "cloudtrail",
+        "--region",
+        regions,
+    ];
+    let out = trustline_at(store, endpoint, &args).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

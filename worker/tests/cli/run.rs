@@ -19,23 +19,7 @@ fn runs_on_schedule_and_stops_cleanly_on_sigterm() {
     std::fs::remove_dir_all(&dir).ok();
     let store = dir.join("db");
     let trustline = |args: &[&str]| crate::trustline_at(&store, &aws.endpoint(), args);
-    let added = trustline(&[
-        "accounts",
-        "add",
-        "--id",
-        "acme",
-        "--role-arn",
-        "arn:aws:iam::222222222222:role/Reader",
-        "--external-id",
-        "ext-1",
-        "--data-set",
-        "cloudtrail",
-        "--region",
-        "us-east-1",
-    ])
-    .output()
-    .unwrap();
-    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    crate::add_reader_connection(&store, &aws.endpoint(), "us-east-1");
 
     let mut child =
         trustline(&["run", "--schedule", "1h", "--jitter", "1s"]).stderr(Stdio::null()).spawn().unwrap();
