@@ -434,7 +434,7 @@ fn load(tx: &Transaction<'_>, connection: &str) -> Result<BTreeMap<Key, Existing
 
 /// Attributes that move without anything changing (a role's last use moves every time the sync
 /// itself assumes it): kept current, never reported as changes.
-const VOLATILE: [&str; 1] = ["last_used"];
+const VOLATILE: [&str; 3] = ["last_used", "last_used_region", "last_used_service"];
 
 /// Which parts of a resource differ from its stored state.
 fn differences(old: &Existing, new: &Resource, new_tags: &str) -> Vec<String> {

@@ -7,7 +7,9 @@ use serde_json::json;
 use trustline_core::aws::iam::{
     AttachedPolicy, AuthorizationDetails, DetailFilter, GetAccountAuthorizationDetails, InlinePolicy,
 };
-use trustline_core::aws::iam::{ListAccessKeys, Paging};
+use trustline_core::aws::iam::{
+    CredentialReport, GenerateCredentialReport, GetCredentialReport, ListAccessKeys, Paging,
+};
 
 use super::Ctx;
 use crate::client::CallError;
@@ -143,11 +145,105 @@ pub(super) async fn sync(ctx: &Ctx<'_>, snapshot: &mut Snapshot) -> Result<(), C
         .try_collect()
         .await?;
 
+    let mut keys: Vec<Resource> = keys.into_iter().flatten().collect();
+    match credential_report(ctx).await {
+        Ok(report) => add_last_use(&mut keys, &report),
+        // Last use is a detail of the keys, not the inventory: without the report (an older role
+        // lacking iam:GenerateCredentialReport, say) the keys are still recorded.
+        Err(e) => tracing::warn!(error = %e, "no credential report; access keys recorded without last use"),
+    }
     snapshot.add_complete(GLOBAL, ResourceKind::IamUser, users);
     snapshot.add_complete(GLOBAL, ResourceKind::IamGroup, groups.collect());
     snapshot.add_complete(GLOBAL, ResourceKind::IamRole, roles.collect());
     snapshot.add_complete(GLOBAL, ResourceKind::IamPolicy, local);
     snapshot.add_complete(GLOBAL, ResourceKind::IamAwsManagedPolicy, aws_managed);
-    snapshot.add_complete(GLOBAL, ResourceKind::IamAccessKey, keys.into_iter().flatten().collect());
+    snapshot.add_complete(GLOBAL, ResourceKind::IamAccessKey, keys);
     Ok(())
+}
+
+/// How often, and how far apart, to ask whether the credential report is ready (AWS builds it
+/// in seconds; it is reused for four hours).
+const REPORT_POLLS: u32 = 20;
+const REPORT_POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The account's credential report: every user's key age and last use in one call.
+async fn credential_report(ctx: &Ctx<'_>) -> Result<CredentialReport, CallError> {
+    for _ in 0..REPORT_POLLS {
+        let state = ctx.call(&GenerateCredentialReport, ctx.home_region()).await?;
+        if state.is_complete() {
+            return ctx.call(&GetCredentialReport, ctx.home_region()).await;
+        }
+        tokio::time::sleep(REPORT_POLL_INTERVAL).await;
+    }
+    ctx.call(&GetCredentialReport, ctx.home_region()).await
+}
+
+/// Adds last use to each key from the report. The report names a user's keys by slot (1 and 2),
+/// not by ID; a slot's `last_rotated` is its key's creation time, which identifies it.
+fn add_last_use(keys: &mut [Resource], report: &CredentialReport) {
+    for key in keys {
+        let user = key.attributes["user"].as_str().unwrap_or_default().to_owned();
+        let created = key.attributes["created"].as_str().unwrap_or_default().to_owned();
+        let Some(row) = report.rows.iter().find(|r| r.user == user) else { continue };
+        let slot = row
+            .access_keys
+            .iter()
+            .find(|k| k.last_rotated.map(timestamp).as_deref() == Some(created.as_str()));
+        if let Some(usage) = slot {
+            key.attributes["last_used"] = json!(usage.last_used.map(timestamp));
+            key.attributes["last_used_region"] = json!(usage.last_used_region);
+            key.attributes["last_used_service"] = json!(usage.last_used_service);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use trustline_core::aws::iam::{AccessKeyUsage, CredentialReportRow};
+
+    use super::*;
+
+    fn at(s: &str) -> time::OffsetDateTime {
+        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap()
+    }
+
+    #[test]
+    fn last_use_is_matched_to_keys_by_creation_time() {
+        let usage = |rotated: &str, used: Option<&str>, region: Option<&str>| AccessKeyUsage {
+            active: true,
+            last_rotated: Some(at(rotated)),
+            last_used: used.map(at),
+            last_used_region: region.map(str::to_owned),
+            last_used_service: used.map(|_| "s3".to_owned()),
+        };
+        let report = CredentialReport {
+            generated_time: None,
+            rows: vec![CredentialReportRow {
+                user: "alice".into(),
+                arn: "arn:aws:iam::123456789012:user/alice".into(),
+                user_creation_time: None,
+                password_enabled: None,
+                password_last_used: None,
+                mfa_active: false,
+                access_keys: [
+                    usage("2026-01-01T00:00:00Z", None, None),
+                    usage("2026-06-01T12:00:00Z", Some("2026-11-20T08:00:00Z"), Some("eu-west-1")),
+                ],
+            }],
+        };
+        let key = |id: &str, created: &str| Resource {
+            region: GLOBAL.into(),
+            kind: ResourceKind::IamAccessKey,
+            id: id.into(),
+            name: None,
+            arn: None,
+            tags: Default::default(),
+            attributes: json!({ "user": "alice", "active": true, "created": created }),
+        };
+        let mut keys = vec![key("AKIANEW", "2026-06-01T12:00:00Z"), key("AKIAOLD", "2026-01-01T00:00:00Z")];
+        add_last_use(&mut keys, &report);
+        assert_eq!(keys[0].attributes["last_used"], "2026-11-20T08:00:00Z");
+        assert_eq!(keys[0].attributes["last_used_region"], "eu-west-1");
+        assert_eq!(keys[1].attributes["last_used"], serde_json::Value::Null);
+    }
 }

@@ -144,6 +144,16 @@ fn sync_matches_moto_then_records_exactly_the_changes() {
         "the account ID learnt from GetCallerIdentity is kept"
     );
 
+    // Every access key was matched to its credential-report slot (moto's keys were never used).
+    let keys: Vec<Value> = serde_json::from_str(
+        &worker.ok(&["inventory", "--kind", "iam-access-key", "--format", "json"], None),
+    )
+    .unwrap();
+    assert_eq!(keys.len(), 10, "5 users with one key each, in two accounts");
+    for key in &keys {
+        assert!(key["attributes"].as_object().unwrap().contains_key("last_used"), "{key}");
+    }
+
     // Tags are searchable across accounts.
     let webshop: Vec<Value> = serde_json::from_str(
         &worker.ok(&["inventory", "--tag", "service:webshop", "--format", "json"], None),
