@@ -4,26 +4,16 @@
 import assert from "node:assert/strict";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
-import { DIST, EXTERNAL_ID, VENDOR, launchBrowser, newPage, screenshot, startServer } from "./harness.mjs";
+import { DIST, EXTERNAL_ID, VENDOR, newPage, screenshot, serverAndBrowser } from "./harness.mjs";
 
-let server;
-let chrome;
-
-before(async () => {
-  server = await startServer();
-  chrome = await launchBrowser();
-});
-after(async () => {
-  await chrome?.close();
-  await server?.close();
-});
+const fx = serverAndBrowser();
 
 async function dashboard(config) {
-  server.state.dashboardConfig = config;
-  const p = await newPage(chrome.browser);
-  await p.page.goto(`${server.base}/dashboard/`);
+  fx.server.state.dashboardConfig = config;
+  const p = await newPage(fx.chrome.browser);
+  await p.page.goto(`${fx.server.base}/dashboard/`);
   await p.page.waitForFunction(() => document.querySelector("#connect-aws") && !document.querySelector("#connect-aws").disabled);
   return p;
 }
@@ -36,7 +26,7 @@ describe("embedding", () => {
       vendorPrincipal: VENDOR,
       vendorName: "Acme",
       externalId: EXTERNAL_ID,
-      verify: { url: `${server.base}/api` },
+      verify: { url: `${fx.server.base}/api` },
     });
     // Give the wasm module a moment: mount is available once init() resolved.
     await page.waitForTimeout(100);

@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { after, before } from "node:test";
 
 // playwright-core lives in $TRUSTLINE_NODE (scripts/setup.d/50-web.sh), not in the repository.
 const NODE_TOOLS = process.env.TRUSTLINE_NODE ?? path.join(os.homedir(), ".cache/trustline/node");
@@ -260,4 +261,21 @@ export async function motoIam(url, params) {
   const text = await r.text();
   if (!r.ok) throw new Error(`moto ${params.Action}: ${r.status} ${text}`);
   return text;
+}
+
+/**
+ * The harness's static server and Chromium for one test file: started before its tests,
+ * stopped after them. Use `fx.server` and `fx.chrome` inside tests and hooks.
+ */
+export function serverAndBrowser() {
+  const fx = { server: null, chrome: null };
+  before(async () => {
+    fx.server = await startServer();
+    fx.chrome = await launchBrowser();
+  });
+  after(async () => {
+    await fx.chrome?.close();
+    await fx.server?.close();
+  });
+  return fx;
 }

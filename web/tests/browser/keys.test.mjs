@@ -4,16 +4,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
-import { launchBrowser, motoIam, newPage, screenshot, startFakeRootSts, startMoto, startServer } from "./harness.mjs";
+import { motoIam, newPage, screenshot, serverAndBrowser, startFakeRootSts, startMoto } from "./harness.mjs";
 
-let server;
-let chrome;
+const fx = serverAndBrowser();
 let moto;
 let key;
 
 before(async () => {
-  server = await startServer();
-  chrome = await launchBrowser();
   // Two unauthenticated setup calls, then moto verifies every signature.
   moto = await startMoto({ noAuthActions: 2 });
   await motoIam(moto.url, { Action: "CreateUser", UserName: "vendor-reader" });
@@ -22,14 +19,12 @@ before(async () => {
 });
 after(async () => {
   await moto?.stop();
-  await chrome?.close();
-  await server?.close();
 });
 
 async function toConnect(kind, config) {
-  server.state.config = { ...server.state.config, ...config };
-  const p = await newPage(chrome.browser);
-  await p.page.goto(`${server.base}/`);
+  fx.server.state.config = { ...fx.server.state.config, ...config };
+  const p = await newPage(fx.chrome.browser);
+  await p.page.goto(`${fx.server.base}/`);
   await p.page.click(`#tl-kind-${kind}`);
   await p.page.fill("#tl-account-id", "123456789012");
   await p.page.click("#tl-next");
@@ -38,7 +33,7 @@ async function toConnect(kind, config) {
 
 describe("key kinds", () => {
   test("access key: checked against moto's STS from the browser, verified, secret kept out of storage", async () => {
-    server.state.verifyRequests = [];
+    fx.server.state.verifyRequests = [];
     const { page, problems, context } = await toConnect("access-key", { stsEndpoint: moto.url });
     assert.match(await page.textContent(".tl-alert.tl-danger"), /long-lived secret/);
     assert.match(await page.textContent("#tl-doc-boundary"), /Boundary/);
@@ -73,7 +68,7 @@ describe("key kinds", () => {
     await page.waitForSelector(".tl-checks.tl-ok");
     await page.click("#tl-next");
     assert.equal(await page.getAttribute(".tl-wizard", "data-step"), "done");
-    const request = server.state.verifyRequests.at(-1);
+    const request = fx.server.state.verifyRequests.at(-1);
     assert.equal(request.path, "/api/v1/verify/keys");
     assert.equal(request.body.kind, "access-key");
     assert.equal(request.body.secret_access_key, key.secret, "the secret goes to the verify API only");
@@ -94,7 +89,7 @@ describe("key kinds", () => {
   });
 
   test("STS kind: role ARN plus key, checked with moto", async () => {
-    server.state.verifyRequests = [];
+    fx.server.state.verifyRequests = [];
     const { page, context } = await toConnect("sts", { stsEndpoint: moto.url });
     assert.match(await page.textContent("#tl-doc-user-policy"), /sts:AssumeRole/);
     await page.click("#tl-next");
@@ -105,7 +100,7 @@ describe("key kinds", () => {
     await page.waitForSelector("#tl-identity");
     await page.click("#tl-verify");
     await page.waitForSelector(".tl-checks.tl-ok");
-    assert.equal(server.state.verifyRequests.at(-1).body.role_arn, "arn:aws:iam::123456789012:role/VendorReadOnly");
+    assert.equal(fx.server.state.verifyRequests.at(-1).body.role_arn, "arn:aws:iam::123456789012:role/VendorReadOnly");
     await screenshot(page, "sts-verified");
     await context.close();
   });

@@ -3,30 +3,20 @@
 // use, 360 px, and what happens to secrets. Verification answers come from the harness's FAKE
 // verify API (contract-shaped; the worker's real endpoint is tested end to end separately).
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
-import { EXTERNAL_ID, clicker, launchBrowser, newPage, screenshot, startServer } from "./harness.mjs";
+import { EXTERNAL_ID, clicker, newPage, screenshot, serverAndBrowser } from "./harness.mjs";
 
 const ROLE_ARN = "arn:aws:iam::123456789012:role/VendorReadOnly";
 const KEY_ID = "AKIAIOSFODNN7EXAMPLE";
 const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
-let server;
-let chrome;
-
-before(async () => {
-  server = await startServer();
-  chrome = await launchBrowser();
-});
-after(async () => {
-  await chrome?.close();
-  await server?.close();
-});
+const fx = serverAndBrowser();
 
 async function open(config = {}, viewport) {
-  server.state.config = { ...server.state.config, ...config };
-  const p = await newPage(chrome.browser, viewport);
-  await p.page.goto(`${server.base}/`);
+  fx.server.state.config = { ...fx.server.state.config, ...config };
+  const p = await newPage(fx.chrome.browser, viewport);
+  await p.page.goto(`${fx.server.base}/`);
   await p.page.waitForSelector(".tl-wizard");
   return p;
 }
@@ -35,7 +25,7 @@ const step = (page) => page.getAttribute(".tl-wizard", "data-step");
 
 describe("standalone wizard", () => {
   test("recommended path: cross-account role from landing to verified, clicks counted", async () => {
-    server.state.verifyRequests = [];
+    fx.server.state.verifyRequests = [];
     const { page, problems, context } = await open();
     const c = clicker(page);
     const screens = new Set([await step(page)]);
@@ -66,7 +56,7 @@ describe("standalone wizard", () => {
     const clicks = c.count;
     console.log(`recommended path: ${screens.size} screens, ${clicks} clicks from landing to verified (goal: ≤ 4 screens, ≤ 6 clicks)`);
     assert.ok(screens.size <= 4 && clicks <= 6, `${screens.size} screens, ${clicks} clicks`);
-    const [request] = server.state.verifyRequests;
+    const [request] = fx.server.state.verifyRequests;
     assert.equal(request.path, "/api/v1/verify/role");
     assert.equal(request.headers["x-test"], "1", "the host's verify headers are sent");
     assert.deepEqual(request.body, {
@@ -237,7 +227,7 @@ describe("standalone wizard", () => {
     await page.click("#tl-next");
     assert.match(await page.textContent("#tl-external-id"), /^acme:t1:[a-z0-9]{32}$/);
     await context.close();
-    server.state.config = { ...server.state.config, allowedKinds: undefined, externalIdPrefix: undefined, externalId: EXTERNAL_ID };
+    fx.server.state.config = { ...fx.server.state.config, allowedKinds: undefined, externalIdPrefix: undefined, externalId: EXTERNAL_ID };
     ({ page, context } = await newPageWith({ vendorPrincipal: "123456789012" }));
     const text = await page.textContent("#trustline-wizard");
     assert.match(text, /option `vendorPrincipal`/);
@@ -248,12 +238,12 @@ describe("standalone wizard", () => {
 });
 
 async function newPageWith(config) {
-  const saved = server.state.config;
-  server.state.config = { ...saved, ...config };
-  const p = await newPage(chrome.browser);
-  await p.page.goto(`${server.base}/`);
+  const saved = fx.server.state.config;
+  fx.server.state.config = { ...saved, ...config };
+  const p = await newPage(fx.chrome.browser);
+  await p.page.goto(`${fx.server.base}/`);
   await p.page.waitForSelector("#trustline-wizard[role=alert]");
-  server.state.config = saved;
+  fx.server.state.config = saved;
   return p;
 }
 
