@@ -17,6 +17,58 @@ pub struct Config {
     pub aws: AwsConfig,
     /// `[sync]`.
     pub sync: SyncConfig,
+    /// `[limits.<service>]`: request rates per (account, region, service) instead of the defaults.
+    pub limits: LimitsConfig,
+}
+
+/// `[limits]`: one table per service (`sts`, `iam`, `ec2`, `cloudtrail`, `organizations`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// STS.
+    pub sts: Option<RateConfig>,
+    /// IAM.
+    pub iam: Option<RateConfig>,
+    /// EC2 Describe calls.
+    pub ec2: Option<RateConfig>,
+    /// CloudTrail LookupEvents.
+    pub cloudtrail: Option<RateConfig>,
+    /// Organizations.
+    pub organizations: Option<RateConfig>,
+}
+
+/// One service's rate.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateConfig {
+    /// Sustained requests per second.
+    pub per_second: u32,
+    /// Requests that may go at once after a quiet spell.
+    pub burst: u32,
+}
+
+impl LimitsConfig {
+    /// The overrides for [`crate::limiter::Limiter::new`].
+    pub fn overrides(&self) -> std::collections::HashMap<trustline_core::Service, crate::limiter::Rate> {
+        use trustline_core::Service;
+        [
+            (Service::Sts, self.sts),
+            (Service::Iam, self.iam),
+            (Service::Ec2, self.ec2),
+            (Service::CloudTrail, self.cloudtrail),
+            (Service::Organizations, self.organizations),
+        ]
+        .into_iter()
+        .filter_map(|(service, rate)| {
+            rate.map(|r| (service, crate::limiter::Rate { per_second: r.per_second, burst: r.burst }))
+        })
+        .collect()
+    }
+
+    /// A limiter with these rates.
+    pub fn limiter(&self) -> crate::limiter::Limiter {
+        crate::limiter::Limiter::new(self.overrides())
+    }
 }
 
 /// `[store]`: where the embedded database lives.
@@ -117,6 +169,19 @@ impl Config {
         if config.sync.concurrency == 0 || config.sync.region_concurrency == 0 {
             anyhow::bail!("sync.concurrency and sync.region_concurrency must be at least 1");
         }
+        for (name, rate) in [
+            ("sts", config.limits.sts),
+            ("iam", config.limits.iam),
+            ("ec2", config.limits.ec2),
+            ("cloudtrail", config.limits.cloudtrail),
+            ("organizations", config.limits.organizations),
+        ] {
+            if let Some(r) = rate
+                && (r.per_second == 0 || r.burst == 0)
+            {
+                anyhow::bail!("limits.{name}: per_second and burst must be at least 1");
+            }
+        }
         if !(1..=90).contains(&config.sync.cloudtrail_lookback_days) {
             anyhow::bail!(
                 "sync.cloudtrail_lookback_days must be 1 to 90 (CloudTrail keeps 90 days of events)"
@@ -144,6 +209,10 @@ mod tests {
             Config::parse("[sync]\nconcurrency = 4\nregions = [\"eu-west-1a\"]\n").unwrap_err()
         );
         assert!(err.contains("line 3") && err.contains("availability zone"), "{err}");
+        let err = format!("{:#}", Config::parse("[limits.iam]\nper_second = 0\nburst = 5\n").unwrap_err());
+        assert!(err.contains("limits.iam"), "{err}");
+        let err = format!("{:#}", Config::parse("[limits.s3]\nper_second = 1\nburst = 1\n").unwrap_err());
+        assert!(err.contains("line 1") && err.contains("unknown field `s3`"), "{err}");
         let err = format!("{:#}", Config::parse("[store]\npaht = \"x\"\n").unwrap_err());
         assert!(err.contains("line 2") && err.contains("unknown field `paht`"), "{err}");
     }

@@ -11,7 +11,6 @@ use trustline_core::{IntegrationKind, Region};
 use trustline_worker::client::{AwsClient, RetryPolicy};
 use trustline_worker::config::Config;
 use trustline_worker::credentials::{Provider, vendor_chain};
-use trustline_worker::limiter::Limiter;
 use trustline_worker::store::{Connection, ConnectionStatus, InventoryFilter, Store};
 use trustline_worker::sync;
 
@@ -216,7 +215,7 @@ impl Runner {
         let config = config(global)?;
         let store = Store::open(&config.store.path)?;
         let client =
-            AwsClient::new(config.aws.endpoint_url.clone(), Limiter::default(), RetryPolicy::default())?;
+            AwsClient::new(config.aws.endpoint_url.clone(), config.limits.limiter(), RetryPolicy::default())?;
         let vendor: Option<Arc<Provider>> = match vendor_chain(&config.aws.region) {
             Ok(p) => Some(p),
             Err(e) => {
@@ -496,7 +495,7 @@ pub(crate) fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<String> {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
-        let client = AwsClient::new(config.aws.endpoint_url.clone(), Limiter::default(), RetryPolicy::default())?;
+        let client = AwsClient::new(config.aws.endpoint_url.clone(), config.limits.limiter(), RetryPolicy::default())?;
         let vendor = match vendor_chain(&config.aws.region) {
             Ok(p) => Some(p),
             Err(e) => {

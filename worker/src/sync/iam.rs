@@ -181,10 +181,11 @@ async fn credential_report(ctx: &Ctx<'_>) -> Result<CredentialReport, CallError>
 /// Adds last use to each key from the report. The report names a user's keys by slot (1 and 2),
 /// not by ID; a slot's `last_rotated` is its key's creation time, which identifies it.
 fn add_last_use(keys: &mut [Resource], report: &CredentialReport) {
+    let rows: std::collections::HashMap<&str, _> = report.rows.iter().map(|r| (r.user.as_str(), r)).collect();
     for key in keys {
-        let user = key.attributes["user"].as_str().unwrap_or_default().to_owned();
+        let user = key.attributes["user"].as_str().unwrap_or_default();
         let created = key.attributes["created"].as_str().unwrap_or_default().to_owned();
-        let Some(row) = report.rows.iter().find(|r| r.user == user) else { continue };
+        let Some(row) = rows.get(user) else { continue };
         let slot = row
             .access_keys
             .iter()
