@@ -78,6 +78,8 @@ enum Command {
     },
     /// Describe the four integration kinds (JSON), as the wizard shows them.
     Kinds,
+    /// Print a new key for sealing customer secrets in the store (set it as TRUSTLINE_SEAL_KEY).
+    SealKey,
     /// Manage connected accounts.
     #[command(subcommand)]
     Accounts(inventory::AccountsCommand),

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod limiter;
 pub mod resource;
 pub mod schedule;
+pub mod seal;
 pub mod serve;
 pub mod store;
 pub mod sync;

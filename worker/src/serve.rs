@@ -48,6 +48,9 @@ pub struct ServeConfig {
     pub home_region: Region,
     /// Sync settings for triggered syncs.
     pub sync: SyncOptions,
+    /// The operator's key for sealing the secrets of key-based connections registered through
+    /// the API; without it those registrations are refused.
+    pub seal: Option<crate::seal::SealKey>,
     /// Serve these files (the built onboarding page) at `/`, so page and API share one origin.
     pub static_dir: Option<std::path::PathBuf>,
 }

@@ -96,8 +96,11 @@ pub fn connection_credentials(
         || vendor.cloned().ok_or_else(|| anyhow!("no vendor credentials were found to assume the role with"));
     let customer_key = || -> Result<Credentials> {
         let key = c.access_key_id.clone().ok_or_else(|| anyhow!("the connection has no access key ID"))?;
-        let secret =
-            c.secret_ref.as_ref().ok_or_else(|| anyhow!("the connection has no secret reference"))?.read()?;
+        let secret = c
+            .secret_ref
+            .as_ref()
+            .ok_or_else(|| anyhow!("the connection has no secret reference"))?
+            .read(&c.id)?;
         Ok(Credentials::new(key, secret, None))
     };
     let session = format!("trustline-{}", c.id);

@@ -97,6 +97,7 @@ pub(super) fn run(command: Command) -> Result<String> {
             }
             Ok(out)
         }
+        Command::SealKey => Ok(trustline_worker::seal::SealKey::generate()? + "\n"),
         Command::Kinds => {
             let kinds: Vec<_> = IntegrationKind::ALL.iter().map(|k| k.info()).collect();
             Ok(serde_json::to_string_pretty(&kinds)? + "\n")

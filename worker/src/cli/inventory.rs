@@ -11,7 +11,7 @@ use trustline_core::{IntegrationKind, Region};
 use trustline_worker::client::{AwsClient, RetryPolicy};
 use trustline_worker::config::Config;
 use trustline_worker::credentials::{Provider, vendor_chain};
-use trustline_worker::store::{Connection, ConnectionStatus, InventoryFilter, Store};
+use trustline_worker::store::{Connection, ConnectionStatus, InventoryFilter, SecretRef, Store};
 use trustline_worker::sync;
 
 use super::{GlobalArgs, LogFormat};
@@ -63,7 +63,8 @@ pub(crate) struct AddArgs {
     /// The customer's access key ID (sts, access-key).
     #[arg(long)]
     access_key_id: Option<String>,
-    /// Where the customer's secret access key is: env:VARIABLE or file:/path (never the secret).
+    /// Where the customer's secret access key is: env:VARIABLE or file:/path, or `stdin` to read
+    /// it from standard input and store it sealed with TRUSTLINE_SEAL_KEY (never the secret itself).
     #[arg(long)]
     secret: Option<String>,
     /// Data sets (repeatable): iam, ec2-network, cloudtrail.
@@ -115,6 +116,24 @@ fn init_logging(format: LogFormat) {
     };
 }
 
+/// `--secret stdin`: the secret from standard input, sealed with the operator's key.
+fn seal_from_stdin(id: &str) -> Result<SecretRef> {
+    use std::io::Read;
+    let key = trustline_worker::seal::SealKey::from_env()?.with_context(|| {
+        format!(
+            "--secret stdin stores the secret sealed: set {} to a key from `trustline seal-key` first",
+            trustline_worker::seal::KEY_ENV
+        )
+    })?;
+    let mut text = zeroize::Zeroizing::new(String::new());
+    std::io::stdin().read_to_string(&mut text).context("--secret stdin: reading standard input")?;
+    let secret = trustline_core::Secret::new(text.trim());
+    if secret.is_empty() {
+        bail!("--secret stdin: standard input was empty; pipe the secret access key in");
+    }
+    Ok(SecretRef::Sealed(key.seal(&secret, id)?))
+}
+
 fn parse_all<T: std::str::FromStr<Err = trustline_core::Error>>(
     flag: &str,
     values: &[String],
@@ -127,6 +146,10 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
     match cmd {
         AccountsCommand::Add(a) => {
             let kind: IntegrationKind = a.kind.parse().context("--kind")?;
+            let secret_ref = match a.secret.as_deref() {
+                Some("stdin") => Some(seal_from_stdin(&a.id)?),
+                other => other.map(str::parse).transpose().context("--secret")?,
+            };
             let connection = Connection {
                 name: a.name.clone().unwrap_or_else(|| a.id.clone()),
                 id: a.id,
@@ -135,7 +158,7 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
                 role_arn: a.role_arn.as_deref().map(str::parse).transpose().context("--role-arn")?,
                 external_id: a.external_id.as_deref().map(str::parse).transpose().context("--external-id")?,
                 access_key_id: a.access_key_id,
-                secret_ref: a.secret.as_deref().map(str::parse).transpose().context("--secret")?,
+                secret_ref,
                 data_sets: parse_all::<DataSet>("data-set", &a.data_sets)?
                     .into_iter()
                     .collect::<BTreeSet<_>>(),
@@ -197,7 +220,7 @@ fn connection_json(c: &Connection) -> serde_json::Value {
     serde_json::json!({
         "id": c.id, "name": c.name, "kind": c.kind, "account_id": c.account_id, "role_arn": c.role_arn,
         "external_id": c.external_id, "access_key_id": c.access_key_id,
-        "secret": c.secret_ref.as_ref().map(ToString::to_string), "data_sets": c.data_sets, "regions": c.regions,
+        "secret": c.secret_ref.as_ref().map(SecretRef::describe), "data_sets": c.data_sets, "regions": c.regions,
         "status": match c.status { ConnectionStatus::Active => "active", ConnectionStatus::Suspended => "suspended" },
     })
 }
@@ -511,7 +534,14 @@ pub(crate) fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<String> {
             home_region: config.aws.region.clone(),
             sync: config.sync.options(&config.aws.region),
             static_dir: args.static_dir.clone(),
+            seal: trustline_worker::seal::SealKey::from_env()?,
         };
+        if serve_config.seal.is_none() {
+            tracing::info!(
+                "no {} set: key-based connections cannot be registered through the API (roles can)",
+                trustline_worker::seal::KEY_ENV
+            );
+        }
         let router = trustline_worker::serve::router(serve_config, client, vendor)?;
         let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
         let addr = listener.local_addr()?;

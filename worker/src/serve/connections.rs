@@ -62,7 +62,8 @@ pub(super) async fn verify_keys(
     Ok(Json(verify::verify_keys(&state.client, &state.config.home_region, &req).await))
 }
 
-/// The body of `POST /v1/connections`.
+/// The body of `POST /v1/connections`: a role (cross-account-role), or a customer's key
+/// (access-key), or both (sts).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
@@ -71,46 +72,32 @@ pub struct RegisterRequest {
     id: Option<String>,
     #[serde(default)]
     name: Option<String>,
-    role_arn: RoleArn,
-    external_id: ExternalId,
+    #[serde(default)]
+    role_arn: Option<RoleArn>,
+    #[serde(default)]
+    external_id: Option<ExternalId>,
+    #[serde(default)]
+    access_key_id: Option<String>,
+    #[serde(default, deserialize_with = "verify::optional_secret")]
+    secret_access_key: Option<trustline_core::Secret>,
     data_sets: Vec<DataSet>,
     #[serde(default)]
     regions: Vec<Region>,
 }
 
-pub(super) async fn register(
-    State(state): Shared,
-    client: ConnectInfo<SocketAddr>,
-    Body(req): Body<RegisterRequest>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    if req.kind != IntegrationKind::CrossAccountRole {
-        // Key-based connections need their secret sealed at rest; this version stores secrets only
-        // as references (env:VAR, file:/path), which an HTTP client cannot create.
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("kind"),
-            "only cross-account-role connections can be registered through the API; add key-based ones with `trustline accounts add --secret env:VAR`",
-        ));
-    }
-    check_verify_rate(&state, &client)?;
-    let verify_req = RoleRequest {
-        role_arn: req.role_arn.clone(),
-        external_id: req.external_id.clone(),
-        expected_account_id: None,
-        data_sets: req.data_sets.clone(),
-        regions: req.regions.clone(),
-    };
-    let report =
-        verify::verify_role(&state.client, vendor(&state)?, &state.config.home_region, &verify_req).await;
+fn missing(field: &'static str, what: &str) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, Some(field), format!("{field} is required {what}"))
+}
+
+/// Turns a verification that did not pass into the registration's refusal.
+fn refusal(report: &verify::Report, field: &'static str) -> Option<ApiError> {
     match report.verdict {
-        Verdict::Verified => {}
-        Verdict::Unsafe => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some("role_arn"),
-                "refused: the role can be assumed without your ExternalId (see POST /v1/verify/role for the checks); fix its trust policy first",
-            ));
-        }
+        Verdict::Verified => None,
+        Verdict::Unsafe => Some(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(field),
+            "refused: the role can be assumed without your ExternalId (see POST /v1/verify/role for the checks); fix its trust policy first",
+        )),
         Verdict::Failed => {
             let failed: Vec<String> = report
                 .checks
@@ -118,26 +105,127 @@ pub(super) async fn register(
                 .filter(|c| c.status == verify::Status::Fail)
                 .map(|c| format!("{}: {}", c.id, c.message))
                 .collect();
+            Some(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(field),
+                format!("the connection did not verify: {}", failed.join(" ")),
+            ))
+        }
+    }
+}
+
+/// Registers a connection once it verifies; key-based ones keep their secret sealed.
+pub(super) async fn register(
+    State(state): Shared,
+    client: ConnectInfo<SocketAddr>,
+    Body(req): Body<RegisterRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if req.data_sets.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("data_sets"),
+            "choose at least one data set: iam, ec2-network, cloudtrail",
+        ));
+    }
+    // Everything that can be checked without AWS is checked first, so a bad body costs no call.
+    let keys = match req.kind {
+        IntegrationKind::CrossAccountRole => {
+            if req.role_arn.is_none() {
+                return Err(missing("role_arn", "for a cross-account-role connection"));
+            }
+            if req.external_id.is_none() {
+                return Err(missing("external_id", "for a cross-account-role connection"));
+            }
+            if req.access_key_id.is_some() || req.secret_access_key.is_some() {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some("access_key_id"),
+                    "a cross-account-role connection takes no keys: Trustline assumes the role with its own credentials",
+                ));
+            }
+            None
+        }
+        IntegrationKind::Sts | IntegrationKind::AccessKey => {
+            let what = if req.kind == IntegrationKind::Sts {
+                "for an sts connection"
+            } else {
+                "for an access-key connection"
+            };
+            if req.kind == IntegrationKind::Sts && req.role_arn.is_none() {
+                return Err(missing("role_arn", what));
+            }
+            let key = req.access_key_id.clone().ok_or_else(|| missing("access_key_id", what))?;
+            let secret = req.secret_access_key.clone().ok_or_else(|| missing("secret_access_key", what))?;
+            if state.config.seal.is_none() {
+                return Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Some("kind"),
+                    format!(
+                        "this worker cannot store customer secrets: the operator has not set {} (see `trustline seal-key`)",
+                        crate::seal::KEY_ENV
+                    ),
+                ));
+            }
+            Some(KeysRequest {
+                kind: req.kind,
+                access_key_id: key,
+                secret_access_key: secret,
+                session_token: None,
+                role_arn: req.role_arn.clone(),
+                external_id: req.external_id.clone(),
+            })
+        }
+        IntegrationKind::SameAccountRole => {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Some("role_arn"),
-                format!("the connection did not verify: {}", failed.join(" ")),
+                Some("kind"),
+                "a same-account-role connection is the worker's own credentials: add it where the worker runs, with `trustline accounts add --kind same-account-role`",
             ));
         }
+    };
+    if let Some(id) = &req.id {
+        crate::store::Connection::check_id(id)
+            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, Some("id"), format!("{e:#}")))?;
+    }
+    check_verify_rate(&state, &client)?;
+    let report = match &keys {
+        None => {
+            let verify_req = RoleRequest {
+                role_arn: req.role_arn.clone().ok_or_else(|| missing("role_arn", ""))?,
+                external_id: req.external_id.clone().ok_or_else(|| missing("external_id", ""))?,
+                expected_account_id: None,
+                data_sets: req.data_sets.clone(),
+                regions: req.regions.clone(),
+            };
+            verify::verify_role(&state.client, vendor(&state)?, &state.config.home_region, &verify_req).await
+        }
+        Some(keys) => verify::verify_keys(&state.client, &state.config.home_region, keys).await,
+    };
+    let field = if keys.is_some() { "access_key_id" } else { "role_arn" };
+    if let Some(refused) = refusal(&report, field) {
+        return Err(refused);
     }
     let account = report.account_id;
     let id = req.id.unwrap_or_else(|| {
-        format!("aws-{}", account.map_or_else(|| req.role_arn.account_id().to_string(), |a| a.to_string()))
+        let fallback =
+            || req.role_arn.as_ref().map_or_else(|| "unknown".to_owned(), |r| r.account_id().to_string());
+        format!("aws-{}", account.map_or_else(fallback, |a| a.to_string()))
     });
+    let secret_ref = match (&keys, &state.config.seal) {
+        (Some(keys), Some(seal)) => Some(crate::store::SecretRef::Sealed(
+            seal.seal(&keys.secret_access_key, &id).map_err(|e| ApiError::internal(&e))?,
+        )),
+        _ => None,
+    };
     let connection = Connection {
         name: req.name.unwrap_or_else(|| id.clone()),
         id,
         kind: req.kind,
         account_id: account,
-        role_arn: Some(req.role_arn),
-        external_id: Some(req.external_id),
-        access_key_id: None,
-        secret_ref: None,
+        role_arn: req.role_arn,
+        external_id: req.external_id,
+        access_key_id: keys.map(|k| k.access_key_id),
+        secret_ref,
         data_sets: req.data_sets.into_iter().collect::<BTreeSet<_>>(),
         regions: req.regions,
         status: ConnectionStatus::Active,
@@ -159,6 +247,10 @@ pub(super) async fn register(
 fn connection_json(c: &Connection) -> Value {
     json!({
         "id": c.id, "name": c.name, "kind": c.kind, "account_id": c.account_id, "role_arn": c.role_arn,
+        "access_key_id": c.access_key_id, "secret": c.secret_ref.as_ref().map(|r| match r {
+            crate::store::SecretRef::Sealed(_) => "sealed",
+            _ => "reference",
+        }),
         "data_sets": c.data_sets, "regions": c.regions,
         "status": match c.status { ConnectionStatus::Active => "active", ConnectionStatus::Suspended => "suspended" },
     })

@@ -579,7 +579,7 @@ fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<trustline_core::Secr
     Ok(trustline_core::Secret::new(value.as_str()))
 }
 
-fn optional_secret<'de, D: serde::Deserializer<'de>>(
+pub(super) fn optional_secret<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<trustline_core::Secret>, D::Error> {
     let value: Option<String> = Option::deserialize(d)?;

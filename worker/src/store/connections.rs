@@ -1,7 +1,8 @@
 //! Connected accounts ("connections"): how to reach each one and what to read from it.
 //!
 //! Customer secrets are never stored in plaintext: a connection refers to an environment
-//! variable or a file that holds the secret access key.
+//! variable or a file that holds the secret access key, or keeps it sealed with the operator's
+//! key (see [`crate::seal`]).
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -21,6 +22,8 @@ pub enum SecretRef {
     Env(String),
     /// A file readable by the worker (e.g. a mounted Kubernetes secret).
     File(String),
+    /// Sealed with the operator's key (`sealed:v1:…`), bound to the connection's ID.
+    Sealed(String),
 }
 
 impl fmt::Display for SecretRef {
@@ -28,6 +31,7 @@ impl fmt::Display for SecretRef {
         match self {
             SecretRef::Env(v) => write!(f, "env:{v}"),
             SecretRef::File(p) => write!(f, "file:{p}"),
+            SecretRef::Sealed(s) => f.write_str(s),
         }
     }
 }
@@ -35,6 +39,9 @@ impl fmt::Display for SecretRef {
 impl FromStr for SecretRef {
     type Err = anyhow::Error;
     fn from_str(s: &str) -> Result<Self> {
+        if s.starts_with(crate::seal::PREFIX) {
+            return Ok(SecretRef::Sealed(s.to_owned()));
+        }
         match s.split_once(':') {
             Some(("env", var))
                 if !var.is_empty() && var.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
@@ -50,9 +57,27 @@ impl FromStr for SecretRef {
 }
 
 impl SecretRef {
-    /// Reads the secret; the error names where it looked, never the value.
-    pub fn read(&self) -> Result<trustline_core::Secret> {
+    /// Where the secret is, for people: the reference, or "sealed" (never the ciphertext).
+    pub fn describe(&self) -> String {
+        match self {
+            SecretRef::Sealed(_) => format!("sealed (opened with {})", crate::seal::KEY_ENV),
+            other => other.to_string(),
+        }
+    }
+
+    /// Reads the secret of the connection `id`; the error names where it looked, never the value.
+    pub fn read(&self, id: &str) -> Result<trustline_core::Secret> {
         let value = match self {
+            SecretRef::Sealed(sealed) => {
+                let key = crate::seal::SealKey::from_env()?.ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "connection {id}'s secret is sealed: set {} (or {}) to the key it was sealed with",
+                        crate::seal::KEY_ENV,
+                        crate::seal::KEY_FILE_ENV
+                    )
+                })?;
+                return key.open(sealed, id);
+            }
             SecretRef::Env(var) => {
                 std::env::var(var).with_context(|| format!("environment variable {var} is not set"))?
             }
@@ -114,14 +139,20 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// Checks a connection ID: 1–64 lower-case letters, digits and '-'.
+    pub fn check_id(id: &str) -> Result<()> {
+        let ok = !id.is_empty()
+            && id.len() <= 64
+            && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !ok {
+            bail!("id: use 1–64 lower-case letters, digits and '-', got '{id}'");
+        }
+        Ok(())
+    }
+
     /// Checks that the connection has what its kind needs.
     pub fn validate(&self) -> Result<()> {
-        let ok_id = !self.id.is_empty()
-            && self.id.len() <= 64
-            && self.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !ok_id {
-            bail!("id: use 1–64 lower-case letters, digits and '-', got '{}'", self.id);
-        }
+        Connection::check_id(&self.id)?;
         match self.kind {
             IntegrationKind::CrossAccountRole => {
                 if self.role_arn.is_none() || self.external_id.is_none() {

@@ -274,3 +274,73 @@ fn add_reader_connection(store: &Path, endpoint: &str, regions: &str) {
     let out = trustline_at(store, endpoint, &args).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// `accounts add --secret stdin` stores the key's secret sealed with the operator's key, and
+/// `sync` opens it; without the key, or with another one, the error names TRUSTLINE_SEAL_KEY.
+#[test]
+fn secrets_from_stdin_are_sealed_at_rest_and_opened_to_sync() {
+    use std::io::Write;
+    use std::process::Stdio;
+
+    let aws = standin_with_reader();
+    aws.add_user("222222222222", "vendor-reader", "AKIACUSTOMER00000002");
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("trustline.db");
+    let key = stdout(&trustline(&["seal-key"])).trim().to_owned();
+    assert_eq!(key.len(), 44, "{key}");
+    let add = |seal_key: Option<&str>| {
+        let mut cmd = trustline_at(
+            &store,
+            &aws.endpoint(),
+            &[
+                "accounts",
+                "add",
+                "--id",
+                "keys",
+                "--kind",
+                "access-key",
+                "--access-key-id",
+                "AKIACUSTOMER00000002",
+                "--secret",
+                "stdin",
+                "--data-set",
+                "iam",
+            ],
+        );
+        cmd.env_remove("TRUSTLINE_SEAL_KEY").env_remove("TRUSTLINE_SEAL_KEY_FILE");
+        if let Some(k) = seal_key {
+            cmd.env("TRUSTLINE_SEAL_KEY", k);
+        }
+        let mut child =
+            cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(b"customer-secret-on-stdin\n").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = add(None);
+    assert!(stderr_of_failure(&out).contains("TRUSTLINE_SEAL_KEY"));
+    let out = add(Some(&key));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let needle = b"customer-secret-on-stdin";
+    for file in ["trustline.db", "trustline.db-wal"] {
+        let bytes = std::fs::read(dir.path().join(file)).unwrap_or_default();
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{file} holds the secret");
+    }
+    let show = trustline_at(&store, &aws.endpoint(), &["accounts", "show", "keys"]).output().unwrap();
+    assert!(stdout(&show).contains("sealed (opened with TRUSTLINE_SEAL_KEY)"), "{}", stdout(&show));
+
+    let sync = |seal_key: &str| {
+        trustline_at(&store, &aws.endpoint(), &["sync"])
+            .env("TRUSTLINE_SEAL_KEY", seal_key)
+            .env("TRUSTLINE_SEAL_KEY_FILE", "/nonexistent")
+            .output()
+            .unwrap()
+    };
+    let other = stdout(&trustline(&["seal-key"])).trim().to_owned();
+    let out = sync(&other);
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(all.contains("does not open connection keys") && all.contains("TRUSTLINE_SEAL_KEY"), "{all}");
+    let out = sync(&key);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(summary.contains("1 ok, 0 partial, 0 failed"), "{summary}");
+}

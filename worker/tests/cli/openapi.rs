@@ -74,8 +74,9 @@ fn required_fields_match_the_server() {
         ),
         (
             "RegisterRequest",
-            serde_json::json!({"kind": "cross-account-role", "id": "acme", "name": "Acme",
-            "role_arn": "arn:aws:iam::123456789012:role/R", "external_id": "abc123", "data_sets": ["iam"], "regions": ["eu-west-1"]}),
+            serde_json::json!({"kind": "sts", "id": "acme", "name": "Acme",
+            "role_arn": "arn:aws:iam::123456789012:role/R", "external_id": "abc123", "access_key_id": "AKIAEXAMPLE",
+            "secret_access_key": "s", "data_sets": ["iam"], "regions": ["eu-west-1"]}),
         ),
     ];
     for (schema, example) in examples {

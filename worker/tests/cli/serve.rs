@@ -23,6 +23,16 @@ struct Server {
 
 impl Server {
     fn start(endpoint: &str, vendor: (&str, &str), name: &str, extra: &[&str]) -> Server {
+        Server::start_with_env(endpoint, vendor, name, extra, &[])
+    }
+
+    fn start_with_env(
+        endpoint: &str,
+        vendor: (&str, &str),
+        name: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         let dir = std::env::temp_dir().join(format!("trustline-serve-{name}-{}", std::process::id()));
         std::fs::remove_dir_all(&dir).ok();
         let mut child = Command::new(env!("CARGO_BIN_EXE_trustline"))
@@ -36,6 +46,9 @@ impl Server {
             .env("AWS_CONFIG_FILE", "/dev/null")
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
             .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("TRUSTLINE_SEAL_KEY")
+            .env_remove("TRUSTLINE_SEAL_KEY_FILE")
+            .envs(env.iter().copied())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
@@ -223,7 +236,17 @@ fn auth_cors_limits_and_bad_bodies() {
 
     // Bad bodies name the field; nothing reaches AWS.
     let cases = [
-        (json!({"external_id": "abc123", "data_sets": ["iam"]}), "role_arn", "missing field"),
+        (json!({"external_id": "abc123", "data_sets": ["iam"]}), "role_arn", "role_arn is required"),
+        (
+            json!({"role_arn": "arn:aws:iam::222222222222:role/Safe", "data_sets": ["iam"]}),
+            "external_id",
+            "external_id is required",
+        ),
+        (
+            json!({"role_arn": "arn:aws:iam::222222222222:role/Safe", "external_id": "abc123", "data_sets": ["iam"], "id": "Bad Id"}),
+            "id",
+            "lower-case letters",
+        ),
         (
             json!({"role_arn": "TrustlineReader", "external_id": "abc123", "data_sets": ["iam"]}),
             "role_arn",
@@ -277,6 +300,66 @@ fn auth_cors_limits_and_bad_bodies() {
     server.json("POST", "/v1/verify/role", role_body("Safe"));
     let (status, err) = server.json("POST", "/v1/verify/role", role_body("Safe"));
     assert_eq!(status, 429, "{err}");
+}
+
+#[test]
+fn key_connections_register_with_their_secret_sealed() {
+    let aws = standin();
+    aws.add_user("222222222222", "vendor-reader", "AKIACUSTOMER00000001");
+    let body = json!({"kind": "access-key", "access_key_id": "AKIACUSTOMER00000001",
+        "secret_access_key": "customer-secret-value-42", "data_sets": ["iam"], "regions": ["eu-west-1"]});
+
+    // Without the operator's sealing key, nothing is stored.
+    let plain = Server::start(&aws.endpoint(), VENDOR, "nokey", &[]);
+    let (status, err) = plain.json("POST", "/v1/connections", body.clone());
+    assert_eq!(status, 503, "{err}");
+    assert!(err["error"]["message"].as_str().unwrap().contains("TRUSTLINE_SEAL_KEY"), "{err}");
+    assert_eq!(plain.json("GET", "/v1/connections", Value::Null).1["connections"], json!([]));
+    drop(plain);
+
+    let key = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+    let server =
+        Server::start_with_env(&aws.endpoint(), VENDOR, "sealed", &[], &[("TRUSTLINE_SEAL_KEY", key)]);
+    // Missing pieces are named before any AWS call.
+    let mut no_secret = body.clone();
+    no_secret.as_object_mut().unwrap().remove("secret_access_key");
+    let (status, err) = server.json("POST", "/v1/connections", no_secret);
+    assert_eq!((status, err["error"]["field"].as_str()), (422, Some("secret_access_key")), "{err}");
+    let mut sts = body.clone();
+    sts["kind"] = json!("sts");
+    let (status, err) = server.json("POST", "/v1/connections", sts);
+    assert_eq!((status, err["error"]["field"].as_str()), (422, Some("role_arn")), "{err}");
+    // A key AWS does not know is not registered.
+    let mut unknown = body.clone();
+    unknown["access_key_id"] = json!("AKIAUNKNOWN000000001");
+    let (status, err) = server.json("POST", "/v1/connections", unknown);
+    assert_eq!((status, err["error"]["field"].as_str()), (422, Some("access_key_id")), "{err}");
+
+    let r = server.request("POST", "/v1/connections", Some(TOKEN), Some(&body.to_string()), None);
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert!(!r.text().contains("customer-secret-value-42"), "the secret is never echoed");
+    let created: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(created["id"], "aws-222222222222");
+    assert_eq!(created["secret"], "sealed");
+    // At rest: neither the database nor its WAL holds the secret.
+    for file in ["trustline.db", "trustline.db-wal"] {
+        let bytes = std::fs::read(server.dir.join(file)).unwrap_or_default();
+        let needle = b"customer-secret-value-42";
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{file} holds the secret in plaintext");
+    }
+    // The worker opens the sealed secret to sync.
+    let (status, _) = server.json("POST", "/v1/connections/aws-222222222222/sync", Value::Null);
+    assert_eq!(status, 202);
+    let mut last = Value::Null;
+    for _ in 0..100 {
+        let (_, s) = server.json("GET", "/v1/connections/aws-222222222222/sync", Value::Null);
+        if s["running"] == false && !s["last"].is_null() {
+            last = s;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(last["last"]["status"], "ok", "{last}");
 }
 
 #[test]
