@@ -1,6 +1,8 @@
 //! Trustline's own AWS-shaped stand-in, for what moto does not do faithfully: cross-account
-//! trust enforcement (moto ignores it, and lets a *missing* ExternalId through). It speaks STS
-//! and the IAM list calls in AWS's wire shapes, on loopback, on a free port.
+//! trust enforcement (moto ignores it, and lets a *missing* ExternalId through). It speaks STS,
+//! the IAM list calls (GetAccountAuthorizationDetails lists each account's users and roles,
+//! ListAccessKeys their keys), EC2's Describe calls (empty) and CloudTrail's LookupEvents in
+//! AWS's wire shapes, on loopback, on a free port.
 //!
 //! Callers are identified by the access key in the `Authorization` header (signatures are
 //! moto's job); roles carry a trust policy that is evaluated the way IAM does for AssumeRole:
@@ -278,6 +280,55 @@ fn lookup_events(world: &mut World, caller: &Principal, region: &str, body: &[u8
     (StatusCode::OK, [("content-type", "application/x-amz-json-1.1")], out.to_string()).into_response()
 }
 
+/// When the stand-in says its users, roles and keys were created.
+const CREATED: &str = "2026-01-01T00:00:00Z";
+
+/// GetAccountAuthorizationDetails' lists for `account`: its users (those with keys) and roles,
+/// in one page, in AWS's shape (trust policies URL-encoded).
+fn authorization_details(world: &World, account: &str) -> String {
+    let id = |prefix: &str, name: &str| {
+        let mut id: String =
+            name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect();
+        id.truncate(17);
+        format!("{prefix}{id}")
+    };
+    let mut users: Vec<&str> = world
+        .keys
+        .values()
+        .filter(|p| p.account == account && p.role.is_none())
+        .filter_map(|p| p.arn.split_once(":user/").map(|(_, name)| name))
+        .collect();
+    users.sort_unstable();
+    users.dedup();
+    let users: String = users
+        .iter()
+        .map(|name| {
+            format!(
+                "<member><UserName>{name}</UserName><UserId>{}</UserId><Arn>arn:aws:iam::{account}:user/{name}</Arn><Path>/</Path><CreateDate>{CREATED}</CreateDate><GroupList/><AttachedManagedPolicies/><UserPolicyList/><Tags/></member>",
+                id("AIDA", name)
+            )
+        })
+        .collect();
+    let mut roles: Vec<&Role> =
+        world.roles.values().filter(|r| r.arn.split(':').nth(4) == Some(account)).collect();
+    roles.sort_by(|a, b| a.arn.cmp(&b.arn));
+    let roles: String = roles
+        .iter()
+        .map(|r| {
+            let name = r.arn.rsplit('/').next().unwrap_or_default();
+            let trust = percent_encoding::utf8_percent_encode(&r.trust_policy, percent_encoding::NON_ALPHANUMERIC);
+            format!(
+                "<member><RoleName>{name}</RoleName><RoleId>{}</RoleId><Arn>{}</Arn><Path>/</Path><CreateDate>{CREATED}</CreateDate><AssumeRolePolicyDocument>{trust}</AssumeRolePolicyDocument><RolePolicyList/><AttachedManagedPolicies/><InstanceProfileList/><Tags/></member>",
+                id("AROA", name),
+                r.arn
+            )
+        })
+        .collect();
+    format!(
+        "<UserDetailList>{users}</UserDetailList><GroupDetailList/><RoleDetailList>{roles}</RoleDetailList><Policies/>"
+    )
+}
+
 async fn handle(State(world): State<Arc<Mutex<World>>>, headers: HeaderMap, body: Bytes) -> Response {
     let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     if target.ends_with(".LookupEvents") {
@@ -324,16 +375,33 @@ async fn handle(State(world): State<Arc<Mutex<World>>>, headers: HeaderMap, body
                 );
             }
             let list = match action.as_str() {
-                "ListUsers" => "<Users/>",
-                "ListRoles" => "<Roles/>",
-                "ListGroups" => "<Groups/>",
-                "ListPolicies" => "<Policies/>",
-                _ => "<UserDetailList/><GroupDetailList/><RoleDetailList/><Policies/>",
+                "ListUsers" => "<Users/>".to_owned(),
+                "ListRoles" => "<Roles/>".to_owned(),
+                "ListGroups" => "<Groups/>".to_owned(),
+                "ListPolicies" => "<Policies/>".to_owned(),
+                _ => authorization_details(&world, &caller.account),
             };
             xml(
                 StatusCode::OK,
                 format!(
                     "<{action}Response xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><{action}Result>{list}<IsTruncated>false</IsTruncated></{action}Result><ResponseMetadata><RequestId>standin-request-id</RequestId></ResponseMetadata></{action}Response>"
+                ),
+            )
+        }
+        "ListAccessKeys" => {
+            let user = params.get("UserName").cloned().unwrap_or_default();
+            let arn = format!("arn:aws:iam::{}:user/{user}", caller.account);
+            let mut keys: Vec<&String> =
+                world.keys.iter().filter(|(_, p)| p.arn == arn).map(|(k, _)| k).collect();
+            keys.sort();
+            let members: String = keys
+                .iter()
+                .map(|k| format!("<member><UserName>{user}</UserName><AccessKeyId>{k}</AccessKeyId><Status>Active</Status><CreateDate>{CREATED}</CreateDate></member>"))
+                .collect();
+            xml(
+                StatusCode::OK,
+                format!(
+                    "<ListAccessKeysResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><ListAccessKeysResult><AccessKeyMetadata>{members}</AccessKeyMetadata><IsTruncated>false</IsTruncated></ListAccessKeysResult><ResponseMetadata><RequestId>standin-request-id</RequestId></ResponseMetadata></ListAccessKeysResponse>"
                 ),
             )
         }

@@ -343,4 +343,11 @@ fn secrets_from_stdin_are_sealed_at_rest_and_opened_to_sync() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let summary = String::from_utf8_lossy(&out.stdout);
     assert!(summary.contains("1 ok, 0 partial, 0 failed"), "{summary}");
+    // What the key sees: the stand-in's account 222222222222 (its role and its user's key).
+    let inventory =
+        trustline_at(&store, &aws.endpoint(), &["inventory", "--connection", "keys", "--format", "json"])
+            .output()
+            .unwrap();
+    let inventory = stdout(&inventory);
+    assert!(inventory.contains("role/Reader") && inventory.contains("AKIACUSTOMER00000002"), "{inventory}");
 }
