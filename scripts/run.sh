@@ -40,7 +40,12 @@ else
   node -e '
     const [trust, role] = process.argv.slice(1);
     process.stdout.write(JSON.stringify({
-      users: [{ account: "111122223333", name: "trustline-demo-vendor", access_key_id: "AKIATRUSTLINEDEMO001" }],
+      users: [
+        { account: "111122223333", name: "trustline-demo-vendor", access_key_id: "AKIATRUSTLINEDEMO001" },
+        // The demo customer account has a little to inventory besides the role.
+        { account: "123456789012", name: "ci-deployer", access_key_id: "AKIADEMOCUSTOMER0001" },
+        { account: "123456789012", name: "alice", access_key_id: "AKIADEMOCUSTOMER0002" },
+      ],
       roles: [{ arn: role, trust_policy: trust, denied_actions: [], max_session_seconds: 3600 }],
     }));' "$trust" "$demo_role" >"$state/standin-seed.json"
   "$bin/aws-standin" --seed "$state/standin-seed.json" 2>"$state/standin.log" &
@@ -62,6 +67,21 @@ TRUSTLINE_WEB_CONFIG=$(node -e '
     verify: { url, headers: { Authorization: "Bearer " + token } } }));' "$vendor" "$external_id" "$url" "$token") \
   bash "$ROOT/scripts/web-build.sh"
 
+# The example vendor dashboard beside it (/dashboard/): it mounts the same wizard, and registers
+# each finished connection with the worker's API and runs its first sync.
+rm -rf "$ROOT/dist/dashboard"
+cp -r "$ROOT/web/examples/dashboard" "$ROOT/dist/dashboard"
+node -e '
+  const fs = require("node:fs");
+  const [file, vendor, ext, url, token] = process.argv.slice(1);
+  const auth = { Authorization: "Bearer " + token };
+  const config = { vendorPrincipal: vendor, vendorName: "Demo Vendor", externalId: ext,
+    verify: { url, headers: auth }, backend: { url, headers: auth } };
+  const page = fs.readFileSync(file, "utf8").replace(
+    /(<script type="application\/json" id="dashboard-config">)[\s\S]*?(<\/script>)/,
+    (_, open, close) => open + JSON.stringify(config).replaceAll("<", "\\u003c") + close);
+  fs.writeFileSync(file, page);' "$ROOT/dist/dashboard/index.html" "$vendor" "$external_id" "$url" "$token"
+
 TRUSTLINE_API_TOKEN="$token" "$bin/trustline" "${serve_args[@]}" 2>"$state/worker.log" &
 pids+=($!)
 for _ in $(seq 100); do curl -fsS "$url/v1/health" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -70,7 +90,8 @@ curl -fsS "$url/v1/health" >/dev/null || die "the worker did not start: $(tail -
 cat <<MSG
 
   Trustline is running.
-    Onboarding page:  $url/
+    Onboarding page:  $url/            (the wizard alone: verifies, hands the result over)
+    Vendor dashboard: $url/dashboard/  (the wizard embedded; registers the account and syncs it)
     Worker API:       $url/v1/health  (token in this shell only; logs in .run/worker.log)
     Store:            .run/trustline.db  (trustline accounts list --store .run/trustline.db)
 MSG

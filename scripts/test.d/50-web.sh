@@ -5,6 +5,8 @@ source "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
 cargo clippy -p trustline-web --target wasm32-unknown-unknown --locked -- -D warnings
 bash "$ROOT/scripts/web-build.sh"
+# worker.test.mjs drives the real worker and Trustline's AWS stand-in (debug builds).
+cargo build -q --locked -p trustline-worker -p trustline-testkit --bin trustline --bin aws-standin
 log "browser tests (Playwright + Chromium); screenshots in target/web-artifacts/"
 node --test --test-concurrency=1 "$ROOT/web/tests/browser/"*.test.mjs
 log "web budgets"
