@@ -15,11 +15,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use rusqlite::Connection as Db;
 
-pub use connections::{Connection, ConnectionStatus, SecretRef};
+pub use connections::{Connection, ConnectionStatus, Member, MemberChanges, OrgSettings, SecretRef};
 pub use inventory::{AccountOutcome, ChangeRecord, InventoryFilter, StoredResource};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE connections (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -97,7 +98,15 @@ CREATE TABLE cursors (
     last_event_time TEXT NOT NULL,
     PRIMARY KEY (connection_id, region)
 );
-"#];
+"#,
+    r#"
+-- Organizations (migration 2): an organization connection discovers its member accounts;
+-- discovered members point back at it.
+ALTER TABLE connections ADD COLUMN org TEXT;
+ALTER TABLE connections ADD COLUMN parent_id TEXT;
+CREATE INDEX connections_by_parent ON connections(parent_id);
+"#,
+];
 
 /// An open store.
 #[derive(Debug)]
@@ -223,6 +232,32 @@ mod tests {
         drop(first);
         let again = Store::open(&path).unwrap();
         drop(again);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_store_from_the_first_schema_is_migrated_and_keeps_its_connections() {
+        let dir = std::env::temp_dir().join(format!("trustline-store-v1-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("old.db");
+        {
+            let db = rusqlite::Connection::open(&path).unwrap();
+            db.execute_batch(MIGRATIONS[0]).unwrap();
+            db.pragma_update(None, "user_version", 1).unwrap();
+            db.execute(
+                "INSERT INTO connections (id, name, kind, role_arn, external_id, data_sets, regions, status, created_at)
+                 VALUES ('old', 'old', 'cross-account-role', 'arn:aws:iam::123456789012:role/R', 'ext-1', '[\"iam\"]', '[]', 'suspended', 'then')",
+                [],
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let c = store.connection("old").unwrap().unwrap();
+        assert_eq!((c.status, c.org, c.parent), (ConnectionStatus::Suspended, None, None));
+        let version: usize = store.db.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, MIGRATIONS.len());
+        drop(store);
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -5,6 +5,7 @@
 mod cloudtrail;
 mod ec2;
 mod iam;
+mod organizations;
 
 pub use cloudtrail::Window as CloudTrailWindow;
 
@@ -50,8 +51,10 @@ pub struct RunSummary {
     pub partial: Vec<(String, String)>,
     /// Accounts that failed: (connection, error).
     pub failed: Vec<(String, String)>,
-    /// Accounts skipped (suspended).
+    /// Accounts skipped (suspended, or no longer in their Organization).
     pub skipped: Vec<String>,
+    /// Organization connections whose member lists were read: (connection, what changed).
+    pub organizations: Vec<(String, crate::store::MemberChanges)>,
     /// Resources current after the run, added, changed and removed by it.
     pub resources: u64,
     /// Added by this run.
@@ -117,6 +120,29 @@ pub fn connection_credentials(
         IntegrationKind::AccessKey => Provider::fixed(customer_key()?, &format!("{}'s access key", c.id)),
         IntegrationKind::SameAccountRole => vendor()?,
     })
+}
+
+/// The member accounts an Organization connection's role lists.
+async fn discover_members(
+    client: &AwsClient,
+    org: &Connection,
+    vendor: Option<&Arc<Provider>>,
+    options: &SyncOptions,
+) -> Result<Vec<crate::store::Member>, CallError> {
+    let settings =
+        org.org.as_ref().ok_or_else(|| CallError::Credentials(anyhow!("not an organization connection")))?;
+    let home = home_for(org, &options.home_region);
+    let credentials = connection_credentials(org, vendor, &home).map_err(CallError::Credentials)?;
+    let account = org.account_id.map_or_else(|| org.id.clone(), |a| a.to_string());
+    let ctx = Ctx { client, credentials, account, home };
+    let mut members = organizations::discover(&ctx, settings).await?;
+    // The Organization connection inventories its own account itself (management account role).
+    if org.syncs_own_account()
+        && let Some(own) = org.role_arn.as_ref().map(trustline_core::RoleArn::account_id)
+    {
+        members.retain(|m| m.account != own);
+    }
+    Ok(members)
 }
 
 /// The region IAM and STS calls use for a connection: the configured home region, unless the
@@ -225,26 +251,67 @@ pub async fn run(
     stop: &AtomicBool,
 ) -> Result<RunSummary> {
     let started = Instant::now();
+    if let Some(id) = only
+        && store.connection(id)?.is_none()
+    {
+        anyhow::bail!("no connection '{id}': see `trustline accounts list`");
+    }
     let run_id = store.begin_run()?;
     let mut summary = RunSummary { run_id, ..Default::default() };
-    let mut connections = store.connections()?;
-    if let Some(id) = only {
-        connections.retain(|c| c.id == id);
-        if connections.is_empty() {
-            anyhow::bail!("no connection '{id}': see `trustline accounts list`");
+
+    // Organizations first: their member lists decide which accounts this run reads. A failed
+    // discovery is recorded on the Organization connection; its known members still sync.
+    let mut undiscovered = std::collections::BTreeSet::new();
+    let orgs: Vec<Connection> = store
+        .connections()?
+        .into_iter()
+        .filter(|c| {
+            c.org.is_some() && c.status == ConnectionStatus::Active && only.is_none_or(|id| id == c.id)
+        })
+        .collect();
+    for org in orgs {
+        let t = Instant::now();
+        match discover_members(client, &org, vendor.as_ref(), options).await {
+            Ok(found) => {
+                let changes = store.reconcile_members(&org, &found)?;
+                tracing::info!(connection = %org.id, found = changes.found, added = changes.added, suspended = changes.suspended, removed = changes.removed, "organization members listed");
+                summary.organizations.push((org.id, changes));
+            }
+            Err(e) => {
+                let message = format!("listing the organization's accounts failed: {e}");
+                tracing::warn!(connection = %org.id, %message, "organization not listed; its known members are synced");
+                store.fail_account(run_id, &org.id, e.code(), &message, t.elapsed().as_millis() as u64)?;
+                summary.failed.push((org.id.clone(), message));
+                undiscovered.insert(org.id);
+            }
         }
     }
-    let (active, suspended): (Vec<_>, Vec<_>) =
+
+    let mut connections = store.connections()?;
+    if let Some(id) = only {
+        connections.retain(|c| c.id == id || c.parent.as_deref() == Some(id));
+    }
+    connections.retain(|c| !undiscovered.contains(&c.id));
+    let (active, inactive): (Vec<_>, Vec<_>) =
         connections.into_iter().partition(|c| c.status == ConnectionStatus::Active);
-    for c in suspended {
-        store.fail_account(
-            run_id,
-            &c.id,
-            Some("AccountSuspended"),
-            "the account is suspended; its inventory is kept as stale",
-            0,
-        )?;
+    for c in inactive {
+        let (code, message) = match c.status {
+            ConnectionStatus::Removed => (
+                "AccountRemoved",
+                "the account is no longer in its organization (or its OU filter); its inventory is kept as stale",
+            ),
+            _ => ("AccountSuspended", "the account is suspended; its inventory is kept as stale"),
+        };
+        store.fail_account(run_id, &c.id, Some(code), message, 0)?;
         summary.skipped.push(c.id);
+    }
+    // A delegated admin's discovery role reads only Organizations: its own account is inventoried
+    // as a member, through the member role.
+    let (active, discovery_only): (Vec<_>, Vec<_>) =
+        active.into_iter().partition(Connection::syncs_own_account);
+    for c in discovery_only {
+        store.commit_account(run_id, &c.id, &Snapshot::default(), 0)?;
+        summary.ok.push(c.id);
     }
     let vendor_ref = vendor.as_ref();
     let mut work = Vec::with_capacity(active.len());

@@ -11,7 +11,7 @@ use trustline_core::{IntegrationKind, Region};
 use trustline_worker::client::{AwsClient, RetryPolicy};
 use trustline_worker::config::Config;
 use trustline_worker::credentials::{Provider, vendor_chain};
-use trustline_worker::store::{Connection, ConnectionStatus, InventoryFilter, SecretRef, Store};
+use trustline_worker::store::{Connection, ConnectionStatus, InventoryFilter, OrgSettings, SecretRef, Store};
 use trustline_worker::sync;
 
 use super::{GlobalArgs, LogFormat};
@@ -25,7 +25,7 @@ pub(crate) enum OutputFormat {
 #[derive(Debug, Subcommand)]
 pub(crate) enum AccountsCommand {
     /// Connect an account.
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// List connections.
     List {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
@@ -73,6 +73,19 @@ pub(crate) struct AddArgs {
     /// Regions to read (repeatable; default: every enabled region).
     #[arg(long = "region", value_delimiter = ',')]
     regions: Vec<String>,
+    /// The role is an AWS Organization's management or delegated-admin role: every sync lists
+    /// the Organization's accounts and reaches each through the StackSet's member role.
+    #[arg(long)]
+    organization: bool,
+    /// The members' role name (default: the role's own name, without a `-org-discovery` suffix).
+    #[arg(long, requires = "organization")]
+    member_role_name: Option<String>,
+    /// Only accounts in this OU or root and its sub-OUs (repeatable).
+    #[arg(long = "include-ou", value_delimiter = ',', requires = "organization")]
+    include_ous: Vec<String>,
+    /// Never accounts in this OU and its sub-OUs (repeatable).
+    #[arg(long = "exclude-ou", value_delimiter = ',', requires = "organization")]
+    exclude_ous: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -150,20 +163,39 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
                 Some("stdin") => Some(seal_from_stdin(&a.id)?),
                 other => other.map(str::parse).transpose().context("--secret")?,
             };
+            let role_arn: Option<trustline_core::RoleArn> =
+                a.role_arn.as_deref().map(str::parse).transpose().context("--role-arn")?;
+            let mut data_sets =
+                parse_all::<DataSet>("data-set", &a.data_sets)?.into_iter().collect::<BTreeSet<_>>();
+            let org = if a.organization {
+                let own = role_arn.as_ref().map(|r| r.name().to_owned()).context(
+                    "--organization needs --role-arn: the management or delegated-admin account's role",
+                )?;
+                data_sets.insert(DataSet::Organizations);
+                Some(OrgSettings {
+                    member_role: a.member_role_name.clone().unwrap_or_else(|| {
+                        own.strip_suffix("-org-discovery").map_or_else(|| own.clone(), str::to_owned)
+                    }),
+                    include_ous: a.include_ous.clone(),
+                    exclude_ous: a.exclude_ous.clone(),
+                })
+            } else {
+                None
+            };
             let connection = Connection {
                 name: a.name.clone().unwrap_or_else(|| a.id.clone()),
                 id: a.id,
                 kind,
                 account_id: None,
-                role_arn: a.role_arn.as_deref().map(str::parse).transpose().context("--role-arn")?,
+                role_arn,
                 external_id: a.external_id.as_deref().map(str::parse).transpose().context("--external-id")?,
                 access_key_id: a.access_key_id,
                 secret_ref,
-                data_sets: parse_all::<DataSet>("data-set", &a.data_sets)?
-                    .into_iter()
-                    .collect::<BTreeSet<_>>(),
+                data_sets,
                 regions: parse_all::<Region>("region", &a.regions)?,
                 status: ConnectionStatus::Active,
+                org,
+                parent: None,
             };
             let mut store = Store::open(&config.store.path)?;
             store.add_connection(&connection)?;
@@ -186,10 +218,16 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
                                 c.kind.to_string(),
                                 c.account_id.map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
                                 c.name.clone(),
+                                c.status.as_str().to_owned(),
+                                match (&c.org, &c.parent) {
+                                    (Some(_), _) => "organization".to_owned(),
+                                    (_, Some(parent)) => format!("member of {parent}"),
+                                    _ => "-".to_owned(),
+                                },
                             ]
                         })
                         .collect();
-                    table(&["ID", "KIND", "ACCOUNT", "NAME"], rows)
+                    table(&["ID", "KIND", "ACCOUNT", "NAME", "STATUS", "ORGANIZATION"], rows)
                 }
             })
         }
@@ -221,7 +259,7 @@ fn connection_json(c: &Connection) -> serde_json::Value {
         "id": c.id, "name": c.name, "kind": c.kind, "account_id": c.account_id, "role_arn": c.role_arn,
         "external_id": c.external_id, "access_key_id": c.access_key_id,
         "secret": c.secret_ref.as_ref().map(SecretRef::describe), "data_sets": c.data_sets, "regions": c.regions,
-        "status": match c.status { ConnectionStatus::Active => "active", ConnectionStatus::Suspended => "suspended" },
+        "status": c.status.as_str(), "organization": c.org, "parent": c.parent,
     })
 }
 
@@ -274,6 +312,12 @@ fn summary_text(summary: &sync::RunSummary) -> String {
         summary.calls,
         summary.duration_ms as f64 / 1000.0
     );
+    for (id, c) in &summary.organizations {
+        s.push_str(&format!(
+            "  {id}: organization lists {} member accounts ({} new, {} newly suspended, {} gone)\n",
+            c.found, c.added, c.suspended, c.removed
+        ));
+    }
     for (id, error) in summary.partial.iter().chain(&summary.failed) {
         s.push_str(&format!("  {id}: {error}\n"));
     }

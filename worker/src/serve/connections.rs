@@ -229,6 +229,8 @@ pub(super) async fn register(
         data_sets: req.data_sets.into_iter().collect::<BTreeSet<_>>(),
         regions: req.regions,
         status: ConnectionStatus::Active,
+        org: None,
+        parent: None,
     };
     let mut store = state.writer.lock().await;
     if store.connection(&connection.id).map_err(|e| ApiError::internal(&e))?.is_some() {
@@ -252,7 +254,7 @@ fn connection_json(c: &Connection) -> Value {
             _ => "reference",
         }),
         "data_sets": c.data_sets, "regions": c.regions,
-        "status": match c.status { ConnectionStatus::Active => "active", ConnectionStatus::Suspended => "suspended" },
+        "status": c.status.as_str(), "parent": c.parent,
     })
 }
 

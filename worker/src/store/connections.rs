@@ -10,6 +10,7 @@ use std::str::FromStr;
 
 use anyhow::{Context, Result, bail};
 use rusqlite::{OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
 use trustline_core::policy::permissions::DataSet;
 use trustline_core::{AccountId, ExternalId, IntegrationKind, Region, RoleArn};
 
@@ -100,15 +101,85 @@ pub enum ConnectionStatus {
     Active,
     /// The account is suspended in its Organization: skipped, its inventory kept and marked stale.
     Suspended,
+    /// The account left its Organization (or its OU filter): skipped, inventory kept as stale.
+    Removed,
 }
 
 impl ConnectionStatus {
-    fn as_str(self) -> &'static str {
+    /// The stored and shown name.
+    pub fn as_str(self) -> &'static str {
         match self {
             ConnectionStatus::Active => "active",
             ConnectionStatus::Suspended => "suspended",
+            ConnectionStatus::Removed => "removed",
         }
     }
+
+    fn parse(s: &str) -> ConnectionStatus {
+        match s {
+            "suspended" => ConnectionStatus::Suspended,
+            "removed" => ConnectionStatus::Removed,
+            _ => ConnectionStatus::Active,
+        }
+    }
+}
+
+/// How an Organization connection finds and reaches its member accounts: ListAccounts (or the
+/// OU tree, when filtered) through its own role, then each member's StackSet-deployed role, with
+/// the same ExternalId.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgSettings {
+    /// The role name the StackSet deployed in every member account.
+    pub member_role: String,
+    /// Only accounts in these OUs or roots, and their sub-OUs; empty means the whole organization.
+    #[serde(default)]
+    pub include_ous: Vec<String>,
+    /// Never accounts in these OUs, and their sub-OUs.
+    #[serde(default)]
+    pub exclude_ous: Vec<String>,
+}
+
+impl OrgSettings {
+    fn validate(&self) -> Result<()> {
+        trustline_core::arn::validate_role_name(&self.member_role)
+            .map_err(|e| anyhow::anyhow!("member role name: {e}"))?;
+        for (flag, ids) in [("include-ou", &self.include_ous), ("exclude-ou", &self.exclude_ous)] {
+            for id in ids {
+                let ok = (id.starts_with("ou-") || id.starts_with("r-"))
+                    && id.len() <= 68
+                    && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                if !ok {
+                    bail!("--{flag}: expected an OU ID (ou-ab12-cdef3456) or a root ID (r-ab12), got '{id}'");
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A member account found in an Organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// Its ID.
+    pub account: AccountId,
+    /// Its name in the Organization.
+    pub name: Option<String>,
+    /// ACTIVE in the Organization (SUSPENDED and PENDING_CLOSURE are not).
+    pub active: bool,
+}
+
+/// What reconciling an Organization's member list changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct MemberChanges {
+    /// Members found.
+    pub found: u64,
+    /// New member connections.
+    pub added: u64,
+    /// Members now suspended.
+    pub suspended: u64,
+    /// Members no longer in the Organization (or the OU filter).
+    pub removed: u64,
 }
 
 /// One connected account.
@@ -134,8 +205,12 @@ pub struct Connection {
     pub data_sets: BTreeSet<DataSet>,
     /// Regions to read; empty means every enabled region (DescribeRegions).
     pub regions: Vec<Region>,
-    /// Active or suspended.
+    /// Active, suspended or removed.
     pub status: ConnectionStatus,
+    /// For an Organization connection: how it discovers its members.
+    pub org: Option<OrgSettings>,
+    /// For a discovered member: its Organization connection.
+    pub parent: Option<String>,
 }
 
 impl Connection {
@@ -178,11 +253,69 @@ impl Connection {
         if self.data_sets.is_empty() {
             bail!("data_sets: choose at least one of iam, ec2-network, cloudtrail");
         }
+        if let Some(org) = &self.org {
+            if self.kind != IntegrationKind::CrossAccountRole {
+                bail!(
+                    "--organization needs a cross-account-role connection (the management or delegated-admin account's role)"
+                );
+            }
+            if self.id.len() > 51 {
+                bail!(
+                    "id: an organization connection's id may have at most 51 characters (its members are named ID-ACCOUNT)"
+                );
+            }
+            if self.member_data_sets().is_empty() {
+                bail!(
+                    "data_sets: an organization connection needs at least one of iam, ec2-network, cloudtrail for its members"
+                );
+            }
+            org.validate()?;
+        }
         Ok(())
+    }
+
+    /// What members of this Organization connection read: its data sets but Organizations.
+    pub fn member_data_sets(&self) -> BTreeSet<DataSet> {
+        self.data_sets.iter().copied().filter(|d| *d != DataSet::Organizations).collect()
+    }
+
+    /// Whether this connection's own account is inventoried through its own role: every
+    /// connection but a delegated admin's discovery role (whose name is not the members' role).
+    pub fn syncs_own_account(&self) -> bool {
+        match (&self.org, &self.role_arn) {
+            (Some(org), Some(role)) => role.name() == org.member_role,
+            _ => true,
+        }
+    }
+
+    /// The connection for `member` of this Organization connection.
+    fn member_connection(&self, member: &Member) -> Result<Connection> {
+        let org = self.org.as_ref().context("not an organization connection")?;
+        let partition = self
+            .role_arn
+            .as_ref()
+            .map(RoleArn::partition)
+            .context("an organization connection has a role")?;
+        Ok(Connection {
+            id: format!("{}-{}", self.id, member.account),
+            name: member.name.clone().unwrap_or_else(|| member.account.to_string()),
+            kind: IntegrationKind::CrossAccountRole,
+            account_id: Some(member.account),
+            role_arn: Some(RoleArn::new(partition, member.account, "/", &org.member_role)?),
+            external_id: self.external_id.clone(),
+            access_key_id: None,
+            secret_ref: None,
+            data_sets: self.member_data_sets(),
+            regions: self.regions.clone(),
+            status: if member.active { ConnectionStatus::Active } else { ConnectionStatus::Suspended },
+            org: None,
+            parent: Some(self.id.clone()),
+        })
     }
 
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Connection>> {
         let get = |i: usize| row.get::<_, Option<String>>(i);
+        let (org, parent) = (get(11)?, get(12)?);
         let (id, name, kind, account, role, ext, key, secret, sets, regions, status) = (
             row.get::<_, String>(0)?,
             row.get::<_, String>(1)?,
@@ -206,11 +339,9 @@ impl Connection {
                 secret_ref: secret.map(|s| s.parse()).transpose()?,
                 data_sets: serde_json::from_str(&sets)?,
                 regions: serde_json::from_str(&regions)?,
-                status: if status == "suspended" {
-                    ConnectionStatus::Suspended
-                } else {
-                    ConnectionStatus::Active
-                },
+                status: ConnectionStatus::parse(&status),
+                org: org.map(|o| serde_json::from_str(&o)).transpose()?,
+                parent,
                 id,
                 name,
             })
@@ -219,14 +350,14 @@ impl Connection {
     }
 }
 
-const COLUMNS: &str = "id, name, kind, account_id, role_arn, external_id, access_key_id, secret_ref, data_sets, regions, status";
+const COLUMNS: &str = "id, name, kind, account_id, role_arn, external_id, access_key_id, secret_ref, data_sets, regions, status, org, parent_id";
 
 impl Store {
     /// Adds a connection; fails if the id is taken.
     pub fn add_connection(&mut self, c: &Connection) -> Result<()> {
         c.validate()?;
         let inserted = self.db.execute(
-            &format!("INSERT OR IGNORE INTO connections ({COLUMNS}, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
+            &format!("INSERT OR IGNORE INTO connections ({COLUMNS}, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
             params![
                 c.id,
                 c.name,
@@ -239,6 +370,8 @@ impl Store {
                 serde_json::to_string(&c.data_sets)?,
                 serde_json::to_string(&c.regions)?,
                 c.status.as_str(),
+                c.org.as_ref().map(serde_json::to_string).transpose()?,
+                c.parent,
                 now_text(),
             ],
         )?;
@@ -277,14 +410,78 @@ impl Store {
         Ok(())
     }
 
-    /// Removes a connection and everything recorded for it, in one transaction.
+    /// Removes a connection and everything recorded for it (an Organization connection's
+    /// members too), in one transaction.
     pub fn remove_connection(&mut self, id: &str) -> Result<bool> {
         let tx = self.db.transaction()?;
-        let removed = tx.execute("DELETE FROM connections WHERE id = ?1", [id])?;
-        for table in ["resources", "events", "cursors", "changes", "account_runs"] {
-            tx.execute(&format!("DELETE FROM {table} WHERE connection_id = ?1"), [id])?;
+        let mut ids: Vec<String> = {
+            let mut stmt = tx.prepare("SELECT id FROM connections WHERE parent_id = ?1")?;
+            stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+        };
+        ids.push(id.to_owned());
+        let mut removed = 0;
+        for id in &ids {
+            removed += tx.execute("DELETE FROM connections WHERE id = ?1", [id])?;
+            for table in ["resources", "events", "cursors", "changes", "account_runs"] {
+                tx.execute(&format!("DELETE FROM {table} WHERE connection_id = ?1"), [id])?;
+            }
         }
         tx.commit()?;
         Ok(removed > 0)
+    }
+
+    /// Brings an Organization connection's members in line with what discovery found, in one
+    /// transaction: new accounts become connections, suspended ones are skipped from now on, and
+    /// members no longer found are marked removed (their inventory kept, as stale). A member's
+    /// role, ExternalId, data sets and regions follow the Organization connection's.
+    pub fn reconcile_members(&mut self, org: &Connection, found: &[Member]) -> Result<MemberChanges> {
+        let mut changes = MemberChanges { found: found.len() as u64, ..MemberChanges::default() };
+        let existing: Vec<Connection> = self
+            .connections()?
+            .into_iter()
+            .filter(|c| c.parent.as_deref() == Some(org.id.as_str()))
+            .collect();
+        let tx = self.db.transaction()?;
+        let mut seen = BTreeSet::new();
+        for member in found {
+            let c = org.member_connection(member)?;
+            c.validate()?;
+            seen.insert(c.id.clone());
+            let before = existing.iter().find(|e| e.id == c.id).map(|e| e.status);
+            if before.is_none() {
+                changes.added += 1;
+            }
+            if c.status == ConnectionStatus::Suspended && before != Some(ConnectionStatus::Suspended) {
+                changes.suspended += 1;
+            }
+            tx.execute(
+                &format!(
+                    "INSERT INTO connections ({COLUMNS}, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, NULL, ?7, ?8, ?9, NULL, ?10, ?11)
+                     ON CONFLICT(id) DO UPDATE SET name = excluded.name, role_arn = excluded.role_arn,
+                       external_id = excluded.external_id, data_sets = excluded.data_sets,
+                       regions = excluded.regions, status = excluded.status"
+                ),
+                params![
+                    c.id,
+                    c.name,
+                    c.kind.id(),
+                    c.account_id.map(|a| a.to_string()),
+                    c.role_arn.as_ref().map(ToString::to_string),
+                    c.external_id.as_ref().map(ToString::to_string),
+                    serde_json::to_string(&c.data_sets)?,
+                    serde_json::to_string(&c.regions)?,
+                    c.status.as_str(),
+                    org.id,
+                    now_text(),
+                ],
+            )?;
+        }
+        for gone in existing.iter().filter(|e| !seen.contains(&e.id) && e.status != ConnectionStatus::Removed)
+        {
+            tx.execute("UPDATE connections SET status = 'removed' WHERE id = ?1", [&gone.id])?;
+            changes.removed += 1;
+        }
+        tx.commit()?;
+        Ok(changes)
     }
 }

@@ -212,3 +212,107 @@ fn sync_matches_moto_then_records_exactly_the_changes() {
     assert_eq!(shown["secret"], "env:TRUSTLINE_TEST_SECRET", "the secret's location, never the secret");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+fn org_script(moto: &Moto, args: &[&str]) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/moto_org_seed.py");
+    let out = Command::new(venv_bin("python")).arg(script).arg(moto.endpoint()).args(args).output().unwrap();
+    assert!(out.status.success(), "moto_org_seed.py {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Connections as `accounts list --format json` shows them: id → (status, parent).
+fn connections(worker: &Worker) -> BTreeMap<String, (String, Option<String>)> {
+    let list: Value =
+        serde_json::from_str(&worker.ok(&["accounts", "list", "--format", "json"], None)).unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let parent = c["parent"].as_str().map(str::to_owned);
+            (c["id"].as_str().unwrap().to_owned(), (c["status"].as_str().unwrap().to_owned(), parent))
+        })
+        .collect()
+}
+
+/// An Organization connection (the management account's role) discovers the member accounts
+/// with ListAccounts and syncs each through the StackSet's member role; OU filters pick
+/// accounts from the OU tree; a suspended account and one that left are skipped and kept stale.
+#[test]
+fn organizations_discover_members_filter_ous_and_track_suspension() {
+    let moto = Moto::start();
+    let org: Value = serde_json::from_str(&org_script(&moto, &["seed"])).unwrap();
+    let account = |name: &str| org["accounts"][name].as_str().unwrap().to_owned();
+    let (prod1, prod2, sandbox1) = (account("prod-1"), account("prod-2"), account("sandbox-1"));
+    let dir = std::env::temp_dir().join(format!("trustline-org-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let add_org = |worker: &Worker, extra: &[&str]| {
+        let base = [
+            "accounts",
+            "add",
+            "--id",
+            "acme-org",
+            "--role-arn",
+            "arn:aws:iam::111111111111:role/TrustlineReader",
+            "--external-id",
+            "ext-org",
+            "--organization",
+            "--data-set",
+            "iam",
+        ];
+        worker.ok(&[&base[..], extra].concat(), None);
+    };
+
+    // OU filter: the whole tree from the root, minus the sandbox OU.
+    let filtered = Worker { store: dir.join("filtered.db"), endpoint: moto.endpoint() };
+    let root = org["root"].as_str().unwrap();
+    let sandbox = org["sandbox"].as_str().unwrap();
+    add_org(&filtered, &["--include-ou", root, "--exclude-ou", sandbox]);
+    let summary: Value = serde_json::from_str(&filtered.ok(&["sync", "--json"], None)).unwrap();
+    let members: BTreeSet<String> =
+        connections(&filtered).into_keys().filter(|id| id != "acme-org").collect();
+    assert_eq!(
+        members,
+        BTreeSet::from([format!("acme-org-{prod1}"), format!("acme-org-{prod2}")]),
+        "{summary}"
+    );
+
+    // The whole organization: three members plus the management account itself.
+    let worker = Worker { store: dir.join("trustline.db"), endpoint: moto.endpoint() };
+    add_org(&worker, &[]);
+    let summary: Value = serde_json::from_str(&worker.ok(&["sync", "--json"], None)).unwrap();
+    let member = |a: &str| format!("acme-org-{a}");
+    let mut ok: Vec<String> = vec!["acme-org".into(), member(&prod1), member(&prod2), member(&sandbox1)];
+    ok.sort();
+    assert_eq!(summary["ok"], serde_json::json!(ok), "{summary}");
+    assert_eq!(summary["organizations"][0][1]["added"], 3, "{summary}");
+    let listed = connections(&worker);
+    assert_eq!(listed[&member(&sandbox1)], ("active".to_owned(), Some("acme-org".to_owned())));
+    // Each member's inventory is its own account's, read through its member role.
+    let inventory = worker.inventory();
+    assert_eq!(inventory[&member(&prod1)]["iam-user global"], vec!["prod-user"]);
+    assert_eq!(inventory[&member(&sandbox1)]["iam-user global"], vec!["sandbox-user"]);
+    assert_eq!(inventory["acme-org"]["iam-user global"], vec!["management-user"]);
+
+    // One account suspended, one gone from the organization: both skipped and kept as stale.
+    org_script(&moto, &["suspend", &sandbox1]);
+    org_script(&moto, &["remove", &prod2]);
+    let summary: Value = serde_json::from_str(&worker.ok(&["sync", "--json"], None)).unwrap();
+    assert_eq!(summary["ok"], serde_json::json!(["acme-org", member(&prod1)]), "{summary}");
+    let mut skipped = vec![member(&prod2), member(&sandbox1)];
+    skipped.sort();
+    assert_eq!(summary["skipped"], serde_json::json!(skipped), "{summary}");
+    let listed = connections(&worker);
+    assert_eq!(listed[&member(&sandbox1)].0, "suspended");
+    assert_eq!(listed[&member(&prod2)].0, "removed");
+    let export = worker.ok(&["export"], None);
+    let stale: Vec<Value> = export
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["connection"] == member(&sandbox1))
+        .collect();
+    assert!(!stale.is_empty() && stale.iter().all(|r| r["stale"] == true), "{stale:?}");
+
+    // Removing the Organization connection removes its members too.
+    worker.ok(&["accounts", "remove", "acme-org"], None);
+    assert!(connections(&worker).is_empty());
+}
