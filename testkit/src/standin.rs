@@ -65,7 +65,29 @@ struct World {
     /// LookupEvents calls answered, and how many of them were throttled.
     lookups: u64,
     throttled: u64,
+    /// Role sessions: how long they really last, and the lifetime their Expiration announces
+    /// (None: sessions never expire). Announcing longer than they last models credentials that
+    /// go bad early (a revoked session, a skewed clock): the client must recover on ExpiredToken.
+    session_lifetime: Option<(std::time::Duration, std::time::Duration)>,
+    /// Session key → when it stops working.
+    session_expiry: HashMap<String, std::time::Instant>,
+    /// AssumeRole calls that issued a session, and calls refused with ExpiredToken.
+    sessions_issued: u64,
+    expired_answers: u64,
 }
+
+impl World {
+    /// Whether `key` is a role session past its real lifetime (and counts the refusal).
+    fn expired(&mut self, key: &str) -> bool {
+        let expired = self.session_expiry.get(key).is_some_and(|t| *t <= std::time::Instant::now());
+        if expired {
+            self.expired_answers += 1;
+        }
+        expired
+    }
+}
+
+const EXPIRED: &str = "The security token included in the request is expired";
 
 /// A running stand-in; stops when dropped.
 #[derive(Debug)]
@@ -137,6 +159,17 @@ impl StandIn {
     /// Adds CloudTrail events to an account-region.
     pub fn add_events(&self, account: &str, region: &str, events: Vec<TrailEvent>) {
         self.lock().events.entry((account.into(), region.into())).or_default().extend(events);
+    }
+
+    /// Role sessions from now on last `actual` and announce an Expiration `reported` ahead.
+    pub fn set_session_lifetime(&self, actual: std::time::Duration, reported: std::time::Duration) {
+        self.lock().session_lifetime = Some((actual, reported));
+    }
+
+    /// Role sessions issued so far, and requests refused with ExpiredToken.
+    pub fn session_counts(&self) -> (u64, u64) {
+        let world = self.lock();
+        (world.sessions_issued, world.expired_answers)
     }
 
     /// LookupEvents calls answered so far, and how many were throttled.
@@ -333,25 +366,33 @@ async fn handle(State(world): State<Arc<Mutex<World>>>, headers: HeaderMap, body
     let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     if target.ends_with(".LookupEvents") {
         let mut world = world.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(caller) = access_key(&headers).and_then(|k| world.keys.get(&k).cloned()) else {
+        let key = access_key(&headers).unwrap_or_default();
+        let Some(caller) = world.keys.get(&key).cloned() else {
             return json_error(
                 StatusCode::BAD_REQUEST,
                 "UnrecognizedClientException",
                 "The security token included in the request is invalid.",
             );
         };
+        if world.expired(&key) {
+            return json_error(StatusCode::BAD_REQUEST, "ExpiredTokenException", EXPIRED);
+        }
         return lookup_events(&mut world, &caller, &credential_region(&headers), &body);
     }
     let params = form(&body);
     let action = params.get("Action").cloned().unwrap_or_default();
     let mut world = world.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(caller) = access_key(&headers).and_then(|k| world.keys.get(&k).cloned()) else {
+    let key = access_key(&headers).unwrap_or_default();
+    let Some(caller) = world.keys.get(&key).cloned() else {
         return error(
             StatusCode::FORBIDDEN,
             "InvalidClientTokenId",
             "The security token included in the request is invalid.",
         );
     };
+    if world.expired(&key) {
+        return error(StatusCode::BAD_REQUEST, "ExpiredToken", EXPIRED);
+    }
     match action.as_str() {
         "GetCallerIdentity" => xml(
             StatusCode::OK,
@@ -484,10 +525,20 @@ fn assume_role(world: &mut World, caller: &Principal, params: &HashMap<String, S
     let session = params.get("RoleSessionName").cloned().unwrap_or_default();
     let assumed = format!("arn:aws:sts::{account}:assumed-role/{name}/{session}");
     world.keys.insert(key.clone(), Principal { arn: assumed.clone(), account, role: Some(role_arn.clone()) });
+    world.sessions_issued += 1;
+    let expiration = match world.session_lifetime {
+        Some((actual, reported)) => {
+            world.session_expiry.insert(key.clone(), std::time::Instant::now() + actual);
+            (time::OffsetDateTime::now_utc() + reported)
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_else(|_| "2099-01-01T00:00:00Z".to_owned())
+        }
+        None => "2099-01-01T00:00:00Z".to_owned(),
+    };
     xml(
         StatusCode::OK,
         format!(
-            "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult><Credentials><AccessKeyId>{key}</AccessKeyId><SecretAccessKey>standin-secret</SecretAccessKey><SessionToken>standin-token</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROASTANDIN:{session}</AssumedRoleId><Arn>{assumed}</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>standin-request-id</RequestId></ResponseMetadata></AssumeRoleResponse>"
+            "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult><Credentials><AccessKeyId>{key}</AccessKeyId><SecretAccessKey>standin-secret</SecretAccessKey><SessionToken>standin-token</SessionToken><Expiration>{expiration}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROASTANDIN:{session}</AssumedRoleId><Arn>{assumed}</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>standin-request-id</RequestId></ResponseMetadata></AssumeRoleResponse>"
         ),
     )
 }

@@ -73,3 +73,37 @@ fn events_are_incremental_complete_and_never_duplicated() {
     // as it would in AWS; whatever was throttled was retried, and nothing is missing (above).
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Role sessions that go bad in the middle of a sync (the stand-in's sessions stop working after
+/// 0.7 s but announce an hour): every ExpiredToken is met with a fresh AssumeRole and a retry,
+/// so the sync completes with every event; and sessions that announce their short life are
+/// refreshed before they expire, so AWS never has to refuse one.
+#[test]
+fn credentials_expiring_mid_sync_are_refreshed() {
+    for (actual_ms, reported_ms, expect_refusals) in [(700, 3_600_000, true), (1_500, 1_500, false)] {
+        let aws = crate::standin_with_reader();
+        aws.set_session_lifetime(
+            std::time::Duration::from_millis(actual_ms),
+            std::time::Duration::from_millis(reported_ms),
+        );
+        // 8 pages of LookupEvents at 2 per second: about 4 s, several session lifetimes.
+        aws.add_events("222222222222", "us-east-1", events("e", 400, now() - 60, 60));
+        let dir = std::env::temp_dir().join(format!("trustline-expiry-{actual_ms}-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        let store = dir.join("db");
+        let endpoint = aws.endpoint();
+        crate::add_reader_connection(&store, &endpoint, "us-east-1");
+        let summary: Value =
+            serde_json::from_str(&trustline(&store, &endpoint, &["sync", "--json"])).unwrap();
+        assert_eq!(summary["ok"], serde_json::json!(["acme"]), "{summary}");
+        assert_eq!(summary["events"], 400, "{summary}");
+        let (issued, refused) = aws.session_counts();
+        assert!(issued >= 3, "sessions issued: {issued}");
+        if expect_refusals {
+            assert!(refused >= 1, "the stand-in refused expired sessions: {refused}");
+        } else {
+            assert_eq!(refused, 0, "announced expiry is refreshed ahead of time");
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
