@@ -16,6 +16,8 @@ use std::time::Instant;
 use anyhow::{Result, anyhow};
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
+use tracing::Instrument;
+use tracing_indicatif::span_ext::IndicatifSpanExt;
 use trustline_core::aws::{Operation, sts};
 use trustline_core::policy::permissions::DataSet;
 use trustline_core::{AccountId, Credentials, IntegrationKind, Region};
@@ -314,6 +316,16 @@ pub async fn run(
         summary.ok.push(c.id);
     }
     let vendor_ref = vendor.as_ref();
+    // On a terminal the CLI draws this span as the run's progress bar, and each account's span
+    // as a spinner while it is listed (tracing-indicatif); elsewhere they only label log lines.
+    let run_span = tracing::info_span!("sync", accounts = active.len());
+    run_span.pb_set_style(
+        &tracing_indicatif::style::ProgressStyle::with_template(
+            "{spinner} syncing {pos}/{len} accounts [{elapsed}] {wide_bar}",
+        )
+        .unwrap_or_else(|_| tracing_indicatif::style::ProgressStyle::default_bar()),
+    );
+    run_span.pb_set_length(active.len() as u64);
     let mut work = Vec::with_capacity(active.len());
     for c in active {
         let cursors = store.cursors(&c.id)?;
@@ -321,43 +333,55 @@ pub async fn run(
     }
     let mut results = stream::iter(work)
         .take_while(|_| std::future::ready(!stop.load(Ordering::SeqCst)))
-        .map(|(c, cursors)| async move {
-            let t = Instant::now();
-            let result = list_account(client, &c, vendor_ref, options, cursors).await;
-            (c, result, t.elapsed().as_millis() as u64)
+        .map(|(c, cursors)| {
+            let span = tracing::info_span!(parent: &run_span, "account", connection = %c.id);
+            async move {
+                let t = Instant::now();
+                let result = list_account(client, &c, vendor_ref, options, cursors).await;
+                (c, result, t.elapsed().as_millis() as u64)
+            }
+            .instrument(span)
         })
         .buffer_unordered(options.concurrency.max(1));
-    while let Some((c, result, ms)) = results.next().await {
-        match result {
-            AccountResult::Done { snapshot, account, unread } => {
-                if let Some(account) = account
-                    && c.account_id != Some(account)
-                {
-                    store.set_account_id(&c.id, account)?;
+    // Entered around the loop, so the bar is drawn while accounts complete.
+    let committed: Result<()> = async {
+        while let Some((c, result, ms)) = results.next().await {
+            run_span.pb_inc(1);
+            match result {
+                AccountResult::Done { snapshot, account, unread } => {
+                    if let Some(account) = account
+                        && c.account_id != Some(account)
+                    {
+                        store.set_account_id(&c.id, account)?;
+                    }
+                    let out = store.commit_account(run_id, &c.id, &snapshot, ms)?;
+                    summary.resources += out.resources;
+                    summary.added += out.added;
+                    summary.changed += out.changed;
+                    summary.removed += out.removed;
+                    summary.events += out.events;
+                    if unread.is_empty() {
+                        tracing::info!(connection = %c.id, resources = out.resources, added = out.added, changed = out.changed, removed = out.removed, "synced");
+                        summary.ok.push(c.id);
+                    } else {
+                        let message = unread.join("; ");
+                        store.mark_partial(run_id, &c.id, &message)?;
+                        tracing::warn!(connection = %c.id, %message, "synced partly");
+                        summary.partial.push((c.id, message));
+                    }
                 }
-                let out = store.commit_account(run_id, &c.id, &snapshot, ms)?;
-                summary.resources += out.resources;
-                summary.added += out.added;
-                summary.changed += out.changed;
-                summary.removed += out.removed;
-                summary.events += out.events;
-                if unread.is_empty() {
-                    tracing::info!(connection = %c.id, resources = out.resources, added = out.added, changed = out.changed, removed = out.removed, "synced");
-                    summary.ok.push(c.id);
-                } else {
-                    let message = unread.join("; ");
-                    store.mark_partial(run_id, &c.id, &message)?;
-                    tracing::warn!(connection = %c.id, %message, "synced partly");
-                    summary.partial.push((c.id, message));
+                AccountResult::Failed { code, message } => {
+                    tracing::warn!(connection = %c.id, code = code.as_deref().unwrap_or("-"), %message, "sync failed; inventory kept as stale");
+                    store.fail_account(run_id, &c.id, code.as_deref(), &message, ms)?;
+                    summary.failed.push((c.id, message));
                 }
-            }
-            AccountResult::Failed { code, message } => {
-                tracing::warn!(connection = %c.id, code = code.as_deref().unwrap_or("-"), %message, "sync failed; inventory kept as stale");
-                store.fail_account(run_id, &c.id, code.as_deref(), &message, ms)?;
-                summary.failed.push((c.id, message));
             }
         }
+        Ok(())
     }
+    .instrument(run_span.clone())
+    .await;
+    committed?;
     let status = if stop.load(Ordering::SeqCst) {
         "interrupted"
     } else if summary.failed.is_empty() && summary.partial.is_empty() {

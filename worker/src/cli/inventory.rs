@@ -120,12 +120,31 @@ fn config(global: &GlobalArgs) -> Result<Config> {
     Ok(config)
 }
 
+/// Logs on stderr: JSON lines with `--log-format json`; otherwise text lines, under progress
+/// bars (the run's accounts, and a spinner per account in flight) when stderr is a terminal.
 fn init_logging(format: LogFormat) {
+    use std::io::IsTerminal;
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let registry = tracing_subscriber::registry().with(filter);
     let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Json => {
+            registry.with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr)).try_init()
+        }
+        LogFormat::Text if std::io::stderr().is_terminal() => {
+            let bars = tracing_indicatif::IndicatifLayer::new();
+            let text = tracing_subscriber::fmt::layer().with_writer(bars.get_stderr_writer());
+            // Bars only for the sync's own spans (see trustline_worker::sync).
+            let only_sync =
+                tracing_subscriber::filter::filter_fn(|m| m.target().starts_with("trustline_worker::sync"));
+            registry.with(text).with(bars.with_filter(only_sync)).try_init()
+        }
+        LogFormat::Text => {
+            registry.with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)).try_init()
+        }
     };
 }
 
