@@ -2,6 +2,7 @@
 //! the flag and the fix with exit code 2, and `--help` on every subcommand.
 
 mod cloudtrail;
+mod crash;
 mod openapi;
 mod run;
 mod serve;
