@@ -6,5 +6,5 @@
 # Build first: bash scripts/web-build.sh. Exits 1 when a budget is exceeded.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-[[ -f dist/trustline-web_bg.wasm ]] || bash "$ROOT/scripts/web-build.sh"
+[[ -f dist/trustline-web_bg.wasm && -f dist/trustline-web-documents_bg.wasm ]] || bash "$ROOT/scripts/web-build.sh"
 node "$ROOT/web/tests/browser/budget.mjs"

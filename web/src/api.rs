@@ -1,13 +1,13 @@
 //! The JavaScript API (wasm-bindgen exports): `mount(element, options)` returning a handle with
 //! `destroy()`, completion and cancel as callbacks and DOM `CustomEvent`s, the standalone page's
-//! start-up, and (in [`helpers`]) pure functions for hosts that build their own UI.
+//! start-up, and (in [`helpers`]) pure functions for hosts that build their own UI, most of them
+//! forwarded to the documents module.
 
 pub mod helpers;
 
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Reflect};
-use serde::Serialize;
 use trustline_core::ExternalId;
 use wasm_bindgen::prelude::*;
 use web_sys::{CustomEvent, CustomEventInit, Element};
@@ -16,6 +16,7 @@ use yew::AppHandle;
 use crate::app::{App, AppProps};
 use crate::bindings::{self, JsOptions};
 use crate::config::{Config, OptionError, Options, check_option_names};
+use crate::js::to_js;
 use crate::state::Wizard;
 
 /// The host side of one mounted wizard: where events go.
@@ -127,19 +128,6 @@ fn read_options(options: &JsValue) -> Result<(Config, Option<Function>, Option<F
     })?;
     let config = Config::from_options(parsed, |prefix| ExternalId::generate(&mut getrandom::SysRng, prefix))?;
     Ok((config, on_complete, on_cancel))
-}
-
-/// A JS value from anything serializable, through JSON (no serde-wasm-bindgen in the bundle).
-pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
-    let text = serde_json::to_string(value).map_err(|e| JsError::new(&e.to_string()))?;
-    js_sys::JSON::parse(&text).map_err(|_| JsError::new("could not convert a result to JSON"))
-}
-
-/// A Rust value from a JS value, through JSON.
-pub(crate) fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, JsError> {
-    let text = js_sys::JSON::stringify(value).map(String::from).unwrap_or_default();
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    serde_json::from_value(json).map_err(|e| JsError::new(&format!("{what}: {e}")))
 }
 
 /// Mounts the wizard into `element`. Throws an `Error` naming the option when an option is wrong.

@@ -3,12 +3,14 @@
 
 use std::rc::Rc;
 
+use wasm_bindgen_futures::spawn_local;
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
 use crate::api::Host;
 use crate::components::progress::Progress;
 use crate::config::Config;
+use crate::documents::loader;
 use crate::state::{Action, Step, Wizard};
 use crate::steps::access::AccessStep;
 use crate::steps::connect::ConnectStep;
@@ -63,6 +65,13 @@ pub(crate) fn App(props: &AppProps) -> Html {
             }
             if *step == Step::Done {
                 host.complete(&w);
+            }
+            // The first screen needs no document; the next ones do (whole-document checks, the
+            // access step), so the documents module loads once the customer has left it.
+            if w.wants_documents() {
+                let d = w.dispatcher();
+                d.dispatch(Action::DocumentsLoading);
+                spawn_local(async move { d.dispatch(Action::DocumentsLoaded(loader::load().await)) });
             }
         });
     }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use trustline_core::cfn::quick_create::validate_template_url;
 use trustline_core::policy::trust::VendorPrincipal;
 use trustline_core::{ExternalId, IntegrationKind, Region};
@@ -31,7 +31,7 @@ pub const KNOWN_OPTIONS: [&str; 16] = [
 ];
 
 /// The options as the host wrote them (callbacks are taken out by the JS layer).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Options {
     /// The vendor's AWS principal the customer's role trusts (`arn:aws:iam::ACCOUNT:root`, a role or a user).
@@ -65,7 +65,7 @@ pub struct Options {
 }
 
 /// `verify: { url, headers }`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct VerifyOptions {
     /// Base URL of the verify API; the page POSTs to `{url}/v1/verify/role` and `/v1/verify/keys`.
     pub url: String,
@@ -243,6 +243,30 @@ impl Config {
             intro: options.intro,
             sts_endpoint: options.sts_endpoint,
         })
+    }
+}
+
+impl Config {
+    /// Options that validate back into this configuration, with the ExternalId in use (so a
+    /// generated one is kept) and without the verify API, whose headers may hold the host's
+    /// credentials: what the documents module gets (see `documents::Request`).
+    pub fn to_options(&self) -> Options {
+        Options {
+            vendor_principal: Some(self.vendor.to_string()),
+            vendor_name: Some(self.vendor_name.clone()),
+            template_url: self.template_url.clone(),
+            org_template_url: self.org_template_url.clone(),
+            external_id: Some(self.external_id.to_string()),
+            external_id_prefix: None,
+            verify: None,
+            allowed_kinds: Some(self.allowed_kinds.iter().map(|k| k.id().to_owned()).collect()),
+            default_regions: Some(self.default_regions.iter().map(ToString::to_string).collect()),
+            region: Some(self.region.to_string()),
+            role_name: Some(self.role_name.clone()),
+            title: Some(self.title.clone()),
+            intro: self.intro.clone(),
+            sts_endpoint: self.sts_endpoint.clone(),
+        }
     }
 }
 

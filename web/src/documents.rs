@@ -1,34 +1,42 @@
 //! What the "Create access" step offers for a kind and scope: the Launch-stack link, templates
 //! to download, policies to copy, the AWS CLI and Terraform alternatives and key warnings.
-//! Every document comes from `trustline-core`; this module only picks and labels them.
+//!
+//! Every document comes from `trustline-core`'s builders (`build`). In the browser they live in
+//! a second wasm module, `trustline-web-documents` (`exports`), which the wizard loads once the
+//! customer leaves the first step (`loader`): the first screen then needs none of the YAML,
+//! Terraform, SigV4 or XML code (issue 5's size budget). Natively both halves are one crate, so
+//! the reducer's tests run the builders directly.
 
-use trustline_core::cfn::quick_create::{self, QuickCreate};
-use trustline_core::cfn::user::{self, KeyKind, UserSpec};
-use trustline_core::cfn::{Template, role, stackset};
-use trustline_core::policy::permissions::{self, AccountScope, RotationGuidance};
-use trustline_core::policy::trust;
-use trustline_core::{AccountId, IntegrationKind, alternatives};
+#[cfg(not(all(target_arch = "wasm32", feature = "ui")))]
+mod build;
+#[cfg(all(target_arch = "wasm32", feature = "documents"))]
+pub mod exports;
+#[cfg(all(target_arch = "wasm32", feature = "ui"))]
+pub(crate) mod loader;
 
-use crate::config::Config;
-use crate::state::Scope;
+use serde::{Deserialize, Serialize};
+use trustline_core::IntegrationKind;
+
+use crate::config::{Config, OptionError, Options};
+use crate::state::{Scope, ScopeField, ScopeInput};
 
 /// One document the customer can copy or download.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Document {
     /// Stable id, used in DOM ids and tests (`trust-policy`, `template-yaml`, …).
-    pub id: &'static str,
+    pub id: String,
     /// Heading.
     pub title: String,
     /// File name for downloads.
     pub file_name: String,
     /// MIME type for downloads.
-    pub mime: &'static str,
+    pub mime: String,
     /// The document.
     pub body: String,
 }
 
 /// Everything the "Create access" step shows.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct AccessKit {
     /// The one-click CloudFormation link, with the ExternalId filled in.
     pub launch_link: Option<String>,
@@ -45,320 +53,128 @@ pub struct AccessKit {
     /// Loud warnings (key kinds).
     pub warnings: Vec<String>,
     /// Key rotation advice (key kinds).
-    pub rotation: Option<RotationGuidance>,
+    pub rotation: Option<Rotation>,
     /// Documents that could not be built, with core's reason.
     pub errors: Vec<String>,
 }
 
-const NEED_ACCOUNT: &str =
-    "enter your account ID in the Scope step (Back) to get it, ready for your account.";
+/// How often to rotate a long-lived key, and how (core's `RotationGuidance`, as shown).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rotation {
+    /// Rotate at least this often.
+    pub max_age_days: u32,
+    /// The steps, in order.
+    pub steps: Vec<String>,
+}
 
-impl AccessKit {
-    fn push(
-        list: &mut Vec<Document>,
-        errors: &mut Vec<String>,
-        doc: Result<Document, trustline_core::Error>,
-    ) {
-        match doc {
-            Ok(d) => list.push(d),
-            Err(e) => errors.push(e.to_string()),
-        }
+/// What a whole-document check refused (conflicting conditions, a policy over its size limit),
+/// reported against the field the customer can change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeProblem {
+    /// The field to fix.
+    pub field: ScopeField,
+    /// Core's message.
+    pub message: String,
+}
+
+/// What the wizard asks the documents module for: the options (with the ExternalId in use), the
+/// kind and the scope as typed. The module parses them with the same code the wizard runs, so
+/// both sides agree on every value without a second wire format for core's types.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// The host's options, normalised ([`Config::to_options`]).
+    pub options: Options,
+    /// The chosen kind.
+    pub kind: IntegrationKind,
+    /// The scope step's fields.
+    pub scope: ScopeInput,
+}
+
+impl Request {
+    /// The request for `kind` and `scope` under `config`.
+    pub fn new(config: &Config, kind: IntegrationKind, scope: &ScopeInput) -> Self {
+        Request { options: config.to_options(), kind, scope: scope.clone() }
     }
 
-    fn templates(&mut self, stem: &str, template: trustline_core::error::Result<Template>) {
-        match template {
-            Ok(t) => {
-                self.templates.push(doc(
-                    "template-yaml",
-                    "CloudFormation template (YAML)",
-                    &format!("{stem}.yaml"),
-                    "application/yaml",
-                    t.to_yaml(),
-                ));
-                self.templates.push(doc(
-                    "template-json",
-                    "CloudFormation template (JSON)",
-                    &format!("{stem}.json"),
-                    "application/json",
-                    t.to_json(),
-                ));
-            }
-            Err(e) => self.errors.push(e.to_string()),
-        }
-    }
-}
-
-fn doc(id: &'static str, title: &str, file_name: &str, mime: &'static str, body: String) -> Document {
-    Document { id, title: title.to_owned(), file_name: file_name.to_owned(), mime, body }
-}
-
-fn json_doc(id: &'static str, title: &str, body: String) -> Document {
-    doc(id, title, &format!("{id}.json"), "application/json", body)
-}
-
-/// A CloudFormation stack name from the vendor's name: letters, digits and hyphens.
-pub fn stack_name(config: &Config) -> String {
-    let cleaned: String = config
-        .vendor_name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect::<String>()
-        .split('-')
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
-    match cleaned.chars().next() {
-        Some(c) if c.is_ascii_alphabetic() => format!("{cleaned}-read-only-access"),
-        _ => "vendor-read-only-access".to_owned(),
+    /// The configuration and the parsed scope, as the wizard has them.
+    pub fn parse(&self) -> Result<(Config, Scope), String> {
+        let config = Config::from_options(self.options.clone(), |_| {
+            Err(trustline_core::Error::invalid("externalId", "the wizard always passes its ExternalId"))
+        })
+        .map_err(|e: OptionError| e.to_string())?;
+        let scope = self.scope.parse_fields(self.kind).map_err(|errors| {
+            let fields: Vec<&str> = errors.keys().map(|f| f.id()).collect();
+            format!("the scope is incomplete ({}); go back one step", fields.join(", "))
+        })?;
+        Ok((config, scope))
     }
 }
 
-/// The Launch-stack link for the role (or Organization) template in S3.
-pub fn launch_link(
+/// The access step's kit for `scope` (parsed from `input` for `kind`). In the wizard's module
+/// the documents module builds it: None until that has loaded.
+pub fn access_kit(
     config: &Config,
-    template_url: &str,
-    targets: Option<&str>,
-) -> trustline_core::error::Result<String> {
-    let vendor = config.vendor.to_string();
-    let mut params = vec![
-        ("ExternalId", config.external_id.as_str()),
-        ("VendorPrincipal", vendor.as_str()),
-        ("RoleName", config.role_name.as_str()),
-    ];
-    if let Some(t) = targets {
-        params.push(("OrganizationalUnitIds", t));
+    kind: IntegrationKind,
+    input: &ScopeInput,
+    scope: &Scope,
+) -> Option<Result<AccessKit, String>> {
+    #[cfg(not(all(target_arch = "wasm32", feature = "ui")))]
+    {
+        let _ = (kind, input);
+        Some(Ok(build::access_kit(config, scope)))
     }
-    quick_create::link(&QuickCreate {
-        region: &config.region,
-        template_url,
-        stack_name: &stack_name(config),
-        parameters: &params,
-    })
-}
-
-/// Builds the kit for `scope` (which knows its kind).
-pub fn access_kit(config: &Config, scope: &Scope) -> AccessKit {
-    let mut kit = AccessKit::default();
-    let account = scope.account.map(|a| AccountScope::Account(config.region.partition(), a));
-    match (scope.kind, scope.organization) {
-        (IntegrationKind::CrossAccountRole, false) => role_kit(&mut kit, config, scope, account),
-        (IntegrationKind::CrossAccountRole, true) => org_kit(&mut kit, config, scope),
-        (IntegrationKind::Sts, _) => key_kit(&mut kit, config, scope, KeyKind::Sts),
-        (IntegrationKind::AccessKey, _) => key_kit(&mut kit, config, scope, KeyKind::AccessKey),
-        (IntegrationKind::SameAccountRole, _) => same_account_kit(&mut kit, scope, account),
-    }
-    kit
-}
-
-fn permissions_doc(kit: &mut AccessKit, scope: &Scope, account: Option<AccountScope>) {
-    match account {
-        Some(acc) => AccessKit::push(
-            &mut kit.policies,
-            &mut kit.errors,
-            permissions::read_only(&acc, &scope.permissions)
-                .map(|p| json_doc("permissions-policy", "Permission policy (read-only)", p.to_json_pretty())),
-        ),
-        None => kit.errors.push(format!("Permission policy: {NEED_ACCOUNT}")),
+    #[cfg(all(target_arch = "wasm32", feature = "ui"))]
+    {
+        let _ = scope;
+        loader::access_kit(&Request::new(config, kind, input))
     }
 }
 
-fn role_kit(kit: &mut AccessKit, config: &Config, scope: &Scope, account: Option<AccountScope>) {
-    let spec = scope.role_spec(config);
-    kit.steps = vec![
-        "Click Launch stack: the AWS console opens with everything filled in, your ExternalId included.".into(),
-        "Tick \"I acknowledge that AWS CloudFormation might create IAM resources with custom names\" and click Create stack.".into(),
-        "When the stack shows CREATE_COMPLETE, copy the RoleArn from its Outputs tab and paste it in the next step.".into(),
-    ];
-    match &config.template_url {
-        Some(url) if scope.matches_hosted_template() => match launch_link(config, url, None) {
-            Ok(link) => kit.launch_link = Some(link),
-            Err(e) => kit.launch_note = Some(e.to_string()),
-        },
-        Some(_) => {
-            kit.launch_note = Some("The one-click stack uses the default scope. To apply your choices, download the template below and upload it in CloudFormation (Create stack, Upload a template file).".into());
-        }
-        None => kit.launch_note = Some("Download the template below and upload it in the CloudFormation console (Create stack, Upload a template file).".into()),
+/// The whole-document checks of a parsed scope, which core's builders make (conflicting
+/// conditions, size limits). In the wizard's module they run in the documents module; until it
+/// has loaded they pass, and the access step reports whatever the builders then refuse.
+pub(crate) fn check_scope(
+    config: &Config,
+    kind: IntegrationKind,
+    input: &ScopeInput,
+    scope: &Scope,
+) -> Result<(), ScopeProblem> {
+    #[cfg(not(all(target_arch = "wasm32", feature = "ui")))]
+    {
+        let _ = (kind, input);
+        build::check(config, scope)
     }
-    kit.templates("role", role::template(&spec));
-    AccessKit::push(
-        &mut kit.policies,
-        &mut kit.errors,
-        trust::third_party(&config.vendor, &config.external_id, &scope.hardening)
-            .map(|p| json_doc("trust-policy", "Trust policy", p.to_json_pretty())),
-    );
-    permissions_doc(kit, scope, account);
-    match scope.account {
-        Some(acc) => AccessKit::push(
-            &mut kit.alternatives,
-            &mut kit.errors,
-            alternatives::aws_cli(&spec, config.region.partition(), &acc)
-                .map(|s| doc("aws-cli", "AWS CLI", "create-role.sh", "text/x-shellscript", s)),
-        ),
-        None => kit.errors.push(format!("AWS CLI script: {NEED_ACCOUNT}")),
+    #[cfg(all(target_arch = "wasm32", feature = "ui"))]
+    {
+        let _ = scope;
+        loader::check_scope(&Request::new(config, kind, input))
     }
-    AccessKit::push(
-        &mut kit.alternatives,
-        &mut kit.errors,
-        alternatives::terraform(&spec).map(|s| doc("terraform", "Terraform", "role.tf", "text/plain", s)),
-    );
-}
-
-fn org_kit(kit: &mut AccessKit, config: &Config, scope: &Scope) {
-    let rollout = scope.rollout(config);
-    kit.steps = vec![
-        "Sign in to the organization's management account (or a delegated administrator for CloudFormation StackSets).".into(),
-        "Create a stack from the template below: it creates a service-managed StackSet that deploys the read-only role to every account in your targets, and to accounts that join later.".into(),
-        "When the stack is complete, paste the discovery role's ARN (stack output) in the next step.".into(),
-    ];
-    let targets: Vec<String> = scope.targets.iter().map(ToString::to_string).collect();
-    match &config.org_template_url {
-        Some(url) if scope.matches_hosted_template() => {
-            match launch_link(config, url, Some(&targets.join(","))) {
-                Ok(link) => kit.launch_link = Some(link),
-                Err(e) => kit.launch_note = Some(e.to_string()),
-            }
-        }
-        _ => kit.launch_note = Some(
-            "Download the Organization template below and create a stack with it in the management account."
-                .into(),
-        ),
-    }
-    kit.templates("organization-stackset", stackset::template(&rollout));
-    AccessKit::push(
-        &mut kit.policies,
-        &mut kit.errors,
-        trust::third_party(&config.vendor, &config.external_id, &scope.hardening)
-            .map(|p| json_doc("trust-policy", "Trust policy (every member role)", p.to_json_pretty())),
-    );
-}
-
-fn key_kit(kit: &mut AccessKit, config: &Config, scope: &Scope, kind: KeyKind) {
-    let user_name = format!("{}User", config.role_name);
-    let spec = UserSpec {
-        kind,
-        vendor_name: config.vendor_name.clone(),
-        user_name: user_name.clone(),
-        path: "/".into(),
-        permissions: scope.permissions.clone(),
-    };
-    kit.warnings.push(
-        "An access key is a long-lived secret: whoever holds it can read your account until the key is deactivated. Prefer the cross-account role if you can. Never use your root user's keys: the page refuses them.".into(),
-    );
-    kit.steps = vec![
-        "Create the stack from the template below (CloudFormation, Create stack, Upload a template file). It never creates the key itself.".into(),
-        format!("In the IAM console open user {user_name}, Security credentials, Create access key (\"Third-party service\")."),
-        "Paste the key in the next step; this page checks it with AWS STS directly from your browser and keeps it only in memory.".into(),
-    ];
-    kit.templates(if kind == KeyKind::Sts { "sts-user" } else { "access-key-user" }, user::template(&spec));
-    let partition = config.region.partition();
-    let source_ips = &scope.hardening.source_ips;
-    match (kind, scope.account) {
-        (KeyKind::Sts, Some(acc)) => {
-            let role = format!("arn:{partition}:iam::{acc}:role/{}", config.role_name);
-            kit.policies.push(json_doc(
-                "user-policy",
-                "IAM user policy (may only assume the role)",
-                permissions::sts_user(&role, source_ips).to_json_pretty(),
-            ));
-            permissions_doc(kit, scope, Some(AccountScope::Account(partition, acc)));
-        }
-        (KeyKind::AccessKey, Some(acc)) => {
-            let scope_acc = AccountScope::Account(partition, acc);
-            permissions_doc(kit, scope, Some(scope_acc));
-            AccessKit::push(
-                &mut kit.policies,
-                &mut kit.errors,
-                permissions::access_key_boundary(&scope_acc, &scope.permissions)
-                    .map(|p| json_doc("boundary", "Permissions boundary", p.to_json_pretty())),
-            );
-        }
-        (_, None) => kit.errors.push(format!("User policy and boundary: {NEED_ACCOUNT}")),
-    }
-    kit.rotation = Some(permissions::rotation_guidance(&user_name));
-}
-
-fn same_account_kit(kit: &mut AccessKit, scope: &Scope, account: Option<AccountScope>) {
-    kit.steps = vec![
-        "Create a role with the trust policy below for the compute service the vendor's software runs on.".into(),
-        "Attach the permission policy below, and give the role to the software's instance profile, task or function.".into(),
-        "Paste the role's ARN in the next step.".into(),
-    ];
-    let acc = scope.account.as_ref().map(AccountId::to_string);
-    kit.policies.push(json_doc(
-        "trust-policy",
-        "Trust policy (compute service)",
-        trust::service(scope.compute, acc.as_deref()).to_json_pretty(),
-    ));
-    permissions_doc(kit, scope, account);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::tests::config;
-    use crate::state::ScopeInput;
 
-    fn scope(kind: IntegrationKind, edit: impl FnOnce(&mut ScopeInput)) -> Scope {
+    #[test]
+    fn a_request_parses_back_to_the_same_config_and_scope() {
+        let config = config();
         let mut input = ScopeInput::new(&[]);
-        edit(&mut input);
-        input.parse(kind, &config()).unwrap()
+        input.account_id = "123456789012".into();
+        input.source_ips = "203.0.113.0/24".into();
+        let request = Request::new(&config, IntegrationKind::CrossAccountRole, &input);
+        let wire: Request = serde_json::from_str(&serde_json::to_string(&request).unwrap()).unwrap();
+        let (parsed, scope) = wire.parse().unwrap();
+        assert_eq!(parsed.external_id, config.external_id, "the generated ExternalId travels");
+        assert_eq!(Config { external_id_generated: true, verify: config.verify.clone(), ..parsed }, config);
+        assert_eq!(scope, input.parse_fields(IntegrationKind::CrossAccountRole).unwrap());
     }
 
     #[test]
-    fn the_role_kit_has_a_launch_link_with_the_external_id() {
-        let kit = access_kit(&config(), &scope(IntegrationKind::CrossAccountRole, |_| {}));
-        let link = kit.launch_link.unwrap();
-        assert!(link.contains("param_ExternalId=generated0000"), "{link}");
-        assert!(link.contains("stackName=Acme-read-only-access"), "{link}");
-        let ids: Vec<_> =
-            kit.templates.iter().chain(&kit.policies).chain(&kit.alternatives).map(|d| d.id).collect();
-        assert_eq!(ids, ["template-yaml", "template-json", "trust-policy", "terraform"]);
-        assert!(kit.templates[0].body.contains("Default: generated0000"));
-        assert_eq!(kit.errors.len(), 2, "{:?}", kit.errors);
-    }
-
-    #[test]
-    fn an_account_id_adds_console_policies_and_the_cli() {
-        let kit = access_kit(
-            &config(),
-            &scope(IntegrationKind::CrossAccountRole, |s| s.account_id = "123456789012".into()),
-        );
-        let ids: Vec<_> = kit.policies.iter().chain(&kit.alternatives).map(|d| d.id).collect();
-        assert_eq!(ids, ["trust-policy", "permissions-policy", "aws-cli", "terraform"]);
-        assert!(kit.errors.is_empty());
-    }
-
-    #[test]
-    fn a_custom_scope_turns_the_link_into_a_download_note() {
-        let kit = access_kit(
-            &config(),
-            &scope(IntegrationKind::CrossAccountRole, |s| s.regions = "eu-west-1".into()),
-        );
-        assert!(kit.launch_link.is_none());
-        assert!(kit.launch_note.unwrap().contains("download the template"));
-    }
-
-    #[test]
-    fn organization_and_key_kits() {
-        let org = access_kit(
-            &config(),
-            &scope(IntegrationKind::CrossAccountRole, |s| {
-                s.organization = true;
-                s.targets = "r-ab12".into();
-            }),
-        );
-        assert!(org.templates[0].body.contains("AWS::CloudFormation::StackSet"));
-        let keys = access_kit(
-            &config(),
-            &scope(IntegrationKind::AccessKey, |s| s.account_id = "123456789012".into()),
-        );
-        let ids: Vec<_> = keys.policies.iter().map(|d| d.id).collect();
-        assert_eq!(ids, ["permissions-policy", "boundary"]);
-        assert!(!keys.warnings.is_empty() && keys.rotation.is_some());
-        let sts =
-            access_kit(&config(), &scope(IntegrationKind::Sts, |s| s.account_id = "123456789012".into()));
-        assert!(sts.policies[0].body.contains("arn:aws:iam::123456789012:role/VendorReadOnly"));
-        let same = access_kit(&config(), &scope(IntegrationKind::SameAccountRole, |_| {}));
-        assert!(same.policies[0].body.contains("ec2.amazonaws.com"));
+    fn an_incomplete_scope_is_refused_with_its_fields() {
+        let mut input = ScopeInput::new(&[]);
+        input.account_id = "1".into();
+        let err = Request::new(&config(), IntegrationKind::CrossAccountRole, &input).parse().unwrap_err();
+        assert!(err.contains("account-id"), "{err}");
     }
 }

@@ -1,7 +1,9 @@
 //! Access keys as customers paste them: shape checks with messages that say what went wrong,
 //! and what a key check (STS GetCallerIdentity) found out about the key.
 
-use trustline_core::aws::sts::CallerIdentity;
+use serde::{Deserialize, Serialize};
+use trustline_core::aws::sts::{CallerIdentity, GetCallerIdentity};
+use trustline_core::aws::{HttpResponse, Operation};
 
 /// Checks an access key ID: 20 characters, `AKIA` (long-term) or `ASIA` (temporary) and then
 /// upper-case letters and digits.
@@ -55,7 +57,7 @@ fn prefix(s: &str) -> String {
 }
 
 /// Who a key belongs to, as shown to the customer and handed to the host.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyIdentity {
     /// The account the key belongs to.
     pub account_id: String,
@@ -84,6 +86,22 @@ impl From<CallerIdentity> for KeyIdentity {
     }
 }
 
+/// Who a key belongs to, from STS's answer to GetCallerIdentity, or what the customer should do
+/// when STS refused it.
+pub fn caller_identity(response: &HttpResponse) -> Result<KeyIdentity, String> {
+    GetCallerIdentity::parse(response).map(KeyIdentity::from).map_err(|e| match e.code() {
+        Some("InvalidClientTokenId") => {
+            "AWS does not know this access key ID: check that you copied all of it and that the key is active".into()
+        }
+        Some("SignatureDoesNotMatch") => {
+            "the secret access key does not belong to this access key ID: copy the secret again (it is shown only once; create a new key if you lost it)".into()
+        }
+        Some("ExpiredToken") => "the key has expired; create a new access key".into(),
+        Some(code) => format!("AWS refused the key ({code}): {}", e.message().unwrap_or("no details")),
+        None => format!("unexpected answer from AWS STS: {e}"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +125,29 @@ mod tests {
         assert!(err.contains("39 characters") && !err.contains("wJalr"), "{err}");
         assert!(check_secret("AKIAIOSFODNN7EXAMPLE").unwrap_err().contains("access key ID"));
         assert!(check_secret("").unwrap_err().contains("empty"));
+    }
+
+    #[test]
+    fn sts_answers_become_an_identity_or_a_next_step() {
+        let ok = HttpResponse::new(
+            200,
+            Vec::new(),
+            br#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+<GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/vendor-reader</Arn><UserId>AIDAEXAMPLE</UserId>
+<Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>"#
+                .to_vec(),
+        );
+        let id = caller_identity(&ok).unwrap();
+        assert_eq!((id.account_id.as_str(), id.user_id.as_str()), ("123456789012", "AIDAEXAMPLE"));
+        let refused = |code: &str| {
+            let body = format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>no</Message></Error></ErrorResponse>"
+            );
+            caller_identity(&HttpResponse::new(403, Vec::new(), body.into_bytes())).unwrap_err()
+        };
+        assert!(refused("InvalidClientTokenId").contains("does not know this access key ID"));
+        assert!(refused("SignatureDoesNotMatch").contains("copy the secret again"));
+        assert!(refused("AccessDenied").contains("AWS refused the key (AccessDenied): no"));
     }
 
     #[test]

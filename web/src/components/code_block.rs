@@ -51,7 +51,7 @@ pub(crate) fn CodeBlock(props: &CodeBlockProps) -> Html {
     let ondownload = {
         let (status, doc) = (status.clone(), doc.clone());
         Callback::from(move |_: MouseEvent| {
-            let ok = download(&doc.file_name, doc.mime, &doc.body).is_ok();
+            let ok = download(&doc.file_name, &doc.mime, &doc.body).is_ok();
             status.set(if ok { format!("Downloaded {}", doc.file_name) } else { "Download failed".into() });
         })
     };

@@ -3,17 +3,19 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use trustline_core::cfn::stackset::{self, CallAs, OrgRollout};
+use serde::{Deserialize, Serialize};
+use trustline_core::cfn::stackset::{CallAs, OrgRollout};
 use trustline_core::ids::{DeploymentTarget, OrganizationId, SourceCidr, VpcEndpointId};
-use trustline_core::policy::permissions::{self, AccountScope, DataSet, PermissionOptions};
-use trustline_core::policy::trust::{self, ComputeService, TrustHardening};
+use trustline_core::policy::permissions::{DataSet, PermissionOptions};
+use trustline_core::policy::trust::{ComputeService, TrustHardening};
 use trustline_core::spec::RoleSpec;
 use trustline_core::{AccountId, IntegrationKind, Region};
 
 use crate::config::Config;
 
 /// A field of the scope step (its DOM id is `tl-` + [`ScopeField::id`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum ScopeField {
     /// The customer's account ID (optional; makes console-ready policies and the CLI script).
     AccountId,
@@ -50,7 +52,7 @@ impl ScopeField {
 pub type FieldErrors = BTreeMap<ScopeField, String>;
 
 /// The scope step as typed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScopeInput {
     /// A whole AWS Organization instead of one account (cross-account role only).
     pub organization: bool,
@@ -104,8 +106,18 @@ impl ScopeInput {
         }
     }
 
-    /// Parses everything for `kind`, or returns every field's error.
+    /// Parses everything for `kind` and runs the whole-document checks, or returns every
+    /// field's error.
     pub fn parse(&self, kind: IntegrationKind, config: &Config) -> Result<Scope, FieldErrors> {
+        let scope = self.parse_fields(kind)?;
+        // Whole-document checks (conflicting conditions, size limits) come from the builders.
+        crate::documents::check_scope(config, kind, self, &scope)
+            .map_err(|problem| FieldErrors::from([(problem.field, problem.message)]))?;
+        Ok(scope)
+    }
+
+    /// Parses every field for `kind` with core's parsers, or returns every field's error.
+    pub fn parse_fields(&self, kind: IntegrationKind) -> Result<Scope, FieldErrors> {
         let mut errors = FieldErrors::new();
         let organization = self.organization && kind == IntegrationKind::CrossAccountRole;
         let account = match self.account_id.trim() {
@@ -145,7 +157,7 @@ impl ScopeInput {
         // Keys carry the IP condition in their own policy; roles carry it in the trust policy.
         let permission_ips = if matches!(kind, IntegrationKind::AccessKey) { source_ips } else { Vec::new() };
         let permissions = PermissionOptions { data_sets, regions, source_ips: permission_ips };
-        let scope = Scope {
+        Ok(Scope {
             kind,
             organization,
             account,
@@ -154,19 +166,7 @@ impl ScopeInput {
             targets,
             call_as: self.call_as,
             compute: self.compute,
-        };
-        // Whole-document checks (conflicting conditions, size limits) come from the builders.
-        if let Err(e) = scope.check(config) {
-            let field = match e.field() {
-                "source_vpce" => ScopeField::SourceVpce,
-                "organizational_unit_ids" => ScopeField::Targets,
-                "source_ips" | "trust_policy" => ScopeField::SourceIps,
-                _ => ScopeField::Regions,
-            };
-            errors.insert(field, e.message().to_owned());
-            return Err(errors);
-        }
-        Ok(scope)
+        })
     }
 }
 
@@ -232,17 +232,6 @@ impl Scope {
             call_as: self.call_as,
             include_discovery_role: true,
         }
-    }
-
-    fn check(&self, config: &Config) -> trustline_core::error::Result<()> {
-        permissions::read_only(&AccountScope::CloudFormation, &self.permissions)?;
-        if self.kind == IntegrationKind::CrossAccountRole {
-            trust::third_party(&config.vendor, &config.external_id, &self.hardening)?;
-            if self.organization {
-                stackset::template(&self.rollout(config))?;
-            }
-        }
-        Ok(())
     }
 
     /// Whether the scope is what the vendor's hosted template was built with (inventory data

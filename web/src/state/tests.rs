@@ -340,3 +340,20 @@ fn allowed_kinds_limit_the_choice_and_a_single_kind_skips_it() {
     assert_eq!(w.kind, Some(Sts), "a kind the host did not offer cannot be chosen");
     assert_eq!(run(w, [Action::Back]).step, Step::Kind);
 }
+
+#[test]
+fn the_documents_module_loads_after_the_first_step_and_again_after_a_failure() {
+    // As in the wizard's wasm module, where the builders are a second module (issue 5).
+    let w = Wizard { documents: Remote::Idle, ..wizard() };
+    assert!(!w.wants_documents(), "the first step needs no document");
+    let w = run(w, [Action::ChooseKind(CrossAccountRole)]);
+    assert!(w.wants_documents());
+    let w = run(w, [Action::DocumentsLoading]);
+    assert!(!w.wants_documents(), "one load at a time");
+    let w = run(w, [Action::DocumentsLoaded(Err("offline".into()))]);
+    assert_eq!(w.documents, Remote::Failed("offline".into()));
+    assert!(w.wants_documents(), "the next step change tries again");
+    let w = run(w, [Action::DocumentsLoading, Action::DocumentsLoaded(Ok(()))]);
+    assert!(!w.wants_documents() && w.documents == Remote::Done(()));
+    assert!(!wizard().wants_documents(), "natively the builders are always there");
+}

@@ -104,7 +104,11 @@ describe("embedding", () => {
           return e.message;
         }
       };
+      // The document helpers live in the documents module, fetched on demand (issue 5's budget).
+      const beforeLoad = errorOf(() => m.trustPolicy({ vendorPrincipal: vendor, externalId: "abc123" }));
+      await m.loadDocuments();
       return {
+        beforeLoad,
         id: m.generateExternalId("acme:"),
         arn: m.parseRoleArn("arn:aws:iam::123456789012:role/path/Reader"),
         badArn: errorOf(() => m.parseRoleArn("Reader")),
@@ -119,6 +123,7 @@ describe("embedding", () => {
         }),
       };
     }, VENDOR);
+    assert.match(out.beforeLoad, /trustPolicy is in the documents module: `await loadDocuments\(\)`/);
     assert.match(out.id, /^acme:[a-z0-9]{32}$/);
     assert.deepEqual(out.arn, { partition: "aws", accountId: "123456789012", path: "/path/", name: "Reader" });
     assert.match(out.badArn, /role name, not a role ARN/);
@@ -146,6 +151,7 @@ describe("embedding", () => {
       "export function roleTemplate(input_: RoleTemplateInput): string;",
       "export function quickCreateLink(input_: QuickCreateInput): string;",
       "export function signGetCallerIdentity(input_: SignInput): SignedRequest;",
+      "export function loadDocuments(): Promise<void>;",
     ]) {
       assert.ok(dts.includes(needle), `missing in trustline-web.d.ts: ${needle}`);
     }
