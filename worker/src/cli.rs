@@ -33,6 +33,10 @@ pub(crate) struct GlobalArgs {
     /// Log lines as text or JSON (to stderr).
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Override any config setting, e.g. `--set sync.regions='["eu-west-1"]'` or
+    /// `--set limits.iam.per_second=20` (repeatable; wins over the config file).
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    set: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

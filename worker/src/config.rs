@@ -149,6 +149,26 @@ impl SyncConfig {
 }
 
 impl Config {
+    /// Reads `path`, then applies `overrides` (`KEY=VALUE`, as `--set` gives them: a dotted key
+    /// such as `sync.regions` or `limits.iam.per_second`, and a TOML value, or plain text for a
+    /// string). Errors in the file name its line; errors in an override name the override.
+    pub fn load_with(path: Option<&Path>, overrides: &[String]) -> Result<Config> {
+        let config = Config::load(path)?;
+        if overrides.is_empty() {
+            return Ok(config);
+        }
+        let text = match path {
+            Some(p) => std::fs::read_to_string(p).unwrap_or_default(),
+            None => std::fs::read_to_string("trustline.toml").unwrap_or_default(),
+        };
+        let mut table: toml::Table = toml::from_str(&text).unwrap_or_default();
+        for o in overrides {
+            set(&mut table, o).with_context(|| format!("--set {o}"))?;
+        }
+        let text = toml::to_string(&table).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Config::parse(&text).with_context(|| format!("--set {}", overrides.join(" --set ")))
+    }
+
     /// Reads `path`; a missing default file is an empty config, a missing named file an error.
     pub fn load(path: Option<&Path>) -> Result<Config> {
         let (path, required) = match path {
@@ -191,6 +211,33 @@ impl Config {
     }
 }
 
+/// Applies one `KEY=VALUE` override to the config's TOML table.
+fn set(table: &mut toml::Table, assignment: &str) -> Result<()> {
+    let (key, value) = assignment
+        .split_once('=')
+        .with_context(|| "expected KEY=VALUE, e.g. sync.concurrency=16 or limits.iam.per_second=20")?;
+    let path: Vec<&str> = key.trim().split('.').collect();
+    if path.iter().any(|p| p.is_empty()) {
+        anyhow::bail!("'{key}' is not a dotted key such as sync.concurrency");
+    }
+    // A TOML value (16, true, ["eu-west-1"]) or, failing that, the text itself as a string.
+    let value = toml::from_str::<toml::Table>(&format!("v = {value}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(value.to_owned()));
+    let (last, parents) = path.split_last().unwrap_or((&"", &[]));
+    let mut here = table;
+    for part in parents {
+        here = here
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+            .with_context(|| format!("'{part}' is a value, not a section"))?;
+    }
+    here.insert(last.to_string(), value);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,6 +247,37 @@ mod tests {
         let text = include_str!("../../trustline.example.toml");
         let config = Config::parse(text).unwrap();
         assert_eq!(config.sync.concurrency, 8);
+    }
+
+    #[test]
+    fn every_setting_can_be_overridden() {
+        let dir = std::env::temp_dir().join(format!("trustline-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("trustline.toml");
+        std::fs::write(&file, "[sync]\nconcurrency = 4\n").unwrap();
+        let sets = [
+            "sync.regions=[\"eu-west-1\"]",
+            "limits.iam.per_second=20",
+            "limits.iam.burst=40",
+            "aws.endpoint_url=http://127.0.0.1:5000",
+            "sync.cloudtrail_lookback_days=30",
+        ]
+        .map(str::to_owned);
+        let config = Config::load_with(Some(&file), &sets).unwrap();
+        assert_eq!(config.sync.concurrency, 4, "the file's settings stay");
+        assert_eq!(config.sync.regions.len(), 1);
+        assert_eq!(config.limits.iam.map(|r| (r.per_second, r.burst)), Some((20, 40)));
+        assert_eq!(config.aws.endpoint_url.as_deref(), Some("http://127.0.0.1:5000"));
+        assert_eq!(config.sync.cloudtrail_lookback_days, 30);
+        let err =
+            format!("{:#}", Config::load_with(Some(&file), &["sync.concurency=3".to_owned()]).unwrap_err());
+        assert!(
+            err.contains("--set sync.concurency=3") && err.contains("unknown field `concurency`"),
+            "{err}"
+        );
+        let err = format!("{:#}", Config::load_with(Some(&file), &["sync".to_owned()]).unwrap_err());
+        assert!(err.contains("expected KEY=VALUE"), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

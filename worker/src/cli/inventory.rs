@@ -107,7 +107,7 @@ pub(crate) struct InventoryArgs {
 }
 
 fn config(global: &GlobalArgs) -> Result<Config> {
-    let mut config = Config::load(global.config.as_deref())?;
+    let mut config = Config::load_with(global.config.as_deref(), &global.set)?;
     if let Some(store) = &global.store {
         config.store.path.clone_from(store);
     }
