@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use trustline_core::cfn::quick_create::validate_template_url;
 use trustline_core::policy::trust::VendorPrincipal;
 use trustline_core::{ExternalId, IntegrationKind, Region};
 
@@ -170,7 +169,7 @@ impl Config {
             [("templateUrl", &options.template_url), ("orgTemplateUrl", &options.org_template_url)]
         {
             if let Some(url) = url {
-                validate_template_url(url, &region).map_err(|e| OptionError::new(name, e.message()))?;
+                check_template_url(url, &region).map_err(|e| OptionError::new(name, e.message()))?;
             }
         }
         let (external_id, external_id_generated) = match &options.external_id {
@@ -267,6 +266,24 @@ impl Config {
             intro: self.intro.clone(),
             sts_endpoint: self.sts_endpoint.clone(),
         }
+    }
+}
+
+/// Core's template URL checks. In the wizard's wasm module the URL is parsed by the browser's
+/// `URL`, which implements the same WHATWG standard as the `url` crate: the first module then
+/// carries no second URL parser (about 23 KiB gzip, issue 5's budget).
+fn check_template_url(raw: &str, region: &Region) -> trustline_core::error::Result<()> {
+    #[cfg(not(all(target_arch = "wasm32", feature = "ui")))]
+    {
+        trustline_core::cfn::quick_create::validate_template_url(raw, region)
+    }
+    #[cfg(all(target_arch = "wasm32", feature = "ui"))]
+    {
+        use trustline_core::cfn::quick_create::{UrlParts, validate_template_url_parts};
+        let Ok(url) = web_sys::Url::new(raw) else { return validate_template_url_parts(raw, None, region) };
+        let (protocol, host, path) = (url.protocol(), url.hostname(), url.pathname());
+        let scheme = protocol.strip_suffix(':').unwrap_or(&protocol);
+        validate_template_url_parts(raw, Some(UrlParts { scheme, host: &host, path: &path }), region)
     }
 }
 

@@ -79,13 +79,37 @@ pub fn validate_stack_name(name: &str) -> Result<()> {
 
 /// Template URLs must be HTTPS objects in S3 in the console's partition.
 pub fn validate_template_url(raw: &str, region: &Region) -> Result<()> {
+    let url = url::Url::parse(raw).ok();
+    let parts = url.as_ref().map(|u| UrlParts {
+        scheme: u.scheme(),
+        host: u.host_str().unwrap_or_default(),
+        path: u.path(),
+    });
+    validate_template_url_parts(raw, parts, region)
+}
+
+/// A URL as a WHATWG URL parser splits it: the `url` crate, or a browser's `URL` (whose
+/// `protocol` ends in `:`, which the caller removes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UrlParts<'a> {
+    /// `https`.
+    pub scheme: &'a str,
+    /// The host, without a port.
+    pub host: &'a str,
+    /// The path, starting with `/`.
+    pub path: &'a str,
+}
+
+/// [`validate_template_url`]'s checks on a URL the caller has parsed (None: `raw` is not a URL).
+/// For callers that have a URL parser already, such as the browser, and need no second one.
+pub fn validate_template_url_parts(raw: &str, parts: Option<UrlParts<'_>>, region: &Region) -> Result<()> {
     const FIELD: &str = "template_url";
-    let url = url::Url::parse(raw)
-        .map_err(|_| Error::invalid(FIELD, format!("{} is not a URL; expected e.g. https://my-bucket.s3.us-east-1.amazonaws.com/trustline/role.yaml", quote(raw))))?;
-    if url.scheme() != "https" {
+    let url = parts
+        .ok_or_else(|| Error::invalid(FIELD, format!("{} is not a URL; expected e.g. https://my-bucket.s3.us-east-1.amazonaws.com/trustline/role.yaml", quote(raw))))?;
+    if url.scheme != "https" {
         return Err(Error::invalid(FIELD, format!("the template URL must use https, got {}", quote(raw))));
     }
-    let host = url.host_str().unwrap_or_default();
+    let host = url.host;
     let suffix = format!(".{}", region.partition().dns_suffix());
     let Some(prefix) = host.strip_suffix(&suffix) else {
         return Err(Error::invalid(
@@ -110,9 +134,36 @@ pub fn validate_template_url(raw: &str, region: &Region) -> Result<()> {
         ));
     }
     let path_style = s3 == Some(0);
-    let segments = url.path().trim_start_matches('/');
+    let segments = url.path.trim_start_matches('/');
     if segments.is_empty() || (path_style && !segments.contains('/')) {
         return Err(Error::invalid(FIELD, format!("{} does not name an object in a bucket", quote(raw))));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a browser's `URL` gives for these URLs (protocol without its `:`, hostname, pathname)
+    /// is checked exactly as the `url` crate's parse.
+    #[test]
+    fn parts_from_another_parser_are_checked_the_same_way() {
+        let region: Region = "us-east-1".parse().unwrap();
+        let cases = [
+            ("https://b.s3.amazonaws.com/t.yaml", Some(("https", "b.s3.amazonaws.com", "/t.yaml"))),
+            ("http://b.s3.amazonaws.com/t.yaml", Some(("http", "b.s3.amazonaws.com", "/t.yaml"))),
+            ("https://example.com/t.yaml", Some(("https", "example.com", "/t.yaml"))),
+            ("https://s3.amazonaws.com/bucket-only", Some(("https", "s3.amazonaws.com", "/bucket-only"))),
+            ("not a url", None),
+        ];
+        for (raw, parts) in cases {
+            let parts = parts.map(|(scheme, host, path)| UrlParts { scheme, host, path });
+            assert_eq!(
+                validate_template_url_parts(raw, parts, &region),
+                validate_template_url(raw, &region),
+                "{raw}"
+            );
+        }
+    }
 }

@@ -83,12 +83,19 @@ describe("embedding", () => {
         attempt(el, { vendorName: "Acme" }),
         attempt(el, { vendorPrincipal: "arn:aws:iam::111122223333:root", vendorName: "Acme", onComplete: 5 }),
         attempt(el, { vendorPrincipal: "arn:aws:iam::111122223333:root", vendorName: "Acme", verify: { url: "ftp://x" } }),
+        // Parsed by the browser's URL in the wizard's module, checked by core.
+        attempt(el, { vendorPrincipal: "arn:aws:iam::111122223333:root", vendorName: "Acme", templateUrl: "http://b.s3.amazonaws.com/t.yaml" }),
+        attempt(el, { vendorPrincipal: "arn:aws:iam::111122223333:root", vendorName: "Acme", templateUrl: "https://example.com/t.yaml" }),
+        attempt(el, { vendorPrincipal: "arn:aws:iam::111122223333:root", vendorName: "Acme", templateUrl: "not a url" }),
       ];
     });
     assert.match(messages[0], /option `element`/);
     assert.match(messages[1], /option `vendorPrincipal`: is required/);
     assert.match(messages[2], /option `onComplete`: must be a function/);
     assert.match(messages[3], /option `verify.url`/);
+    assert.match(messages[4], /option `templateUrl`: the template URL must use https/);
+    assert.match(messages[5], /option `templateUrl`: CloudFormation only reads templates from Amazon S3/);
+    assert.match(messages[6], /option `templateUrl`: 'not a url' is not a URL/);
     await context.close();
   });
 
