@@ -98,7 +98,7 @@ pub(crate) fn App(props: &AppProps) -> Html {
         Step::Done => html! { <DoneStep wizard={w} on_cancel={c} /> },
     };
     html! {
-        <div class="tl-wizard" data-step={format!("{:?}", wizard.step).to_lowercase()}>
+        <div class="tl-wizard" data-step={wizard.step.id()}>
             <header class="tl-header">
                 <h1 class="tl-title">{ config.title.clone() }</h1>
                 if let Some(intro) = &config.intro { <p class="tl-intro">{ intro.clone() }</p> }

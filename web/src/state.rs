@@ -52,6 +52,17 @@ impl Step {
         }
     }
 
+    /// Stable id, for the wizard's `data-step` attribute (styles, tests).
+    pub fn id(self) -> &'static str {
+        match self {
+            Step::Kind => "kind",
+            Step::Scope => "scope",
+            Step::Access => "access",
+            Step::Connect => "connect",
+            Step::Done => "done",
+        }
+    }
+
     fn prev(self) -> Step {
         (self as usize).checked_sub(1).map_or(Step::Kind, |i| Step::ALL[i])
     }

@@ -3,6 +3,7 @@
 use yew::prelude::*;
 
 use super::StepProps;
+use crate::state::Verdict;
 
 /// See the module docs.
 #[function_component]
@@ -11,8 +12,9 @@ pub(crate) fn DoneStep(props: &StepProps) -> Html {
     let Some(done) = w.completion() else { return html! {} };
     let row = |term: &str, value: String| html! { <><dt>{ term.to_owned() }</dt><dd>{ value }</dd></> };
     let verified = match done.verdict {
-        Some(_) if done.verified => "Verified".to_owned(),
-        Some(v) => format!("{v:?}"),
+        Some(Verdict::Verified) => "Verified".to_owned(),
+        Some(Verdict::Unsafe) => "Unsafe".to_owned(),
+        Some(Verdict::Failed) => "Failed".to_owned(),
         None => format!("{} will verify it", w.config.vendor_name),
     };
     html! {
