@@ -155,6 +155,10 @@ button.addEventListener("click", () => {
   }
 });
 
+// Usable once the wizard's module is initialised and the handler is attached (the page's tests
+// wait for this too).
+button.disabled = false;
+
 if (backend) {
   refreshAccounts().catch((err) => say(`The backend did not answer: ${err.message}`, true));
 }
