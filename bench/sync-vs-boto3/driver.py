@@ -4,7 +4,8 @@ paginator inventory, both reading the same seeded moto server with the same cred
 Usage: driver.py TRUSTLINE_BIN WORK_DIR   (run.sh passes them)
 Environment: SCALE (default 1 = issue 4's size), RUNS (default 3 per side), REGIONS (default
 us-east-1,eu-west-1), RATE (Trustline's raised per-service rate, default 100000/s), FLOOR=0 to
-skip measuring moto's own floor (floor.py) after the runs.
+skip measuring moto's own floor (floor.py) after the runs, PROFILE=1 to add one more Trustline
+sync under strace and print its requests' timeline (timeline.py).
 
 Each side runs as its own child process; its wall time is the child's from spawn to exit, its
 peak RSS and CPU time the child's own (wait4), its calls what it counted itself. moto's CPU time
@@ -97,7 +98,7 @@ def run_child(cmd, env, out_dir, name, moto):
     if proc.returncode != 0:
         sys.exit(f"{name} failed ({proc.returncode}):\n{err.read_text()[-4000:]}")
     return {"wall": wall, "rss": usage.ru_maxrss / 1024, "cpu": usage.ru_utime + usage.ru_stime,
-            "moto_cpu": moto_cpu}, out.read_text()
+            "moto_cpu": moto_cpu, "load": os.getloadavg()[0]}, out.read_text()
 
 
 def digest_counts(pairs):
@@ -157,6 +158,18 @@ class Trustline:
                 "kinds": digest_counts(pairs)}
 
 
+    def profile(self):
+        """One more sync under strace (not counted above): the requests' timeline."""
+        run_dir = self.work / "trustline-profile"
+        config = self._prepare(run_dir)
+        log = run_dir / "strace.txt"
+        measured, _ = run_child(
+            ["strace", "-f", "-ttt", "-e", "trace=writev,recvfrom", "-s", "2000", "-o", str(log),
+             self.binary, "--config", str(config), "sync", "--json"], self.env, run_dir, "sync", self.moto)
+        out = subprocess.run([PYTHON, str(HERE / "timeline.py"), str(log)], capture_output=True, text=True)
+        return measured, out.stdout or out.stderr
+
+
 def run_boto3(work, moto, regions, k):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
@@ -181,12 +194,13 @@ def main():
     regions = os.environ.get("REGIONS", "us-east-1,eu-west-1").split(",")
     rate = int(os.environ.get("RATE", "100000"))
     floor_wanted = os.environ.get("FLOOR", "1") != "0"
+    profile_wanted = os.environ.get("PROFILE", "0") == "1" and shutil.which("strace")
     n = sizes(scale, len(regions))
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
 
     moto = Moto()
-    floor = None
+    floor = profile = None
     try:
         progress(f"moto_server on {moto.endpoint} (MOTO_IAM_LOAD_MANAGED_POLICIES=true)")
         seeded = subprocess.run([PYTHON, str(HERE / "seed.py"), moto.endpoint, str(scale), ",".join(regions)],
@@ -205,6 +219,9 @@ def main():
                 results[side].append(r)
                 progress(f"run {k + 1}/{runs} {side:9}: {r['wall']:6.2f} s wall, {r['calls']} calls, "
                          f"{r['rss']:.1f} MB peak RSS, own CPU {r['cpu']:.2f} s, moto CPU {r['moto_cpu']:.2f} s")
+        if profile_wanted:
+            progress("one more trustline sync under strace, for its timeline")
+            profile = trustline.profile()
         if floor_wanted:
             progress("server floor: the same requests over raw HTTP")
             out = subprocess.run([PYTHON, str(HERE / "floor.py"), moto.endpoint, ",".join(regions)],
@@ -216,6 +233,11 @@ def main():
         moto.stop()
 
     report(n, seed, regions, rate, runs, results, floor)
+    if profile:
+        measured, timeline = profile
+        print(f"\n  trustline sync under strace (not counted above): {measured['wall']:.2f} s wall, "
+              f"moto CPU {measured['moto_cpu']:.2f} s")
+        print(timeline.rstrip())
     sys.exit(verify(n, regions, results))
 
 
@@ -238,6 +260,9 @@ def report(n, seed, regions, rate, runs, results, floor):
           "boto3 never waits")
     print(f"  {runs} runs per side, alternating which goes first; wall = child process spawn to exit; "
           "Trustline writes a fresh SQLite store each run")
+    loads = [r["load"] for r in t + b]
+    print(f"  machine: {os.cpu_count()} CPUs; 1-minute load average at the end of each run "
+          f"{min(loads):.1f} to {max(loads):.1f} (moto, the client and anything else share them)")
     print()
     rows = [
         ("wall time, median (s)", f"{med(t, 'wall'):.2f}", f"{med(b, 'wall'):.2f}"),

@@ -8,6 +8,8 @@
 #
 #   SCALE=0.1 bash bench/sync-vs-boto3/run.sh     # smoke run at a tenth of the size
 #   RUNS=5                                         # runs per side (default 3)
+#   FLOOR=0                                        # skip moto's own floor (floor.py) after the runs
+#   PROFILE=1                                      # add one sync under strace: its requests' timeline
 #   TRUSTLINE_BIN=/path/to/trustline               # skip the build, use this binary
 source "$(dirname "$0")/../../scripts/lib.sh"
 cd "$ROOT"
