@@ -5,12 +5,18 @@
 //! The signature goes into headers, as the AWS SDKs do for POST form and JSON requests.
 //! Trustline's own requests take a fast path (`canonical`) with cached signing keys; anything
 //! else is signed by the `aws-sigv4` crate's `sign`, and tests hold the two to the same output.
+//! That general path is the default feature `aws-sigv4-sign`; a build without it (the browser's
+//! documents module, which signs only GetCallerIdentity: issue 5's size budget) refuses
+//! requests outside the fast path's template.
 
 use std::fmt;
 use std::time::SystemTime;
 
+#[cfg(feature = "aws-sigv4-sign")]
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+#[cfg(feature = "aws-sigv4-sign")]
 use aws_sigv4::sign::v4;
+#[cfg(feature = "aws-sigv4-sign")]
 use aws_smithy_runtime_api::client::identity::Identity;
 
 use crate::aws::HttpRequest;
@@ -26,6 +32,7 @@ mod canonical;
 pub struct Signer {
     credentials: Credentials,
     session_token_simple: bool,
+    #[cfg(feature = "aws-sigv4-sign")]
     identity: Identity,
     keys: canonical::KeyCache,
 }
@@ -33,6 +40,7 @@ pub struct Signer {
 impl Signer {
     /// A signer for `credentials`.
     pub fn new(credentials: &Credentials) -> Self {
+        #[cfg(feature = "aws-sigv4-sign")]
         let creds = aws_credential_types::Credentials::new(
             credentials.access_key_id(),
             credentials.secret_access_key().expose(),
@@ -45,6 +53,7 @@ impl Signer {
             session_token_simple: credentials
                 .session_token()
                 .is_none_or(|t| canonical::simple_value(t.expose())),
+            #[cfg(feature = "aws-sigv4-sign")]
             identity: creds.into(),
             keys: canonical::KeyCache::default(),
         }
@@ -79,12 +88,22 @@ impl Signer {
                 }
                 Ok(())
             }
+            #[cfg(feature = "aws-sigv4-sign")]
             None => self.sign_with_aws_sigv4(request, service, region, time),
+            #[cfg(not(feature = "aws-sigv4-sign"))]
+            None => Err(Error::request(
+                "signing",
+                format!(
+                    "cannot sign a request to {}: without trustline-core's feature aws-sigv4-sign only POSTs to / on a lower-case host without the scheme's default port are signed",
+                    request.url()
+                ),
+            )),
         }
     }
 
     /// Signs `request` entirely with the `aws-sigv4` crate's `sign` (no key cache): the path for
     /// requests outside Trustline's template, and the reference the fast path is tested against.
+    #[cfg(feature = "aws-sigv4-sign")]
     pub fn sign_with_aws_sigv4(
         &self,
         request: &mut HttpRequest,
@@ -172,12 +191,14 @@ mod tests {
         assert!(!format!("{signer:?}{request:?}").contains("secret"));
     }
 
+    #[cfg(feature = "aws-sigv4-sign")]
     fn signed_headers(request: &HttpRequest) -> Vec<(String, String)> {
         let mut headers: Vec<_> = request.headers().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
         headers.sort();
         headers
     }
 
+    #[cfg(feature = "aws-sigv4-sign")]
     proptest::proptest! {
         /// The fast path and `aws-sigv4`'s `sign` agree on every template request.
         #[test]
@@ -219,6 +240,17 @@ mod tests {
         }
     }
 
+    #[cfg(not(feature = "aws-sigv4-sign"))]
+    #[test]
+    fn other_requests_are_refused_without_the_general_signer() {
+        let signer = Signer::new(&Credentials::new("AKIDEXAMPLE", "secret", None));
+        let mut request = HttpRequest::post_form("https://iam.amazonaws.com/path", b"Action=X".to_vec());
+        let err = signer.sign(&mut request, "iam", "us-east-1", UNIX_EPOCH).unwrap_err();
+        assert!(err.to_string().contains("aws-sigv4-sign"), "{err}");
+        assert!(request.header("authorization").is_none());
+    }
+
+    #[cfg(feature = "aws-sigv4-sign")]
     #[test]
     fn other_requests_fall_back_to_aws_sigv4() {
         let creds = Credentials::new("AKIDEXAMPLE", "secret", None);
