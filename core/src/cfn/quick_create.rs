@@ -31,6 +31,17 @@ pub struct QuickCreate<'a> {
 pub fn link(q: &QuickCreate<'_>) -> Result<String> {
     validate_stack_name(q.stack_name)?;
     validate_template_url(q.template_url, q.region)?;
+    build_link(q)
+}
+
+/// [`link`] for a caller that has run [`validate_template_url_parts`] on the template URL with
+/// its own URL parser (the browser): everything else is checked here.
+pub fn link_with_checked_url(q: &QuickCreate<'_>) -> Result<String> {
+    validate_stack_name(q.stack_name)?;
+    build_link(q)
+}
+
+fn build_link(q: &QuickCreate<'_>) -> Result<String> {
     let host = q.region.partition().console_host(q.region);
     let mut url = format!(
         "https://{host}/cloudformation/home?region={region}#/stacks/create/review?templateURL={template}&stackName={name}",
@@ -165,5 +176,19 @@ mod tests {
                 "{raw}"
             );
         }
+    }
+
+    #[test]
+    fn a_link_for_a_checked_url_is_the_same_link() {
+        let region: Region = "eu-west-1".parse().unwrap();
+        let q = QuickCreate {
+            region: &region,
+            template_url: "https://b.s3.eu-west-1.amazonaws.com/role.yaml",
+            stack_name: "acme-read-only",
+            parameters: &[("ExternalId", "acme:tenant-42:abc")],
+        };
+        assert_eq!(link_with_checked_url(&q), link(&q));
+        let bad_name = QuickCreate { stack_name: "1bad", ..q.clone() };
+        assert_eq!(link_with_checked_url(&bad_name), link(&bad_name));
     }
 }

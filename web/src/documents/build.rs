@@ -9,7 +9,7 @@ use trustline_core::policy::trust;
 use trustline_core::{AccountId, IntegrationKind, alternatives};
 
 use super::{AccessKit, Document, Rotation, ScopeProblem};
-use crate::config::Config;
+use crate::config::{Config, check_template_url};
 use crate::state::{Scope, ScopeField};
 
 const NEED_ACCOUNT: &str =
@@ -96,12 +96,20 @@ pub(super) fn launch_link(
     if let Some(t) = targets {
         params.push(("OrganizationalUnitIds", t));
     }
-    quick_create::link(&QuickCreate {
+    quick_create_link(&QuickCreate {
         region: &config.region,
         template_url,
         stack_name: &stack_name(config),
         parameters: &params,
     })
+}
+
+/// Core's quick-create link, with the template URL checked by [`check_template_url`] (the
+/// browser's URL parser in the documents module), in the order core's `link` checks.
+pub(super) fn quick_create_link(q: &QuickCreate<'_>) -> trustline_core::error::Result<String> {
+    quick_create::validate_stack_name(q.stack_name)?;
+    check_template_url(q.template_url, q.region)?;
+    quick_create::link_with_checked_url(q)
 }
 
 /// Builds the kit for `scope` (which knows its kind).

@@ -174,7 +174,7 @@ pub fn quick_create_link(input_: JsValue) -> Result<String, JsError> {
         ("RoleName", role_name.as_str()),
     ];
     let stack_name = i.stack_name.unwrap_or_else(|| "vendor-read-only-access".into());
-    trustline_core::cfn::quick_create::link(&trustline_core::cfn::quick_create::QuickCreate {
+    build::quick_create_link(&trustline_core::cfn::quick_create::QuickCreate {
         region: &i.region,
         template_url: &i.template_url,
         stack_name: &stack_name,
