@@ -41,22 +41,29 @@ fn yes() -> bool {
     true
 }
 
-/// The Organization template.
-pub fn template(rollout: &OrgRollout) -> Result<Template> {
-    let spec = &rollout.role;
-    spec.validate()?;
-    if rollout.targets.is_empty() {
+/// The deployment targets [`template`] accepts: the root alone, or one or more OUs. Cheap, for
+/// forms that check targets as they are typed.
+pub fn check_targets(targets: &[DeploymentTarget]) -> Result<()> {
+    if targets.is_empty() {
         return Err(Error::invalid(
             "organizational_unit_ids",
             "choose where to deploy: the root ID (r-…) for the whole organization, or one or more OU IDs",
         ));
     }
-    if rollout.targets.len() > 1 && rollout.targets.iter().any(DeploymentTarget::is_root) {
+    if targets.len() > 1 && targets.iter().any(DeploymentTarget::is_root) {
         return Err(Error::invalid(
             "organizational_unit_ids",
             "the root already covers every OU; deploy to the root alone",
         ));
     }
+    Ok(())
+}
+
+/// The Organization template.
+pub fn template(rollout: &OrgRollout) -> Result<Template> {
+    let spec = &rollout.role;
+    spec.validate()?;
+    check_targets(&rollout.targets)?;
     // The member role never reads Organizations; only the discovery role does.
     let mut member_permissions = spec.permissions.clone();
     member_permissions.data_sets.remove(&DataSet::Organizations);

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use trustline_core::cfn::stackset::{CallAs, OrgRollout};
+use trustline_core::cfn::stackset::{self, CallAs, OrgRollout};
 use trustline_core::ids::{DeploymentTarget, OrganizationId, SourceCidr, VpcEndpointId};
 use trustline_core::policy::permissions::{DataSet, PermissionOptions};
 use trustline_core::policy::trust::{ComputeService, TrustHardening};
@@ -145,6 +145,11 @@ impl ScopeInput {
         };
         let targets: Vec<DeploymentTarget> =
             if organization { list(&mut errors, ScopeField::Targets, &self.targets) } else { Vec::new() };
+        if organization && !errors.contains_key(&ScopeField::Targets) {
+            // Missing targets are the common mistake: checked here, at once, rather than with the
+            // whole-document checks (which in the browser wait for the documents module).
+            keep(&mut errors, ScopeField::Targets, stackset::check_targets(&targets));
+        }
         if !errors.is_empty() {
             return Err(errors);
         }

@@ -357,3 +357,15 @@ fn the_documents_module_loads_after_the_first_step_and_again_after_a_failure() {
     assert!(!w.wants_documents() && w.documents == Remote::Done(()));
     assert!(!wizard().wants_documents(), "natively the builders are always there");
 }
+
+#[test]
+fn missing_organization_targets_are_a_field_error_without_the_documents() {
+    // In the browser the whole-document checks wait for the documents module; this one must not.
+    let mut input = ScopeInput::new(&[]);
+    input.organization = true;
+    let errors = input.parse_fields(CrossAccountRole).unwrap_err();
+    assert!(errors[&ScopeField::Targets].contains("root ID"), "{errors:?}");
+    input.targets = "r-ab12, ou-ab12-cdef3456".into();
+    let errors = input.parse_fields(CrossAccountRole).unwrap_err();
+    assert!(errors[&ScopeField::Targets].contains("root alone"), "{errors:?}");
+}
