@@ -182,51 +182,63 @@ async fn list_account(
         Ok(id) => id,
         Err(e) => return failed(e),
     };
-    let mut snapshot = Snapshot::default();
-    let mut unread = Vec::new();
-    if c.data_sets.contains(&DataSet::Iam)
-        && let Err(e) = iam::sync(&ctx, &mut snapshot).await
-    {
-        return failed(e);
-    }
-    let needs_regions =
-        c.data_sets.contains(&DataSet::Ec2Network) || c.data_sets.contains(&DataSet::CloudTrail);
-    let regions = if !needs_regions {
-        Vec::new()
-    } else if !c.regions.is_empty() {
-        c.regions.clone()
-    } else if !options.regions.is_empty() {
-        options.regions.clone()
-    } else {
-        match ec2::regions(&ctx).await {
-            Ok(r) => r,
-            Err(e) => return failed(e),
-        }
-    };
+    // IAM and the regions go side by side: each has its own AWS rate limits (IAM's per account,
+    // EC2's and CloudTrail's per region), so the account takes as long as the slower of them.
     let ctx = &ctx;
     let cursors = &cursors;
-    let per_region: Vec<(Region, Result<Snapshot, CallError>)> = stream::iter(regions)
-        .map(|region| async move {
-            let mut part = Snapshot::default();
-            let result = async {
-                if c.data_sets.contains(&DataSet::Ec2Network) {
-                    ec2::sync_region(ctx, &region, &mut part).await?;
+    let iam_part = async {
+        let mut part = Snapshot::default();
+        if c.data_sets.contains(&DataSet::Iam) {
+            iam::sync(ctx, &mut part).await?;
+        }
+        Ok::<_, CallError>(part)
+    };
+    let regions_part = async {
+        let needs_regions =
+            c.data_sets.contains(&DataSet::Ec2Network) || c.data_sets.contains(&DataSet::CloudTrail);
+        let regions = if !needs_regions {
+            Vec::new()
+        } else if !c.regions.is_empty() {
+            c.regions.clone()
+        } else if !options.regions.is_empty() {
+            options.regions.clone()
+        } else {
+            ec2::regions(ctx).await?
+        };
+        let per_region: Vec<(Region, Result<Snapshot, CallError>)> = stream::iter(regions)
+            .map(|region| async move {
+                let mut part = Snapshot::default();
+                let result = async {
+                    if c.data_sets.contains(&DataSet::Ec2Network) {
+                        ec2::sync_region(ctx, &region, &mut part).await?;
+                    }
+                    if c.data_sets.contains(&DataSet::CloudTrail) {
+                        let cursor = cursors.get(region.as_str()).copied();
+                        let (events, read_to) =
+                            cloudtrail::sync_region(ctx, &region, cursor, options.cloudtrail).await?;
+                        part.events = events;
+                        part.cursors.push((region.to_string(), read_to));
+                    }
+                    Ok::<_, CallError>(())
                 }
-                if c.data_sets.contains(&DataSet::CloudTrail) {
-                    let cursor = cursors.get(region.as_str()).copied();
-                    let (events, read_to) =
-                        cloudtrail::sync_region(ctx, &region, cursor, options.cloudtrail).await?;
-                    part.events = events;
-                    part.cursors.push((region.to_string(), read_to));
-                }
-                Ok::<_, CallError>(())
-            }
+                .await;
+                (region, result.map(|()| part))
+            })
+            .buffer_unordered(options.region_concurrency.max(1))
+            .collect()
             .await;
-            (region, result.map(|()| part))
-        })
-        .buffer_unordered(options.region_concurrency.max(1))
-        .collect()
-        .await;
+        Ok::<_, CallError>(per_region)
+    };
+    let (iam_result, regions_result) = futures::join!(iam_part, regions_part);
+    let mut snapshot = match iam_result {
+        Ok(part) => part,
+        Err(e) => return failed(e),
+    };
+    let per_region = match regions_result {
+        Ok(p) => p,
+        Err(e) => return failed(e),
+    };
+    let mut unread = Vec::new();
     for (region, result) in per_region {
         match result {
             Ok(part) => {
