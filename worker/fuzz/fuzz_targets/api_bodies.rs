@@ -1,0 +1,16 @@
+//! The verify and registration API's request bodies on arbitrary bytes (the first byte picks the
+//! body type): no panics, only errors.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use trustline_worker::serve::connections::RegisterRequest;
+use trustline_worker::serve::verify::{KeysRequest, RoleRequest};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((selector, body)) = data.split_first() else { return };
+    match selector % 3 {
+        0 => drop(serde_json::from_slice::<RoleRequest>(body)),
+        1 => drop(serde_json::from_slice::<KeysRequest>(body)),
+        _ => drop(serde_json::from_slice::<RegisterRequest>(body)),
+    }
+});
