@@ -20,6 +20,6 @@ wasm="$ROOT/target/wasm32-unknown-unknown/$dir/trustline_web.wasm"
 # Its exports are internal (trustline-web.d.ts declares what hosts call): no .d.ts of its own.
 wasm-bindgen --target web --no-typescript --out-name trustline-web-documents --out-dir "$out" "$wasm"
 if [[ $profile == wasm-release ]]; then
-  # As Trunk does for the wizard's module (data-wasm-opt="z").
-  wasm-opt -Oz "$out/trustline-web-documents_bg.wasm" -o "$out/trustline-web-documents_bg.wasm"
+  # As Trunk does for the wizard's module (index.html: data-wasm-opt, data-wasm-opt-params).
+  wasm-opt -Oz --converge "$out/trustline-web-documents_bg.wasm" -o "$out/trustline-web-documents_bg.wasm"
 fi
