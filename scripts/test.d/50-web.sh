@@ -13,8 +13,9 @@ cargo build -q --locked -p trustline-worker -p trustline-testkit --bin trustline
 log "browser tests (Playwright + Chromium); screenshots in target/web-artifacts/"
 node --test --test-concurrency=1 "$ROOT/web/tests/browser/"*.test.mjs
 log "web budgets"
-# The size budget is known to be exceeded (web/README.md, "Known limits"): report it loudly, and
-# fail the stage only when asked to (TRUSTLINE_WEB_BUDGET_STRICT=1) until the first step fits.
+# The size budget is known to be exceeded (web/README.md, "Known limits": the first step needs
+# 217 KiB gzip of 150): report it loudly, and fail the stage only when asked to
+# (TRUSTLINE_WEB_BUDGET_STRICT=1) until it fits.
 if ! bash "$ROOT/scripts/web-budget.sh"; then
   [[ ${TRUSTLINE_WEB_BUDGET_STRICT:-0} == 1 ]] && die "web budget exceeded"
   log "WARNING: web budget exceeded (see above); set TRUSTLINE_WEB_BUDGET_STRICT=1 to fail on it"
