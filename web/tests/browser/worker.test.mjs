@@ -31,7 +31,8 @@ function startListening(bin, args, env) {
   const url = new Promise((resolve, reject) => {
     proc.stderr.on("data", (chunk) => {
       log += chunk;
-      const m = log.match(/^listening on (\S+)$/m);
+      // Only a whole line: a chunk can end inside the URL, and `$` matches at the end of `log`.
+      const m = log.match(/^listening on (\S+)\r?\n/m);
       if (m) resolve(m[1]);
     });
     proc.once("exit", (code) => reject(new Error(`${bin} exited with ${code}: ${log}`)));
