@@ -9,7 +9,7 @@ out="${1:-$ROOT/target/lint-corpus}"
 rm -rf "$out"
 cargo run -q --locked -p trustline-core --example lint_corpus -- "$out"
 cargo build -q --locked -p trustline-worker
-bin="$ROOT/target/debug/trustline"
+bin="${CARGO_TARGET_DIR:-$ROOT/target}/debug/trustline"
 V="$TRUSTLINE_VENV/bin"
 failed=0
 

@@ -11,7 +11,7 @@ cd "$ROOT"
 
 log "building the worker and the stand-in (release)"
 cargo build -q --release --locked -p trustline-worker -p trustline-testkit --bin trustline --bin aws-standin
-bin="$ROOT/target/release"
+bin="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 state="$ROOT/.run"
 mkdir -p "$state"
 port="${TRUSTLINE_PORT:-8787}"

@@ -18,7 +18,7 @@ cd "$ROOT"
 if [[ -z ${TRUSTLINE_BIN:-} ]]; then
   log "cargo build --release -p trustline-worker --bin trustline"
   cargo build --release -p trustline-worker --bin trustline
-  TRUSTLINE_BIN="$ROOT/target/release/trustline"
+  TRUSTLINE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/trustline"
 fi
 log "benchmark (SCALE=${SCALE:-1}, RUNS=${RUNS:-3}); work files in target/sync-bench"
 exec "$TRUSTLINE_VENV/bin/python" "$ROOT/bench/sync-vs-boto3/driver.py" "$TRUSTLINE_BIN" "$ROOT/target/sync-bench"

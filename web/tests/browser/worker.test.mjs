@@ -15,7 +15,7 @@ import { after, before, describe, test } from "node:test";
 
 import { DIST, ROOT, launchBrowser, newPage, screenshot } from "./harness.mjs";
 
-const BIN = process.env.TRUSTLINE_BIN_DIR ?? path.join(ROOT, "target/debug");
+const BIN = process.env.TRUSTLINE_BIN_DIR ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(ROOT, "target"), "debug");
 const VENDOR = "arn:aws:iam::111122223333:root";
 const VENDOR_KEY = "AKIATRUSTLINETEST001";
 const ACCOUNT = "123456789012";
