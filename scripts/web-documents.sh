@@ -16,7 +16,7 @@ mkdir -p "$out"
 # The same crate as the wizard, with the documents feature instead of the UI.
 cargo build -p trustline-web --lib --target wasm32-unknown-unknown --no-default-features \
   --features documents --profile "$profile" --locked --quiet
-wasm="$ROOT/target/wasm32-unknown-unknown/$dir/trustline_web.wasm"
+wasm="${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-unknown-unknown/$dir/trustline_web.wasm"
 # Its exports are internal (trustline-web.d.ts declares what hosts call): no .d.ts of its own.
 wasm-bindgen --target web --no-typescript --out-name trustline-web-documents --out-dir "$out" "$wasm"
 if [[ $profile == wasm-release ]]; then
