@@ -351,29 +351,37 @@ impl Connection {
 }
 
 const COLUMNS: &str = "id, name, kind, account_id, role_arn, external_id, access_key_id, secret_ref, data_sets, regions, status, org, parent_id";
+const PLACEHOLDERS: &str = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14";
+
+/// A connection's row: [`COLUMNS`], then `created_at`.
+fn row_values(c: &Connection) -> Result<Vec<rusqlite::types::Value>> {
+    use rusqlite::types::Value as V;
+    let text = |s: Option<String>| s.map_or(V::Null, V::Text);
+    Ok(vec![
+        V::Text(c.id.clone()),
+        V::Text(c.name.clone()),
+        V::Text(c.kind.id().to_owned()),
+        text(c.account_id.map(|a| a.to_string())),
+        text(c.role_arn.as_ref().map(ToString::to_string)),
+        text(c.external_id.as_ref().map(ToString::to_string)),
+        text(c.access_key_id.clone()),
+        text(c.secret_ref.as_ref().map(ToString::to_string)),
+        V::Text(serde_json::to_string(&c.data_sets)?),
+        V::Text(serde_json::to_string(&c.regions)?),
+        V::Text(c.status.as_str().to_owned()),
+        text(c.org.as_ref().map(serde_json::to_string).transpose()?),
+        text(c.parent.clone()),
+        V::Text(now_text()),
+    ])
+}
 
 impl Store {
     /// Adds a connection; fails if the id is taken.
     pub fn add_connection(&mut self, c: &Connection) -> Result<()> {
         c.validate()?;
         let inserted = self.db.execute(
-            &format!("INSERT OR IGNORE INTO connections ({COLUMNS}, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
-            params![
-                c.id,
-                c.name,
-                c.kind.id(),
-                c.account_id.map(|a| a.to_string()),
-                c.role_arn.as_ref().map(ToString::to_string),
-                c.external_id.as_ref().map(ToString::to_string),
-                c.access_key_id,
-                c.secret_ref.as_ref().map(ToString::to_string),
-                serde_json::to_string(&c.data_sets)?,
-                serde_json::to_string(&c.regions)?,
-                c.status.as_str(),
-                c.org.as_ref().map(serde_json::to_string).transpose()?,
-                c.parent,
-                now_text(),
-            ],
+            &format!("INSERT OR IGNORE INTO connections ({COLUMNS}, created_at) VALUES ({PLACEHOLDERS})"),
+            rusqlite::params_from_iter(row_values(c)?),
         )?;
         if inserted == 0 {
             bail!("a connection with id '{}' already exists; remove it first or choose another id", c.id);
@@ -456,24 +464,12 @@ impl Store {
             }
             tx.execute(
                 &format!(
-                    "INSERT INTO connections ({COLUMNS}, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, NULL, ?7, ?8, ?9, NULL, ?10, ?11)
+                    "INSERT INTO connections ({COLUMNS}, created_at) VALUES ({PLACEHOLDERS})
                      ON CONFLICT(id) DO UPDATE SET name = excluded.name, role_arn = excluded.role_arn,
                        external_id = excluded.external_id, data_sets = excluded.data_sets,
                        regions = excluded.regions, status = excluded.status"
                 ),
-                params![
-                    c.id,
-                    c.name,
-                    c.kind.id(),
-                    c.account_id.map(|a| a.to_string()),
-                    c.role_arn.as_ref().map(ToString::to_string),
-                    c.external_id.as_ref().map(ToString::to_string),
-                    serde_json::to_string(&c.data_sets)?,
-                    serde_json::to_string(&c.regions)?,
-                    c.status.as_str(),
-                    org.id,
-                    now_text(),
-                ],
+                rusqlite::params_from_iter(row_values(&c)?),
             )?;
         }
         for gone in existing.iter().filter(|e| !seen.contains(&e.id) && e.status != ConnectionStatus::Removed)

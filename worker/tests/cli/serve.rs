@@ -83,6 +83,19 @@ impl Server {
         exchange(method, &format!("{}{path}", self.url), headers, body.unwrap_or("").as_bytes()).unwrap()
     }
 
+    /// The connection's sync state once its triggered sync has finished (or after 10 s).
+    fn last_sync(&self, id: &str) -> Value {
+        let mut state = Value::Null;
+        for _ in 0..100 {
+            state = self.json("GET", &format!("/v1/connections/{id}/sync"), Value::Null).1;
+            if state["running"] == false && !state["last"].is_null() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        state
+    }
+
     fn json(&self, method: &str, path: &str, body: Value) -> (u16, Value) {
         let r = self.request(method, path, Some(TOKEN), Some(&body.to_string()), None);
         (r.status, serde_json::from_slice(&r.body).unwrap_or(Value::Null))
@@ -199,15 +212,7 @@ fn verify_proves_the_external_id_is_enforced_and_refuses_unsafe_roles() {
     assert_eq!(created["id"], "aws-222222222222");
     let (status, _) = server.json("POST", "/v1/connections/aws-222222222222/sync", Value::Null);
     assert_eq!(status, 202);
-    let mut last = Value::Null;
-    for _ in 0..100 {
-        let (_, s) = server.json("GET", "/v1/connections/aws-222222222222/sync", Value::Null);
-        if s["running"] == false && !s["last"].is_null() {
-            last = s;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let last = server.last_sync("aws-222222222222");
     assert_eq!(last["last"]["status"], "ok", "{last}");
 }
 
@@ -350,15 +355,7 @@ fn key_connections_register_with_their_secret_sealed() {
     // The worker opens the sealed secret to sync.
     let (status, _) = server.json("POST", "/v1/connections/aws-222222222222/sync", Value::Null);
     assert_eq!(status, 202);
-    let mut last = Value::Null;
-    for _ in 0..100 {
-        let (_, s) = server.json("GET", "/v1/connections/aws-222222222222/sync", Value::Null);
-        if s["running"] == false && !s["last"].is_null() {
-            last = s;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let last = server.last_sync("aws-222222222222");
     assert_eq!(last["last"]["status"], "ok", "{last}");
 }
 
