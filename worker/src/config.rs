@@ -123,8 +123,11 @@ pub struct SyncConfig {
 impl Default for SyncConfig {
     fn default() -> Self {
         SyncConfig {
-            concurrency: 8,
-            region_concurrency: 4,
+            // Every account and region has its own AWS rate limits, so more in flight costs
+            // no throttling; memory is bounded by the sync's design, not by this (issue 7's
+            // benchmark: 1,000 accounts in flight).
+            concurrency: 1000,
+            region_concurrency: 32,
             regions: Vec::new(),
             cloudtrail_lookback_days: 7,
             cloudtrail_overlap_minutes: 15,
@@ -246,7 +249,7 @@ mod tests {
     fn the_example_file_parses() {
         let text = include_str!("../../trustline.example.toml");
         let config = Config::parse(text).unwrap();
-        assert_eq!(config.sync.concurrency, 8);
+        assert_eq!(config.sync.concurrency, SyncConfig::default().concurrency);
     }
 
     #[test]

@@ -11,6 +11,11 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
+    // A large sync keeps many connections open; the default soft limit (often 1,024 files) is
+    // raised to what the system allows.
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::debug!(error = %e, "could not raise the open-files limit");
+    }
     match cli::run(args) {
         Ok(output) => {
             use std::io::Write;

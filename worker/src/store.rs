@@ -2,12 +2,13 @@
 //! change history per run, CloudTrail events and cursors, and sync runs.
 //!
 //! One worker writes at a time: the store takes an exclusive lock on `<db>.lock` when opened
-//! for writing, and a second worker is refused with a message naming the holder's file. Each
-//! account's results commit in one transaction, so a crash leaves every account either fully
-//! before or fully after its sync.
+//! for writing, and a second worker is refused with a message naming the holder's file. A sync
+//! commits each list as it is read, in its own transaction (see [`Writer`]), so a crash leaves
+//! every list either fully before or fully after its sync, and the next run completes the rest.
 
 mod connections;
 mod inventory;
+mod writer;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -16,7 +17,8 @@ use anyhow::{Context, Result, bail};
 use rusqlite::Connection as Db;
 
 pub use connections::{Connection, ConnectionStatus, Member, MemberChanges, OrgSettings, SecretRef};
-pub use inventory::{AccountOutcome, ChangeRecord, InventoryFilter, StoredResource};
+pub use inventory::{AccountOutcome, ChangeRecord, InventoryFilter, Scope, StoredResource};
+pub use writer::{Ending, Finished, Write, Writer};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[

@@ -1,6 +1,7 @@
-//! One sync run: every active connection is listed concurrently (bounded), and each account's
-//! results are committed on their own as they arrive. An account that fails is recorded and its
-//! inventory marked stale; the others carry on.
+//! One sync run: every active connection is listed concurrently (bounded), and what each reads
+//! is committed as it arrives, list by list, by the store's writer on its own thread. A list
+//! that fails is recorded and its stored part marked stale; an account that cannot be reached at
+//! all is recorded and all of its inventory marked stale; the others carry on.
 
 mod cloudtrail;
 mod ec2;
@@ -10,22 +11,24 @@ mod organizations;
 pub use cloudtrail::Window as CloudTrailWindow;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
+use anyhow::Context as _;
 use anyhow::{Result, anyhow};
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
+use tokio::sync::{Semaphore, mpsc};
 use tracing::Instrument;
 use tracing_indicatif::span_ext::IndicatifSpanExt;
 use trustline_core::aws::{Operation, sts};
 use trustline_core::policy::permissions::DataSet;
-use trustline_core::{AccountId, Credentials, IntegrationKind, Region};
+use trustline_core::{Credentials, IntegrationKind, Region};
 
 use crate::client::{AwsClient, CallError};
 use crate::credentials::Provider;
-use crate::resource::Snapshot;
-use crate::store::{Connection, ConnectionStatus, Store};
+use crate::resource::{ResourceKind, Snapshot};
+use crate::store::{Connection, ConnectionStatus, Ending, Scope, Store, Write};
 
 /// Settings of a run.
 #[derive(Debug, Clone)]
@@ -79,15 +82,46 @@ pub(crate) struct Ctx<'a> {
     credentials: Arc<Provider>,
     account: String,
     home: Region,
+    /// Calls made (retries not counted).
+    calls: AtomicU64,
 }
 
 impl Ctx<'_> {
     async fn call<O: Operation>(&self, op: &O, region: &Region) -> Result<O::Output, CallError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
         self.client.call(op, &self.account, region, &self.credentials).await
     }
 
     fn home_region(&self) -> &Region {
         &self.home
+    }
+}
+
+/// Where one account's results go: the run's [`Writer`](crate::store::Writer), in order.
+#[derive(Clone)]
+pub(crate) struct Sink {
+    connection: String,
+    tx: mpsc::Sender<Write>,
+}
+
+impl Sink {
+    /// Queues a write; waits while the writer is behind. If the writer has stopped (it failed,
+    /// and the run is ending with its error), the write is dropped.
+    async fn send(&self, write: Write) {
+        self.tx.send(write).await.ok();
+    }
+
+    async fn part(&self, scope: Scope, snapshot: Snapshot) {
+        self.send(Write::Part { connection: self.connection.clone(), scope, snapshot }).await;
+    }
+
+    async fn events(&self, events: Vec<crate::resource::EventRecord>) {
+        self.send(Write::Events { connection: self.connection.clone(), events }).await;
+    }
+
+    async fn cursor(&self, region: &Region, read_to: time::OffsetDateTime) {
+        let region = region.to_string();
+        self.send(Write::Cursor { connection: self.connection.clone(), region, read_to }).await;
     }
 }
 
@@ -136,7 +170,7 @@ async fn discover_members(
     let home = home_for(org, &options.home_region);
     let credentials = connection_credentials(org, vendor, &home).map_err(CallError::Credentials)?;
     let account = org.account_id.map_or_else(|| org.id.clone(), |a| a.to_string());
-    let ctx = Ctx { client, credentials, account, home };
+    let ctx = Ctx { client, credentials, account, home, calls: AtomicU64::new(0) };
     let mut members = organizations::discover(&ctx, settings).await?;
     // The Organization connection inventories its own account itself (management account role).
     if org.syncs_own_account()
@@ -156,42 +190,67 @@ fn home_for(c: &Connection, home: &Region) -> Region {
     }
 }
 
-enum AccountResult {
-    Done { snapshot: Snapshot, account: Option<AccountId>, unread: Vec<String> },
-    Failed { code: Option<String>, message: String },
+/// EC2 and network lists held in memory at once across the run (each an account's IAM
+/// principals and policies, or one region's EC2 and network objects, a few hundred KB for a
+/// large account): bounds memory however many accounts are in flight. CloudTrail pages stream
+/// and need no slot.
+const LISTS_IN_FLIGHT: usize = 256;
+
+/// Writes queued for the writer before accounts wait for it (at most one CloudTrail page each).
+const WRITE_QUEUE: usize = 256;
+
+fn ec2_scope(region: &Region) -> Scope {
+    [
+        ResourceKind::Ec2Instance,
+        ResourceKind::Ec2Vpc,
+        ResourceKind::Ec2Subnet,
+        ResourceKind::Ec2SecurityGroup,
+        ResourceKind::Ec2NetworkInterface,
+    ]
+    .into_iter()
+    .map(|k| (region.to_string(), k))
+    .collect()
 }
 
+/// Lists one account, handing everything to `sink` as it is read, and ends with its
+/// [`Write::Finish`] or [`Write::Fail`].
 async fn list_account(
     client: &AwsClient,
     c: &Connection,
     vendor: Option<&Arc<Provider>>,
     options: &SyncOptions,
     cursors: std::collections::HashMap<String, time::OffsetDateTime>,
-) -> AccountResult {
+    sink: Sink,
+    lists: &Semaphore,
+) {
+    let started = Instant::now();
+    let fail = |e: &dyn std::fmt::Display, code: Option<&str>| Write::Fail {
+        connection: c.id.clone(),
+        code: code.map(str::to_owned),
+        message: format!("{e:#}"),
+        duration_ms: started.elapsed().as_millis() as u64,
+    };
     let home = home_for(c, &options.home_region);
     let credentials = match connection_credentials(c, vendor, &home) {
         Ok(p) => p,
-        Err(e) => return AccountResult::Failed { code: None, message: format!("{e:#}") },
+        Err(e) => return sink.send(fail(&format!("{e:#}"), None)).await,
     };
     let account_key = c.account_id.map_or_else(|| c.id.clone(), |a| a.to_string());
-    let ctx = Ctx { client, credentials, account: account_key, home };
-    let failed =
-        |e: CallError| AccountResult::Failed { code: e.code().map(str::to_owned), message: e.to_string() };
-    let calls_before = client.calls();
+    let ctx = Ctx { client, credentials, account: account_key, home, calls: AtomicU64::new(0) };
     let identity = match ctx.call(&sts::GetCallerIdentity, ctx.home_region()).await {
         Ok(id) => id,
-        Err(e) => return failed(e),
+        Err(e) => return sink.send(fail(&e, e.code())).await,
     };
+    if c.account_id != Some(identity.account) {
+        sink.send(Write::AccountId { connection: c.id.clone(), account: identity.account }).await;
+    }
     // IAM and the regions go side by side: each has its own AWS rate limits (IAM's per account,
     // EC2's and CloudTrail's per region), so the account takes as long as the slower of them.
     let ctx = &ctx;
+    let sink = &sink;
     let cursors = &cursors;
     let iam_part = async {
-        let mut part = Snapshot::default();
-        if c.data_sets.contains(&DataSet::Iam) {
-            iam::sync(ctx, &mut part).await?;
-        }
-        Ok::<_, CallError>(part)
+        if c.data_sets.contains(&DataSet::Iam) { iam::sync(ctx, sink, lists).await } else { Vec::new() }
     };
     let regions_part = async {
         let needs_regions =
@@ -205,53 +264,55 @@ async fn list_account(
         } else {
             ec2::regions(ctx).await?
         };
-        let per_region: Vec<(Region, Result<Snapshot, CallError>)> = stream::iter(regions)
+        let unread: Vec<String> = stream::iter(regions)
             .map(|region| async move {
-                let mut part = Snapshot::default();
-                let result = async {
-                    if c.data_sets.contains(&DataSet::Ec2Network) {
-                        ec2::sync_region(ctx, &region, &mut part).await?;
+                let mut unread = Vec::new();
+                // EC2 and CloudTrail have separate buckets: read them side by side too.
+                let ec2 = async {
+                    if !c.data_sets.contains(&DataSet::Ec2Network) {
+                        return;
                     }
-                    if c.data_sets.contains(&DataSet::CloudTrail) {
-                        let cursor = cursors.get(region.as_str()).copied();
-                        let (events, read_to) =
-                            cloudtrail::sync_region(ctx, &region, cursor, options.cloudtrail).await?;
-                        part.events = events;
-                        part.cursors.push((region.to_string(), read_to));
+                    let _slot = lists.acquire().await;
+                    let mut part = Snapshot::default();
+                    match ec2::sync_region(ctx, &region, &mut part).await {
+                        Ok(()) => sink.part(ec2_scope(&region), part).await,
+                        Err(e) => {
+                            sink.part(ec2_scope(&region), Snapshot::default()).await;
+                            unread.push(format!("{region}: EC2: {e}"));
+                        }
                     }
-                    Ok::<_, CallError>(())
-                }
-                .await;
-                (region, result.map(|()| part))
+                };
+                let trail = async {
+                    if !c.data_sets.contains(&DataSet::CloudTrail) {
+                        return None;
+                    }
+                    let cursor = cursors.get(region.as_str()).copied();
+                    cloudtrail::sync_region(ctx, sink, &region, cursor, options.cloudtrail)
+                        .await
+                        .err()
+                        .map(|e| format!("{region}: CloudTrail: {e}"))
+                };
+                let ((), trail) = futures::join!(ec2, trail);
+                unread.extend(trail);
+                unread
             })
             .buffer_unordered(options.region_concurrency.max(1))
+            .flat_map(stream::iter)
             .collect()
             .await;
-        Ok::<_, CallError>(per_region)
+        Ok::<_, CallError>(unread)
     };
-    let (iam_result, regions_result) = futures::join!(iam_part, regions_part);
-    let mut snapshot = match iam_result {
-        Ok(part) => part,
-        Err(e) => return failed(e),
-    };
-    let per_region = match regions_result {
-        Ok(p) => p,
-        Err(e) => return failed(e),
-    };
-    let mut unread = Vec::new();
-    for (region, result) in per_region {
-        match result {
-            Ok(part) => {
-                snapshot.resources.extend(part.resources);
-                snapshot.complete.extend(part.complete);
-                snapshot.events.extend(part.events);
-                snapshot.cursors.extend(part.cursors);
-            }
-            Err(e) => unread.push(format!("{region}: {e}")),
+    let (mut unread, regions_result) = futures::join!(iam_part, regions_part);
+    match regions_result {
+        Ok(more) => unread.extend(more),
+        Err(e) => {
+            let write = fail(&format!("listing the account's enabled regions failed: {e}"), e.code());
+            return sink.send(write).await;
         }
     }
-    snapshot.calls = client.calls() - calls_before;
-    AccountResult::Done { snapshot, account: Some(identity.account), unread }
+    let calls = ctx.calls.load(Ordering::Relaxed);
+    let duration_ms = started.elapsed().as_millis() as u64;
+    sink.send(Write::Finish { connection: c.id.clone(), unread, calls, duration_ms }).await;
 }
 
 /// Runs one sync over every active connection. `stop` set (Ctrl-C, SIGTERM) means: start no new
@@ -338,61 +399,76 @@ pub async fn run(
         .unwrap_or_else(|_| tracing_indicatif::style::ProgressStyle::default_bar()),
     );
     run_span.pb_set_length(active.len() as u64);
+    let run_span_child = run_span.clone();
     let mut work = Vec::with_capacity(active.len());
     for c in active {
         let cursors = store.cursors(&c.id)?;
         work.push((c, cursors));
     }
-    let mut results = stream::iter(work)
-        .take_while(|_| std::future::ready(!stop.load(Ordering::SeqCst)))
-        .map(|(c, cursors)| {
-            let span = tracing::info_span!(parent: &run_span, "account", connection = %c.id);
-            async move {
-                let t = Instant::now();
-                let result = list_account(client, &c, vendor_ref, options, cursors).await;
-                (c, result, t.elapsed().as_millis() as u64)
-            }
-            .instrument(span)
-        })
-        .buffer_unordered(options.concurrency.max(1));
-    // Entered around the loop, so the bar is drawn while accounts complete.
-    let committed: Result<()> = async {
-        while let Some((c, result, ms)) = results.next().await {
-            run_span.pb_inc(1);
-            match result {
-                AccountResult::Done { snapshot, account, unread } => {
-                    if let Some(account) = account
-                        && c.account_id != Some(account)
-                    {
-                        store.set_account_id(&c.id, account)?;
-                    }
-                    let out = store.commit_account(run_id, &c.id, &snapshot, ms)?;
-                    summary.resources += out.resources;
-                    summary.added += out.added;
-                    summary.changed += out.changed;
-                    summary.removed += out.removed;
-                    summary.events += out.events;
-                    if unread.is_empty() {
-                        tracing::info!(connection = %c.id, resources = out.resources, added = out.added, changed = out.changed, removed = out.removed, "synced");
-                        summary.ok.push(c.id);
-                    } else {
-                        let message = unread.join("; ");
-                        store.mark_partial(run_id, &c.id, &message)?;
-                        tracing::warn!(connection = %c.id, %message, "synced partly");
-                        summary.partial.push((c.id, message));
-                    }
+    // Accounts are listed here; what they read is written by the writer on its own thread, so
+    // the store's work never holds up the requests in flight.
+    let writer = store.writer(run_id)?;
+    let (tx, rx) = mpsc::channel::<Write>(WRITE_QUEUE);
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+    let writer_thread = std::thread::Builder::new()
+        .name("trustline-store".into())
+        .spawn(move || writer.run(rx, done_tx))
+        .context("starting the store writer")?;
+    let lists = Semaphore::new(LISTS_IN_FLIGHT);
+    let writer_failed = AtomicBool::new(false);
+    let (lists, writer_failed_ref) = (&lists, &writer_failed);
+    let produce = async move {
+        stream::iter(work)
+            .take_while(|_| {
+                std::future::ready(!stop.load(Ordering::SeqCst) && !writer_failed_ref.load(Ordering::SeqCst))
+            })
+            .map(|(c, cursors)| {
+                let span = tracing::info_span!(parent: &run_span_child, "account", connection = %c.id);
+                let sink = Sink { connection: c.id.clone(), tx: tx.clone() };
+                async move { list_account(client, &c, vendor_ref, options, cursors, sink, lists).await }
+                    .instrument(span)
+            })
+            .buffer_unordered(options.concurrency.max(1))
+            .for_each(|()| std::future::ready(()))
+            .await;
+        // `tx` goes here: once every account's sink is gone too, the writer drains and stops.
+    };
+    let consume = async {
+        while let Some(finished) = done_rx.recv().await {
+            let finished = match finished {
+                Ok(f) => f,
+                Err(e) => {
+                    writer_failed.store(true, Ordering::SeqCst);
+                    return Err(e);
                 }
-                AccountResult::Failed { code, message } => {
-                    tracing::warn!(connection = %c.id, code = code.as_deref().unwrap_or("-"), %message, "sync failed; inventory kept as stale");
-                    store.fail_account(run_id, &c.id, code.as_deref(), &message, ms)?;
-                    summary.failed.push((c.id, message));
+            };
+            run_span.pb_inc(1);
+            let (c, out) = (finished.connection, finished.outcome);
+            summary.resources += out.resources;
+            summary.added += out.added;
+            summary.changed += out.changed;
+            summary.removed += out.removed;
+            summary.events += out.events;
+            match finished.ending {
+                Ending::Ok => {
+                    tracing::info!(connection = %c, resources = out.resources, added = out.added, changed = out.changed, removed = out.removed, events = out.events, "synced");
+                    summary.ok.push(c);
+                }
+                Ending::Partial(message) => {
+                    tracing::warn!(connection = %c, %message, "synced partly; what could not be read is kept as stale");
+                    summary.partial.push((c, message));
+                }
+                Ending::Failed { code, message } => {
+                    tracing::warn!(connection = %c, code = code.as_deref().unwrap_or("-"), %message, "sync failed; inventory kept as stale");
+                    summary.failed.push((c, message));
                 }
             }
         }
         Ok(())
     }
-    .instrument(run_span.clone())
-    .await;
+    .instrument(run_span.clone());
+    let ((), committed) = futures::join!(produce, consume);
+    writer_thread.join().map_err(|_| anyhow!("the store writer panicked"))?;
     committed?;
     let status = if stop.load(Ordering::SeqCst) {
         "interrupted"

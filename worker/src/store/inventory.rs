@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{Store, now_text};
-use crate::resource::{Resource, Snapshot};
+use crate::resource::{EventRecord, Resource, ResourceKind, Snapshot};
 
 /// What an account's sync did to its inventory.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -103,8 +103,9 @@ impl Store {
         Ok(())
     }
 
-    /// Applies an account's snapshot in one transaction: upserts what was seen, records what was
-    /// added, changed and removed (only within the lists read completely), clears `stale`.
+    /// Applies an account's whole snapshot in one transaction: upserts what was seen, records
+    /// what was added, changed and removed (only within the lists read completely), clears
+    /// `stale`. A running sync writes the same way piece by piece, through [`super::Writer`].
     pub fn commit_account(
         &mut self,
         run_id: i64,
@@ -115,129 +116,12 @@ impl Store {
         let now = now_text();
         let tx = self.db.transaction()?;
         let mut outcome = AccountOutcome::default();
-        let existing = load(&tx, connection)?;
-        let mut seen = BTreeSet::new();
-        {
-            let mut upsert = tx.prepare_cached(
-                "INSERT INTO resources (connection_id, region, kind, id, name, arn, tags, attributes, first_seen, last_seen, stale)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, 0)
-                 ON CONFLICT (connection_id, region, kind, id) DO UPDATE SET
-                   name = excluded.name, arn = excluded.arn, tags = excluded.tags,
-                   attributes = excluded.attributes, last_seen = excluded.last_seen, stale = 0",
-            )?;
-            let mut change = tx.prepare_cached(
-                "INSERT INTO changes (run_id, connection_id, region, kind, id, change, fields, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for r in &snapshot.resources {
-                let key = (r.region.clone(), r.kind.as_str().to_owned(), r.id.clone());
-                if !seen.insert(key.clone()) {
-                    continue; // AWS may list an object twice across pages; record it once.
-                }
-                let tags = serde_json::to_string(&r.tags)?;
-                let attributes = serde_json::to_string(&r.attributes)?;
-                match existing.get(&key) {
-                    None => {
-                        outcome.added += 1;
-                        change.execute(params![
-                            run_id,
-                            connection,
-                            r.region,
-                            r.kind.as_str(),
-                            r.id,
-                            "added",
-                            "[]",
-                            now
-                        ])?;
-                    }
-                    Some(old) => {
-                        let fields = differences(old, r, &tags);
-                        if !fields.is_empty() {
-                            outcome.changed += 1;
-                            let fields = serde_json::to_string(&fields)?;
-                            change.execute(params![
-                                run_id,
-                                connection,
-                                r.region,
-                                r.kind.as_str(),
-                                r.id,
-                                "changed",
-                                fields,
-                                now
-                            ])?;
-                        }
-                    }
-                }
-                upsert.execute(params![
-                    connection,
-                    r.region,
-                    r.kind.as_str(),
-                    r.id,
-                    r.name,
-                    r.arn,
-                    tags,
-                    attributes,
-                    now
-                ])?;
-            }
-            let complete: BTreeSet<(String, String)> = snapshot
-                .complete
-                .iter()
-                .map(|(region, kind)| (region.clone(), kind.as_str().to_owned()))
-                .collect();
-            let mut delete = tx.prepare_cached(
-                "DELETE FROM resources WHERE connection_id = ?1 AND region = ?2 AND kind = ?3 AND id = ?4",
-            )?;
-            // Lists that could not be read keep their rows, but as the last known state.
-            let mut stale = tx.prepare_cached(
-                "UPDATE resources SET stale = 1 WHERE connection_id = ?1 AND region = ?2 AND kind = ?3 AND id = ?4",
-            )?;
-            for key in existing.keys().filter(|k| !seen.contains(*k)) {
-                let (region, kind, id) = key;
-                if complete.contains(&(region.clone(), kind.clone())) {
-                    outcome.removed += 1;
-                    change.execute(params![run_id, connection, region, kind, id, "removed", "[]", now])?;
-                    delete.execute(params![connection, region, kind, id])?;
-                } else {
-                    stale.execute(params![connection, region, kind, id])?;
-                }
-            }
+        apply_part(&tx, run_id, connection, None, snapshot, &now, &mut outcome)?;
+        outcome.events += insert_events(&tx, connection, &snapshot.events)?;
+        for (region, t) in &snapshot.cursors {
+            set_cursor(&tx, connection, region, *t)?;
         }
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO events (event_id, connection_id, region, event_time, event_name, event_source, username, raw)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for e in &snapshot.events {
-                let t = super::timestamp(e.event_time);
-                let params = params![
-                    e.event_id,
-                    connection,
-                    e.region,
-                    t,
-                    e.event_name,
-                    e.event_source,
-                    e.username,
-                    e.raw
-                ];
-                outcome.events += insert.execute(params)? as u64;
-            }
-            let mut cursor = tx.prepare_cached(
-                "INSERT INTO cursors (connection_id, region, last_event_time) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (connection_id, region) DO UPDATE SET last_event_time = excluded.last_event_time",
-            )?;
-            for (region, t) in &snapshot.cursors {
-                cursor.execute(params![connection, region, super::timestamp(*t)])?;
-            }
-        }
-        outcome.resources =
-            tx.query_row("SELECT COUNT(*) FROM resources WHERE connection_id = ?1", [connection], |r| {
-                r.get(0)
-            })?;
-        tx.execute(
-            "INSERT OR REPLACE INTO account_runs (run_id, connection_id, status, resources, added, changed, removed, calls, duration_ms)
-             VALUES (?1, ?2, 'ok', ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![run_id, connection, outcome.resources, outcome.added, outcome.changed, outcome.removed, snapshot.calls, duration_ms],
-        )?;
+        record_account(&tx, run_id, connection, "ok", None, &mut outcome, snapshot.calls, duration_ms)?;
         tx.commit()?;
         Ok(outcome)
     }
@@ -252,12 +136,7 @@ impl Store {
         duration_ms: u64,
     ) -> Result<()> {
         let tx = self.db.transaction()?;
-        tx.execute("UPDATE resources SET stale = 1 WHERE connection_id = ?1", [connection])?;
-        tx.execute(
-            "INSERT OR REPLACE INTO account_runs (run_id, connection_id, status, error_code, error_message, duration_ms)
-             VALUES (?1, ?2, 'failed', ?3, ?4, ?5)",
-            params![run_id, connection, code, message, duration_ms],
-        )?;
+        record_failure(&tx, run_id, connection, code, message, duration_ms)?;
         tx.commit()?;
         Ok(())
     }
@@ -404,6 +283,199 @@ impl Store {
     }
 }
 
+/// The lists a part of a sync covers: (region, kind) pairs, or everything the connection has.
+pub type Scope = BTreeSet<(String, ResourceKind)>;
+
+/// Applies resources read by a sync. Within `scope` (all of the connection's resources when
+/// `None`), stored resources that were not seen are removed when their list was read completely
+/// (`snapshot.complete`) and marked stale otherwise; each addition, change and removal is recorded
+/// in the change history of `run_id`.
+pub(super) fn apply_part(
+    tx: &Transaction<'_>,
+    run_id: i64,
+    connection: &str,
+    scope: Option<&Scope>,
+    snapshot: &Snapshot,
+    now: &str,
+    outcome: &mut AccountOutcome,
+) -> Result<()> {
+    let existing = match scope {
+        None => load(tx, connection, None)?,
+        Some(scope) => {
+            let mut all = BTreeMap::new();
+            for (region, kind) in scope {
+                all.extend(load(tx, connection, Some((region, kind.as_str())))?);
+            }
+            all
+        }
+    };
+    let mut seen = BTreeSet::new();
+    let mut upsert = tx.prepare_cached(
+        "INSERT INTO resources (connection_id, region, kind, id, name, arn, tags, attributes, first_seen, last_seen, stale)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, 0)
+         ON CONFLICT (connection_id, region, kind, id) DO UPDATE SET
+           name = excluded.name, arn = excluded.arn, tags = excluded.tags,
+           attributes = excluded.attributes, last_seen = excluded.last_seen, stale = 0",
+    )?;
+    let mut change = tx.prepare_cached(
+        "INSERT INTO changes (run_id, connection_id, region, kind, id, change, fields, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for r in &snapshot.resources {
+        let key = (r.region.clone(), r.kind.as_str().to_owned(), r.id.clone());
+        if !seen.insert(key.clone()) {
+            continue; // AWS may list an object twice across pages; record it once.
+        }
+        let tags = serde_json::to_string(&r.tags)?;
+        let attributes = serde_json::to_string(&r.attributes)?;
+        match existing.get(&key) {
+            None => {
+                outcome.added += 1;
+                change.execute(params![
+                    run_id,
+                    connection,
+                    r.region,
+                    r.kind.as_str(),
+                    r.id,
+                    "added",
+                    "[]",
+                    now
+                ])?;
+            }
+            Some(old) => {
+                let fields = differences(old, r, &tags);
+                if !fields.is_empty() {
+                    outcome.changed += 1;
+                    let fields = serde_json::to_string(&fields)?;
+                    change.execute(params![
+                        run_id,
+                        connection,
+                        r.region,
+                        r.kind.as_str(),
+                        r.id,
+                        "changed",
+                        fields,
+                        now
+                    ])?;
+                }
+            }
+        }
+        upsert.execute(params![
+            connection,
+            r.region,
+            r.kind.as_str(),
+            r.id,
+            r.name,
+            r.arn,
+            tags,
+            attributes,
+            now
+        ])?;
+    }
+    let complete: BTreeSet<(String, String)> =
+        snapshot.complete.iter().map(|(region, kind)| (region.clone(), kind.as_str().to_owned())).collect();
+    let mut delete = tx.prepare_cached(
+        "DELETE FROM resources WHERE connection_id = ?1 AND region = ?2 AND kind = ?3 AND id = ?4",
+    )?;
+    // Lists that could not be read keep their rows, but as the last known state.
+    let mut stale = tx.prepare_cached(
+        "UPDATE resources SET stale = 1 WHERE connection_id = ?1 AND region = ?2 AND kind = ?3 AND id = ?4",
+    )?;
+    for key in existing.keys().filter(|k| !seen.contains(*k)) {
+        let (region, kind, id) = key;
+        if complete.contains(&(region.clone(), kind.clone())) {
+            outcome.removed += 1;
+            change.execute(params![run_id, connection, region, kind, id, "removed", "[]", now])?;
+            delete.execute(params![connection, region, kind, id])?;
+        } else {
+            stale.execute(params![connection, region, kind, id])?;
+        }
+    }
+    Ok(())
+}
+
+/// Stores CloudTrail events, dropping those already stored (by EventId); returns how many were new.
+pub(super) fn insert_events(tx: &Transaction<'_>, connection: &str, events: &[EventRecord]) -> Result<u64> {
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO events (event_id, connection_id, region, event_time, event_name, event_source, username, raw)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    let mut new = 0;
+    for e in events {
+        let t = super::timestamp(e.event_time);
+        let params =
+            params![e.event_id, connection, e.region, t, e.event_name, e.event_source, e.username, e.raw];
+        new += insert.execute(params)? as u64;
+    }
+    Ok(new)
+}
+
+/// Moves a region's CloudTrail cursor.
+pub(super) fn set_cursor(
+    tx: &Transaction<'_>,
+    connection: &str,
+    region: &str,
+    read_to: time::OffsetDateTime,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO cursors (connection_id, region, last_event_time) VALUES (?1, ?2, ?3)
+         ON CONFLICT (connection_id, region) DO UPDATE SET last_event_time = excluded.last_event_time",
+    )?
+    .execute(params![connection, region, super::timestamp(read_to)])?;
+    Ok(())
+}
+
+/// Records how an account's sync ended (`ok` or `partial`), with its totals; fills in
+/// `outcome.resources`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn record_account(
+    tx: &Transaction<'_>,
+    run_id: i64,
+    connection: &str,
+    status: &str,
+    message: Option<&str>,
+    outcome: &mut AccountOutcome,
+    calls: u64,
+    duration_ms: u64,
+) -> Result<()> {
+    outcome.resources =
+        tx.query_row("SELECT COUNT(*) FROM resources WHERE connection_id = ?1", [connection], |r| r.get(0))?;
+    tx.execute(
+        "INSERT OR REPLACE INTO account_runs (run_id, connection_id, status, error_message, resources, added, changed, removed, calls, duration_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            run_id,
+            connection,
+            status,
+            message,
+            outcome.resources,
+            outcome.added,
+            outcome.changed,
+            outcome.removed,
+            calls,
+            duration_ms
+        ],
+    )?;
+    Ok(())
+}
+
+/// Records a failed account: its inventory stays, marked stale, and the error is kept.
+pub(super) fn record_failure(
+    tx: &Transaction<'_>,
+    run_id: i64,
+    connection: &str,
+    code: Option<&str>,
+    message: &str,
+    duration_ms: u64,
+) -> Result<()> {
+    tx.execute("UPDATE resources SET stale = 1 WHERE connection_id = ?1", [connection])?;
+    tx.execute(
+        "INSERT OR REPLACE INTO account_runs (run_id, connection_id, status, error_code, error_message, duration_ms)
+         VALUES (?1, ?2, 'failed', ?3, ?4, ?5)",
+        params![run_id, connection, code, message, duration_ms],
+    )?;
+    Ok(())
+}
+
 type Key = (String, String, String);
 
 struct Existing {
@@ -412,11 +484,29 @@ struct Existing {
     attributes: Value,
 }
 
-fn load(tx: &Transaction<'_>, connection: &str) -> Result<BTreeMap<Key, Existing>> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT region, kind, id, name, tags, attributes FROM resources WHERE connection_id = ?1",
-    )?;
-    let rows = stmt.query_map([connection], |row| {
+fn load(
+    tx: &Transaction<'_>,
+    connection: &str,
+    list: Option<(&str, &str)>,
+) -> Result<BTreeMap<Key, Existing>> {
+    // Two statements, so that a single list is read through the primary key's prefix.
+    let (mut stmt, region, kind) = match list {
+        None => (
+            tx.prepare_cached(
+                "SELECT region, kind, id, name, tags, attributes FROM resources WHERE connection_id = ?1 AND ?2 IS NULL AND ?3 IS NULL",
+            )?,
+            None,
+            None,
+        ),
+        Some((region, kind)) => (
+            tx.prepare_cached(
+                "SELECT region, kind, id, name, tags, attributes FROM resources WHERE connection_id = ?1 AND region = ?2 AND kind = ?3",
+            )?,
+            Some(region),
+            Some(kind),
+        ),
+    };
+    let rows = stmt.query_map(params![connection, region, kind], |row| {
         Ok((
             (row.get(0)?, row.get(1)?, row.get(2)?),
             row.get::<_, Option<String>>(3)?,

@@ -4,13 +4,14 @@
 //! visible minutes after it happened, so the window reaches back over the previous run's end,
 //! and events already stored are dropped by their EventId. The first run reaches back
 //! `lookback` (CloudTrail keeps 90 days). The cursor only moves when a region's window was read
-//! to the end, so an interrupted read is simply read again.
+//! to the end, so an interrupted read is simply read again. Pages are stored as they arrive, so
+//! a busy region's events never pile up in memory.
 
 use time::OffsetDateTime;
 use trustline_core::Region;
 use trustline_core::aws::cloudtrail::LookupEvents;
 
-use super::Ctx;
+use super::{Ctx, Sink};
 use crate::client::CallError;
 use crate::resource::EventRecord;
 
@@ -33,17 +34,18 @@ impl Default for Window {
     }
 }
 
-/// Reads one region's events since `cursor`; returns them and the new cursor.
+/// Reads one region's events since `cursor`, handing each page to `sink` as it arrives and the
+/// new cursor once the window was read to the end.
 pub(super) async fn sync_region(
     ctx: &Ctx<'_>,
+    sink: &Sink,
     region: &Region,
     cursor: Option<OffsetDateTime>,
     window: Window,
-) -> Result<(Vec<EventRecord>, OffsetDateTime), CallError> {
+) -> Result<(), CallError> {
     let end = OffsetDateTime::now_utc();
     let oldest = end - window.lookback.min(time::Duration::days(90));
     let start = cursor.map_or(oldest, |c| (c - window.overlap).max(oldest));
-    let mut events = Vec::new();
     let mut token = None;
     loop {
         let op = LookupEvents::new(Some(start), Some(end))
@@ -51,20 +53,28 @@ pub(super) async fn sync_region(
             .map(|o| o.after(token))
             .map_err(CallError::Build)?;
         let page = ctx.call(&op, region).await?;
-        events.extend(page.items.into_iter().filter_map(|e| {
-            Some(EventRecord {
-                region: region.to_string(),
-                event_time: e.event_time?,
-                event_name: e.event_name.unwrap_or_default(),
-                event_source: e.event_source,
-                username: e.username,
-                raw: e.cloudtrail_event.unwrap_or_else(|| "{}".into()),
-                event_id: e.event_id,
+        let events: Vec<EventRecord> = page
+            .items
+            .into_iter()
+            .filter_map(|e| {
+                Some(EventRecord {
+                    region: region.to_string(),
+                    event_time: e.event_time?,
+                    event_name: e.event_name.unwrap_or_default(),
+                    event_source: e.event_source,
+                    username: e.username,
+                    raw: e.cloudtrail_event.unwrap_or_else(|| "{}".into()),
+                    event_id: e.event_id,
+                })
             })
-        }));
+            .collect();
+        if !events.is_empty() {
+            sink.events(events).await;
+        }
         token = page.next_token;
         if token.is_none() {
-            return Ok((events, end));
+            sink.cursor(region, end).await;
+            return Ok(());
         }
     }
 }

@@ -11,9 +11,12 @@ use trustline_core::aws::iam::{
     CredentialReport, GenerateCredentialReport, GetCredentialReport, ListAccessKeys, Paging,
 };
 
-use super::Ctx;
+use tokio::sync::Semaphore;
+
+use super::{Ctx, Sink};
 use crate::client::CallError;
 use crate::resource::{GLOBAL, Resource, ResourceKind, Snapshot, tag_map};
+use crate::store::Scope;
 use crate::store::timestamp;
 
 /// Users whose keys are listed at once; the account's IAM bucket paces them anyway.
@@ -27,8 +30,57 @@ fn inline(policies: &[InlinePolicy]) -> Vec<&str> {
     policies.iter().map(|p| p.name.as_str()).collect()
 }
 
-/// Reads the account's IAM inventory into `snapshot`.
-pub(super) async fn sync(ctx: &Ctx<'_>, snapshot: &mut Snapshot) -> Result<(), CallError> {
+/// The lists GetAccountAuthorizationDetails answers for.
+fn details_scope() -> Scope {
+    [
+        ResourceKind::IamUser,
+        ResourceKind::IamGroup,
+        ResourceKind::IamRole,
+        ResourceKind::IamPolicy,
+        ResourceKind::IamAwsManagedPolicy,
+    ]
+    .into_iter()
+    .map(|k| (GLOBAL.to_owned(), k))
+    .collect()
+}
+
+fn keys_scope() -> Scope {
+    Scope::from([(GLOBAL.to_owned(), ResourceKind::IamAccessKey)])
+}
+
+/// Reads the account's IAM inventory and hands it to `sink` in two parts: the principals and
+/// policies (read while holding one of the run's `lists` slots, as they are the bulk), then the
+/// access keys. Returns what could not be read.
+pub(super) async fn sync(ctx: &Ctx<'_>, sink: &Sink, lists: &Semaphore) -> Vec<String> {
+    let names = {
+        let _slot = lists.acquire().await;
+        let details = match read_details(ctx).await {
+            Ok(d) => d,
+            Err(e) => {
+                sink.part(details_scope(), Snapshot::default()).await;
+                sink.part(keys_scope(), Snapshot::default()).await;
+                return vec![format!("IAM: {e}")];
+            }
+        };
+        let names: Vec<String> = details.users.iter().map(|u| u.user_name.clone()).collect();
+        sink.part(details_scope(), details_part(&details)).await;
+        names
+    };
+    match read_keys(ctx, names).await {
+        Ok(keys) => {
+            let mut part = Snapshot::default();
+            part.add_complete(GLOBAL, ResourceKind::IamAccessKey, keys);
+            sink.part(keys_scope(), part).await;
+            Vec::new()
+        }
+        Err(e) => {
+            sink.part(keys_scope(), Snapshot::default()).await;
+            vec![format!("IAM access keys: {e}")]
+        }
+    }
+}
+
+async fn read_details(ctx: &Ctx<'_>) -> Result<AuthorizationDetails, CallError> {
     let mut details = AuthorizationDetails::default();
     let mut marker = None;
     loop {
@@ -49,10 +101,13 @@ pub(super) async fn sync(ctx: &Ctx<'_>, snapshot: &mut Snapshot) -> Result<(), C
         details.policies.extend(page.policies);
         marker = page.next_token;
         if marker.is_none() {
-            break;
+            return Ok(details);
         }
     }
+}
 
+/// The principals and policies as inventory.
+fn details_part(details: &AuthorizationDetails) -> Snapshot {
     let users: Vec<Resource> = details
         .users
         .iter()
@@ -117,8 +172,17 @@ pub(super) async fn sync(ctx: &Ctx<'_>, snapshot: &mut Snapshot) -> Result<(), C
         };
         if is_aws { aws_managed.push(resource) } else { local.push(resource) }
     }
+    let mut part = Snapshot::default();
+    part.add_complete(GLOBAL, ResourceKind::IamUser, users);
+    part.add_complete(GLOBAL, ResourceKind::IamGroup, groups.collect());
+    part.add_complete(GLOBAL, ResourceKind::IamRole, roles.collect());
+    part.add_complete(GLOBAL, ResourceKind::IamPolicy, local);
+    part.add_complete(GLOBAL, ResourceKind::IamAwsManagedPolicy, aws_managed);
+    part
+}
 
-    let names: Vec<String> = details.users.iter().map(|u| u.user_name.clone()).collect();
+/// Every user's access keys, with their last use from the credential report.
+async fn read_keys(ctx: &Ctx<'_>, names: Vec<String>) -> Result<Vec<Resource>, CallError> {
     let keys: Vec<Vec<Resource>> = stream::iter(names)
         .map(|user| async move {
             let mut out = Vec::new();
@@ -152,13 +216,7 @@ pub(super) async fn sync(ctx: &Ctx<'_>, snapshot: &mut Snapshot) -> Result<(), C
         // lacking iam:GenerateCredentialReport, say) the keys are still recorded.
         Err(e) => tracing::warn!(error = %e, "no credential report; access keys recorded without last use"),
     }
-    snapshot.add_complete(GLOBAL, ResourceKind::IamUser, users);
-    snapshot.add_complete(GLOBAL, ResourceKind::IamGroup, groups.collect());
-    snapshot.add_complete(GLOBAL, ResourceKind::IamRole, roles.collect());
-    snapshot.add_complete(GLOBAL, ResourceKind::IamPolicy, local);
-    snapshot.add_complete(GLOBAL, ResourceKind::IamAwsManagedPolicy, aws_managed);
-    snapshot.add_complete(GLOBAL, ResourceKind::IamAccessKey, keys);
-    Ok(())
+    Ok(keys)
 }
 
 /// How often, and how far apart, to ask whether the credential report is ready (AWS builds it

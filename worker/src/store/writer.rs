@@ -1,0 +1,230 @@
+//! The sync's writer: a second connection to the store, on its own thread, that applies what
+//! the sync reads while the sync goes on reading.
+//!
+//! Each list commits as soon as it is read (an account's IAM, its access keys, one region's EC2
+//! and network), and CloudTrail events commit page by page, several writes to a transaction, so
+//! memory holds only what is in flight, not whole accounts. A region's CloudTrail cursor is
+//! written after its last events: a crash re-reads the window, and events already stored are
+//! dropped by their EventId.
+
+use std::collections::HashMap;
+
+use anyhow::{Context, Result};
+use rusqlite::Connection as Db;
+use trustline_core::AccountId;
+
+use super::inventory::{self, Scope};
+use super::{AccountOutcome, Store, now_text};
+use crate::resource::{EventRecord, Snapshot};
+
+/// One write of a running sync.
+#[derive(Debug)]
+pub enum Write {
+    /// Lists read for an account: within `scope`, what was not seen is removed if its list is in
+    /// `snapshot.complete`, or marked stale if not (a list that failed).
+    Part {
+        /// The connection.
+        connection: String,
+        /// The (region, kind) lists this part answers for.
+        scope: Scope,
+        /// What was read.
+        snapshot: Snapshot,
+    },
+    /// A page of CloudTrail events.
+    Events {
+        /// The connection.
+        connection: String,
+        /// The events.
+        events: Vec<EventRecord>,
+    },
+    /// A region's CloudTrail window was read to the end.
+    Cursor {
+        /// The connection.
+        connection: String,
+        /// The region.
+        region: String,
+        /// Read up to.
+        read_to: time::OffsetDateTime,
+    },
+    /// The account ID the connection's credentials belong to.
+    AccountId {
+        /// The connection.
+        connection: String,
+        /// Its account.
+        account: AccountId,
+    },
+    /// The account is done; `unread` lists what could not be read (empty: complete).
+    Finish {
+        /// The connection.
+        connection: String,
+        /// Lists not read, with why.
+        unread: Vec<String>,
+        /// Requests the account took.
+        calls: u64,
+        /// Its wall time.
+        duration_ms: u64,
+    },
+    /// The account could not be synced at all: its inventory is kept, marked stale.
+    Fail {
+        /// The connection.
+        connection: String,
+        /// AWS's error code, if any.
+        code: Option<String>,
+        /// What went wrong.
+        message: String,
+        /// Its wall time.
+        duration_ms: u64,
+    },
+}
+
+/// How an account's sync ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// Everything was read.
+    Ok,
+    /// Committed, but some lists could not be read.
+    Partial(String),
+    /// Nothing could be read.
+    Failed {
+        /// AWS's error code, if any.
+        code: Option<String>,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// An account the writer has finished.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    /// The connection.
+    pub connection: String,
+    /// What the run did to its inventory.
+    pub outcome: AccountOutcome,
+    /// How it ended.
+    pub ending: Ending,
+}
+
+/// Writes at most this many items to one transaction.
+const BATCH: usize = 512;
+
+/// Applies a running sync's writes.
+#[derive(Debug)]
+pub struct Writer {
+    db: Db,
+    run_id: i64,
+    totals: HashMap<String, AccountOutcome>,
+}
+
+impl Store {
+    /// A writer for run `run_id`, on its own connection to this store (the store's lock covers
+    /// it). The store itself must not write while the writer runs.
+    pub fn writer(&self, run_id: i64) -> Result<Writer> {
+        let db = super::open_db(&self.path)?;
+        Ok(Writer { db, run_id, totals: HashMap::new() })
+    }
+}
+
+impl Writer {
+    /// Applies `writes` in one transaction; returns the accounts they finished.
+    pub fn apply(&mut self, writes: Vec<Write>) -> Result<Vec<Finished>> {
+        let now = now_text();
+        let tx = self.db.transaction()?;
+        let mut finished = Vec::new();
+        for write in writes {
+            match write {
+                Write::Part { connection, scope, snapshot } => {
+                    let totals = self.totals.entry(connection.clone()).or_default();
+                    inventory::apply_part(
+                        &tx,
+                        self.run_id,
+                        &connection,
+                        Some(&scope),
+                        &snapshot,
+                        &now,
+                        totals,
+                    )?;
+                }
+                Write::Events { connection, events } => {
+                    let new = inventory::insert_events(&tx, &connection, &events)?;
+                    self.totals.entry(connection).or_default().events += new;
+                }
+                Write::Cursor { connection, region, read_to } => {
+                    inventory::set_cursor(&tx, &connection, &region, read_to)?;
+                }
+                Write::AccountId { connection, account } => {
+                    tx.prepare_cached("UPDATE connections SET account_id = ?2 WHERE id = ?1")?
+                        .execute(rusqlite::params![connection, account.to_string()])?;
+                }
+                Write::Finish { connection, unread, calls, duration_ms } => {
+                    let mut outcome = self.totals.remove(&connection).unwrap_or_default();
+                    let (status, ending) = if unread.is_empty() {
+                        ("ok", Ending::Ok)
+                    } else {
+                        ("partial", Ending::Partial(unread.join("; ")))
+                    };
+                    let message = match &ending {
+                        Ending::Partial(m) => Some(m.as_str()),
+                        _ => None,
+                    };
+                    inventory::record_account(
+                        &tx,
+                        self.run_id,
+                        &connection,
+                        status,
+                        message,
+                        &mut outcome,
+                        calls,
+                        duration_ms,
+                    )?;
+                    finished.push(Finished { connection, outcome, ending });
+                }
+                Write::Fail { connection, code, message, duration_ms } => {
+                    let outcome = self.totals.remove(&connection).unwrap_or_default();
+                    inventory::record_failure(
+                        &tx,
+                        self.run_id,
+                        &connection,
+                        code.as_deref(),
+                        &message,
+                        duration_ms,
+                    )?;
+                    finished.push(Finished { connection, outcome, ending: Ending::Failed { code, message } });
+                }
+            }
+        }
+        tx.commit().context("committing the sync's writes")?;
+        Ok(finished)
+    }
+
+    /// Applies writes from `rx` until every sender is gone, batching what has queued up into one
+    /// transaction; reports finished accounts (or the error that stopped it) on `done`. Blocking:
+    /// run it on its own thread.
+    pub fn run(
+        mut self,
+        mut rx: tokio::sync::mpsc::Receiver<Write>,
+        done: tokio::sync::mpsc::UnboundedSender<Result<Finished>>,
+    ) {
+        while let Some(first) = rx.blocking_recv() {
+            let mut batch = vec![first];
+            while batch.len() < BATCH {
+                match rx.try_recv() {
+                    Ok(w) => batch.push(w),
+                    Err(_) => break,
+                }
+            }
+            match self.apply(batch) {
+                Ok(finished) => {
+                    for f in finished {
+                        if done.send(Ok(f)).is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(e) => {
+                    done.send(Err(e)).ok();
+                    return;
+                }
+            }
+        }
+    }
+}
