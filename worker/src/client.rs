@@ -153,8 +153,6 @@ impl AwsClient {
     ) -> Result<O::Output, CallError> {
         let service = op.call().map_err(CallError::Build)?.service();
         let endpoints = self.endpoints(region)?;
-        let mut refreshed = false;
-        let mut skew_fixed = false;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -177,12 +175,12 @@ impl AwsClient {
                 Err(err) => err,
             };
             match err.kind() {
-                AwsErrorKind::ExpiredCredentials if !refreshed => {
-                    refreshed = true;
-                    credentials.invalidate();
+                // Credentials that expired (or were revoked) early: fresh ones at once. Bounded
+                // by the attempts, as a session can be refused again mid-pagination.
+                AwsErrorKind::ExpiredCredentials if attempt < self.retry.max_attempts => {
+                    credentials.invalidate(&creds).await;
                 }
-                AwsErrorKind::ClockSkew if !skew_fixed => {
-                    skew_fixed = true;
+                AwsErrorKind::ClockSkew if attempt < self.retry.max_attempts => {
                     if let Some(skew) = err.clock_skew(SystemTime::now()) {
                         *self.skew_seconds.lock().unwrap_or_else(|e| e.into_inner()) = skew.whole_seconds();
                         tracing::warn!(

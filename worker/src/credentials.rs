@@ -1,6 +1,7 @@
 //! Credentials: the vendor's own, from the standard chain, and each connected account's, the
 //! way its integration kind prescribes. Temporary credentials are cached and refreshed five
-//! minutes before they expire, so a long sync never presents an expired session.
+//! minutes before they expire (a quarter of their life for short sessions), so a long sync
+//! never presents an expired session.
 
 mod chain;
 mod profile;
@@ -19,8 +20,14 @@ use crate::client::AwsClient;
 
 pub use chain::vendor_chain;
 
-/// Refresh this long before expiry (the SDKs use the same window).
+/// Refresh this long before expiry (the SDKs use the same window)...
 const REFRESH_WINDOW: time::Duration = time::Duration::minutes(5);
+
+/// ...or, for sessions shorter than 20 minutes, a quarter of their life before it, so that a
+/// short session is still reused for most of its life.
+fn refresh_window(lifetime: time::Duration) -> time::Duration {
+    REFRESH_WINDOW.min(lifetime / 4)
+}
 
 /// How a provider gets fresh credentials.
 enum Source {
@@ -44,6 +51,7 @@ enum Source {
 struct Cached {
     credentials: Credentials,
     expires: Option<OffsetDateTime>,
+    fetched: OffsetDateTime,
 }
 
 /// A source of credentials with a cache. Cheap to share (`Arc`).
@@ -96,14 +104,16 @@ impl Provider {
         &self.description
     }
 
-    /// Forgets cached credentials (after AWS said they expired).
-    pub fn invalidate(&self) {
-        if let Ok(mut cache) = self.cache.try_lock() {
+    /// Forgets the cached credentials if they are still `used`, which AWS said had expired
+    /// (if another call has refreshed them meanwhile, the fresh ones stay).
+    pub async fn invalidate(&self, used: &Credentials) {
+        let mut cache = self.cache.lock().await;
+        if cache.as_ref().is_some_and(|c| c.credentials.access_key_id() == used.access_key_id()) {
             *cache = None;
         }
     }
 
-    /// Current credentials, refreshed when missing or within five minutes of expiry.
+    /// Current credentials, refreshed when missing or close to expiry (see [`refresh_window`]).
     pub fn get<'a>(
         &'a self,
         client: &'a AwsClient,
@@ -111,14 +121,20 @@ impl Provider {
         Box::pin(async move {
             let mut cache = self.cache.lock().await;
             if let Some(cached) = cache.as_ref() {
-                let fresh = cached.expires.is_none_or(|e| e - REFRESH_WINDOW > OffsetDateTime::now_utc());
+                let fresh = cached
+                    .expires
+                    .is_none_or(|e| e - refresh_window(e - cached.fetched) > OffsetDateTime::now_utc());
                 if fresh {
                     return Ok(cached.credentials.clone());
                 }
             }
             let (credentials, expires) =
                 self.fetch(client).await.with_context(|| format!("credentials from {}", self.description))?;
-            *cache = Some(Cached { credentials: credentials.clone(), expires });
+            *cache = Some(Cached {
+                credentials: credentials.clone(),
+                expires,
+                fetched: OffsetDateTime::now_utc(),
+            });
             Ok(credentials)
         })
     }
