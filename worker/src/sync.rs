@@ -10,6 +10,14 @@ mod organizations;
 
 pub use cloudtrail::Window as CloudTrailWindow;
 
+/// What a sync does with AWS's answers once parsed, for the ingest benchmark: the same
+/// conversions the sync uses, without the requests.
+pub mod convert {
+    pub use super::cloudtrail::records as events;
+    pub use super::ec2::{Lists as Ec2Lists, region_part as ec2_region};
+    pub use super::iam::{access_key as iam_access_key, details_part as iam_details};
+}
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;

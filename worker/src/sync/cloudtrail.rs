@@ -9,7 +9,7 @@
 
 use time::OffsetDateTime;
 use trustline_core::Region;
-use trustline_core::aws::cloudtrail::LookupEvents;
+use trustline_core::aws::cloudtrail::{Event, LookupEvents};
 
 use super::{Ctx, Sink};
 use crate::client::CallError;
@@ -53,21 +53,7 @@ pub(super) async fn sync_region(
             .map(|o| o.after(token))
             .map_err(CallError::Build)?;
         let page = ctx.call(&op, region).await?;
-        let events: Vec<EventRecord> = page
-            .items
-            .into_iter()
-            .filter_map(|e| {
-                Some(EventRecord {
-                    region: region.to_string(),
-                    event_time: e.event_time?,
-                    event_name: e.event_name.unwrap_or_default(),
-                    event_source: e.event_source,
-                    username: e.username,
-                    raw: e.cloudtrail_event.unwrap_or_else(|| "{}".into()),
-                    event_id: e.event_id,
-                })
-            })
-            .collect();
+        let events = records(region.as_str(), page.items);
         if !events.is_empty() {
             sink.events(events).await;
         }
@@ -77,4 +63,22 @@ pub(super) async fn sync_region(
             return Ok(());
         }
     }
+}
+
+/// A page's events as stored (events without a time, which AWS never sends, are skipped).
+pub fn records(region: &str, items: Vec<Event>) -> Vec<EventRecord> {
+    items
+        .into_iter()
+        .filter_map(|e| {
+            Some(EventRecord {
+                region: region.to_owned(),
+                event_time: e.event_time?,
+                event_name: e.event_name.unwrap_or_default(),
+                event_source: e.event_source,
+                username: e.username,
+                raw: e.cloudtrail_event.unwrap_or_else(|| "{}".into()),
+                event_id: e.event_id,
+            })
+        })
+        .collect()
 }

@@ -8,7 +8,7 @@ use trustline_core::Region;
 use trustline_core::aws::Page;
 use trustline_core::aws::ec2::{
     DescribeInstances, DescribeNetworkInterfaces, DescribeRegions, DescribeSecurityGroups, DescribeSubnets,
-    DescribeVpcs, Query,
+    DescribeVpcs, Instance, NetworkInterface, Query, SecurityGroup, Subnet, Vpc,
 };
 
 use super::Ctx;
@@ -65,7 +65,29 @@ pub(super) async fn sync_region(
     let groups = all(|query| async { ctx.call(&DescribeSecurityGroups { query }, region).await }).await?;
     let interfaces =
         all(|query| async { ctx.call(&DescribeNetworkInterfaces { query }, region).await }).await?;
+    *snapshot = region_part(r, &Lists { instances, vpcs, subnets, groups, interfaces });
+    Ok(())
+}
 
+/// One region's EC2 and network lists, read to the end.
+#[derive(Debug, Default)]
+pub struct Lists {
+    /// DescribeInstances.
+    pub instances: Vec<Instance>,
+    /// DescribeVpcs.
+    pub vpcs: Vec<Vpc>,
+    /// DescribeSubnets.
+    pub subnets: Vec<Subnet>,
+    /// DescribeSecurityGroups.
+    pub groups: Vec<SecurityGroup>,
+    /// DescribeNetworkInterfaces.
+    pub interfaces: Vec<NetworkInterface>,
+}
+
+/// A region's lists as inventory.
+pub fn region_part(r: &str, lists: &Lists) -> Snapshot {
+    let Lists { instances, vpcs, subnets, groups, interfaces } = lists;
+    let mut snapshot = Snapshot::default();
     let resource = |kind, id: &str, name, tags, attributes| Resource {
         region: r.to_owned(),
         kind,
@@ -172,5 +194,5 @@ pub(super) async fn sync_region(
             })
             .collect(),
     );
-    Ok(())
+    snapshot
 }

@@ -5,10 +5,10 @@
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde_json::json;
 use trustline_core::aws::iam::{
-    AttachedPolicy, AuthorizationDetails, DetailFilter, GetAccountAuthorizationDetails, InlinePolicy,
+    AccessKey, CredentialReport, GenerateCredentialReport, GetCredentialReport, ListAccessKeys, Paging,
 };
 use trustline_core::aws::iam::{
-    CredentialReport, GenerateCredentialReport, GetCredentialReport, ListAccessKeys, Paging,
+    AttachedPolicy, AuthorizationDetails, DetailFilter, GetAccountAuthorizationDetails, InlinePolicy,
 };
 
 use tokio::sync::Semaphore;
@@ -107,7 +107,7 @@ async fn read_details(ctx: &Ctx<'_>) -> Result<AuthorizationDetails, CallError> 
 }
 
 /// The principals and policies as inventory.
-fn details_part(details: &AuthorizationDetails) -> Snapshot {
+pub fn details_part(details: &AuthorizationDetails) -> Snapshot {
     let users: Vec<Resource> = details
         .users
         .iter()
@@ -181,6 +181,19 @@ fn details_part(details: &AuthorizationDetails) -> Snapshot {
     part
 }
 
+/// A user's access key as inventory.
+pub fn access_key(user: &str, k: &AccessKey) -> Resource {
+    Resource {
+        region: GLOBAL.into(),
+        kind: ResourceKind::IamAccessKey,
+        id: k.access_key_id.clone(),
+        name: k.user_name.clone().or_else(|| Some(user.to_owned())),
+        arn: None,
+        tags: Default::default(),
+        attributes: json!({ "user": user, "active": k.active, "created": timestamp(k.create_date) }),
+    }
+}
+
 /// Every user's access keys, with their last use from the credential report.
 async fn read_keys(ctx: &Ctx<'_>, names: Vec<String>) -> Result<Vec<Resource>, CallError> {
     let keys: Vec<Vec<Resource>> = stream::iter(names)
@@ -190,15 +203,7 @@ async fn read_keys(ctx: &Ctx<'_>, names: Vec<String>) -> Result<Vec<Resource>, C
             loop {
                 let op = ListAccessKeys { user_name: Some(user.clone()), paging: Paging::after(marker) };
                 let page = ctx.call(&op, ctx.home_region()).await?;
-                out.extend(page.items.into_iter().map(|k| Resource {
-                    region: GLOBAL.into(),
-                    kind: ResourceKind::IamAccessKey,
-                    id: k.access_key_id.clone(),
-                    name: k.user_name.clone().or_else(|| Some(user.clone())),
-                    arn: None,
-                    tags: Default::default(),
-                    attributes: json!({ "user": user, "active": k.active, "created": timestamp(k.create_date) }),
-                }));
+                out.extend(page.items.iter().map(|k| access_key(&user, k)));
                 marker = page.next_token;
                 if marker.is_none() {
                     return Ok::<_, CallError>(out);
