@@ -15,8 +15,7 @@ use yew::AppHandle;
 
 use crate::app::{App, AppProps};
 use crate::bindings::{self, JsOptions};
-use crate::config::{Config, OptionError, Options, check_option_names};
-use crate::js::to_js;
+use crate::config::{Config, OptionError, Options};
 use crate::state::Wizard;
 
 /// The host side of one mounted wizard: where events go.
@@ -43,7 +42,7 @@ impl Host {
     /// events can be observed by any script on the page.
     pub(crate) fn complete(&self, wizard: &Wizard) {
         let Some(done) = wizard.completion() else { return };
-        let Ok(detail) = to_js(&done) else { return };
+        let detail = done.to_json();
         self.dispatch("trustline:complete", &detail);
         if let Some(f) = &self.on_complete {
             let result = Object::assign(&Object::new(), detail.unchecked_ref());
@@ -99,33 +98,8 @@ fn callback(options: &JsValue, name: &str) -> Result<Option<Function>, OptionErr
 
 /// Reads and validates the options object.
 fn read_options(options: &JsValue) -> Result<(Config, Option<Function>, Option<Function>), OptionError> {
-    if !options.is_object() {
-        return Err(OptionError {
-            option: "options".into(),
-            message: "mount(element, options) needs an object such as { vendorPrincipal, vendorName }".into(),
-        });
-    }
-    let keys: Vec<String> =
-        Object::keys(options.unchecked_ref::<Object>()).iter().filter_map(|k| k.as_string()).collect();
-    check_option_names(keys.iter().map(String::as_str))?;
+    let parsed = Options::from_json(options)?;
     let (on_complete, on_cancel) = (callback(options, "onComplete")?, callback(options, "onCancel")?);
-    // JSON.stringify drops the callbacks; serde_json (already in the bundle for documents)
-    // reads the rest, one option at a time on failure so the error can name it.
-    let json: serde_json::Value = js_sys::JSON::stringify(options)
-        .ok()
-        .and_then(|s| serde_json::from_str(&String::from(s)).ok())
-        .unwrap_or_default();
-    let parsed: Options = serde_json::from_value(json.clone()).map_err(|e| {
-        let option = json
-            .as_object()
-            .and_then(|map| {
-                map.iter().find(|(k, v)| {
-                    serde_json::from_value::<Options>(serde_json::json!({ k.as_str(): v })).is_err()
-                })
-            })
-            .map_or_else(|| "options".to_owned(), |(k, _)| k.clone());
-        OptionError { option, message: format!("wrong type: {e}") }
-    })?;
     let config = Config::from_options(parsed, |prefix| ExternalId::generate(&mut getrandom::SysRng, prefix))?;
     Ok((config, on_complete, on_cancel))
 }

@@ -2,6 +2,8 @@
 //! once into a [`Config`]. A bad option is an error that names the option and says how to fix
 //! it, so a host sees it in the console instead of a blank page.
 
+mod json;
+
 use std::collections::BTreeMap;
 use std::fmt;
 

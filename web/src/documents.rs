@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use trustline_core::IntegrationKind;
 
 use crate::config::{Config, OptionError, Options};
+use crate::json::{self, Json, Value};
 use crate::state::{Scope, ScopeField, ScopeInput};
 
 /// One document the customer can copy or download.
@@ -96,6 +97,15 @@ impl Request {
         Request { options: config.to_options(), kind, scope: scope.clone() }
     }
 
+    /// The request as serde writes it, for the documents module (which reads it with serde).
+    pub fn to_json(&self) -> Value {
+        Value::object(vec![
+            ("options", self.options.to_json()),
+            ("kind", Value::text(self.kind.id())),
+            ("scope", self.scope.to_json()),
+        ])
+    }
+
     /// The configuration and the parsed scope, as the wizard has them.
     pub fn parse(&self) -> Result<(Config, Scope), String> {
         let config = Config::from_options(self.options.clone(), |_| {
@@ -107,6 +117,56 @@ impl Request {
             format!("the scope is incomplete ({}); go back one step", fields.join(", "))
         })?;
         Ok((config, scope))
+    }
+}
+
+impl AccessKit {
+    /// Reads the kit the documents module built (serde's shape; a test keeps them identical).
+    pub fn from_json(v: &Value) -> Result<Self, String> {
+        let rotation = match v.field("rotation") {
+            None => None,
+            Some(r) => Some(Rotation {
+                max_age_days: r
+                    .field("max_age_days")
+                    .and_then(|n| n.number())
+                    .ok_or("`max_age_days` is missing")? as u32,
+                steps: json::strings(&r, "steps")?,
+            }),
+        };
+        Ok(AccessKit {
+            launch_link: json::opt_string(v, "launch_link")?,
+            launch_note: json::opt_string(v, "launch_note")?,
+            steps: json::strings(v, "steps")?,
+            templates: json::objects(v, "templates", Document::from_json)?,
+            policies: json::objects(v, "policies", Document::from_json)?,
+            alternatives: json::objects(v, "alternatives", Document::from_json)?,
+            warnings: json::strings(v, "warnings")?,
+            rotation,
+            errors: json::strings(v, "errors")?,
+        })
+    }
+}
+
+impl Document {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        Ok(Document {
+            id: json::string(v, "id")?,
+            title: json::string(v, "title")?,
+            file_name: json::string(v, "file_name")?,
+            mime: json::string(v, "mime")?,
+            body: json::string(v, "body")?,
+        })
+    }
+}
+
+impl ScopeProblem {
+    /// Reads a problem the documents module found (serde's shape).
+    pub fn from_json(v: &Value) -> Result<Self, String> {
+        let field = json::string(v, "field")?;
+        Ok(ScopeProblem {
+            field: ScopeField::from_id(&field).ok_or_else(|| format!("unknown field '{field}'"))?,
+            message: json::string(v, "message")?,
+        })
     }
 }
 
@@ -168,6 +228,35 @@ mod tests {
         assert_eq!(parsed.external_id, config.external_id, "the generated ExternalId travels");
         assert_eq!(Config { external_id_generated: true, verify: config.verify.clone(), ..parsed }, config);
         assert_eq!(scope, input.parse_fields(IntegrationKind::CrossAccountRole).unwrap());
+    }
+
+    #[test]
+    fn what_crosses_to_and_from_the_documents_module_is_what_serde_writes() {
+        let mut input = ScopeInput::new(&[]);
+        input.organization = true;
+        input.call_as = trustline_core::cfn::stackset::CallAs::DelegatedAdmin;
+        input.compute = trustline_core::policy::trust::ComputeService::EcsTasks;
+        let request = Request::new(&config(), IntegrationKind::Sts, &input);
+        assert_eq!(request.to_json(), serde_json::to_value(&request).unwrap());
+        let kit = AccessKit {
+            launch_link: Some("https://console".into()),
+            steps: vec!["one".into()],
+            templates: vec![Document {
+                id: "t".into(),
+                title: "T".into(),
+                file_name: "t.yaml".into(),
+                mime: "application/yaml".into(),
+                body: "x".into(),
+            }],
+            rotation: Some(Rotation { max_age_days: 90, steps: vec!["rotate".into()] }),
+            errors: vec!["e".into()],
+            ..AccessKit::default()
+        };
+        assert_eq!(AccessKit::from_json(&serde_json::to_value(&kit).unwrap()), Ok(kit));
+        for field in ScopeField::ALL {
+            let problem = ScopeProblem { field, message: "m".into() };
+            assert_eq!(ScopeProblem::from_json(&serde_json::to_value(&problem).unwrap()), Ok(problem));
+        }
     }
 
     #[test]

@@ -1,11 +1,13 @@
-//! Values across the JS boundary: serde types to JS values through JSON, which both wasm
-//! modules carry anyway (no serde-wasm-bindgen in the bundle), and exceptions' messages.
+//! Values across the JS boundary: in the documents module serde types to JS values through
+//! JSON, which it carries anyway (the wizard's module builds them with [`crate::json`]); and
+//! exceptions' messages.
 
-use serde::Serialize;
-use wasm_bindgen::{JsError, JsValue};
+use wasm_bindgen::JsValue;
 
 /// A JS value from anything serializable.
-pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+#[cfg(feature = "documents")]
+pub(crate) fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, wasm_bindgen::JsError> {
+    use wasm_bindgen::JsError;
     let text = serde_json::to_string(value).map_err(|e| JsError::new(&e.to_string()))?;
     js_sys::JSON::parse(&text).map_err(|_| JsError::new("could not convert a result to JSON"))
 }

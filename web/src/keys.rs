@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use trustline_core::aws::sts::{CallerIdentity, GetCallerIdentity};
 use trustline_core::aws::{HttpResponse, Operation};
 
+use crate::json::{self, Value};
+
 /// Checks an access key ID: 20 characters, `AKIA` (long-term) or `ASIA` (temporary) and then
 /// upper-case letters and digits.
 pub fn check_access_key_id(id: &str) -> Result<(), String> {
@@ -80,6 +82,17 @@ impl KeyIdentity {
     }
 }
 
+impl KeyIdentity {
+    /// Reads what the documents module answered (serde's shape).
+    pub fn from_json(v: &Value) -> Result<Self, String> {
+        Ok(KeyIdentity {
+            account_id: json::string(v, "account_id")?,
+            arn: json::string(v, "arn")?,
+            user_id: json::string(v, "user_id")?,
+        })
+    }
+}
+
 impl From<CallerIdentity> for KeyIdentity {
     fn from(id: CallerIdentity) -> Self {
         KeyIdentity { account_id: id.account.to_string(), arn: id.arn.to_string(), user_id: id.user_id }
@@ -152,13 +165,22 @@ mod tests {
 
     #[test]
     fn root_keys_are_recognised() {
-        let id = |arn: &str| KeyIdentity {
-            account_id: "123456789012".into(),
-            arn: arn.into(),
-            user_id: "x".into(),
-        };
+        let id = identity_of;
         assert!(id("arn:aws:iam::123456789012:root").is_root());
         assert!(!id("arn:aws:iam::123456789012:user/vendor-reader").is_root());
         assert!(id("arn:aws:sts::123456789012:assumed-role/R/s").is_temporary());
+    }
+
+    #[test]
+    fn identities_are_read_as_serde_writes_them() {
+        let id = identity_of("arn:aws:iam::123456789012:user/vendor-reader");
+        assert_eq!(KeyIdentity::from_json(&serde_json::to_value(&id).unwrap()), Ok(id));
+        assert!(
+            KeyIdentity::from_json(&serde_json::json!({ "arn": "x" })).unwrap_err().contains("account_id")
+        );
+    }
+
+    fn identity_of(arn: &str) -> KeyIdentity {
+        KeyIdentity { account_id: "123456789012".into(), arn: arn.into(), user_id: "x".into() }
     }
 }

@@ -15,6 +15,7 @@ compile_error!("a wasm32 build needs feature `ui` (the wizard) or `documents` (t
 
 pub mod config;
 pub mod documents;
+pub mod json;
 pub mod keys;
 pub mod state;
 

@@ -10,6 +10,7 @@ use web_sys::{Headers, RequestInit, Response};
 use crate::config::Config;
 use crate::documents::loader;
 use crate::js;
+use crate::json::{Json, Value};
 use crate::keys::KeyIdentity;
 use crate::state::{VerifyResponse, parse_verify_response};
 
@@ -50,11 +51,7 @@ pub(crate) async fn check_key(
 }
 
 /// Calls the host's verify API.
-pub(crate) async fn verify(
-    config: &Config,
-    path: &str,
-    body: &serde_json::Value,
-) -> Result<VerifyResponse, String> {
+pub(crate) async fn verify(config: &Config, path: &str, body: &Value) -> Result<VerifyResponse, String> {
     let Some(api) = &config.verify else { return Err("this page has no verify service configured".into()) };
     let headers = Headers::new().map_err(|e| js::message(&e))?;
     for (name, value) in &api.headers {
@@ -62,7 +59,7 @@ pub(crate) async fn verify(
     }
     headers.set("content-type", "application/json").map_err(|e| js::message(&e))?;
     let (status, response) =
-        fetch("POST", &format!("{}{path}", api.url), &headers, body.to_string().into_bytes())
+        fetch("POST", &format!("{}{path}", api.url), &headers, body.to_text().into_bytes())
             .await
             .map_err(|e| format!("could not reach the verify service ({e}); try again in a minute"))?;
     parse_verify_response(status, &String::from_utf8_lossy(&response))

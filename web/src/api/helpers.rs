@@ -13,7 +13,7 @@ use crate::bindings::{
     JsSignedRequest, JsTrustPolicyInput,
 };
 use crate::documents::loader;
-use crate::js::to_js;
+use crate::json::Json;
 
 fn core_err(e: trustline_core::Error) -> JsError {
     JsError::new(&e.to_string())
@@ -38,13 +38,13 @@ pub fn generate_external_id(prefix: Option<String>) -> Result<String, JsError> {
 #[wasm_bindgen(js_name = parseRoleArn)]
 pub fn parse_role_arn(arn: &str) -> Result<JsRoleArnParts, JsError> {
     let role: RoleArn = arn.parse().map_err(core_err)?;
-    let parts = serde_json::json!({
-        "partition": role.partition().as_str(),
-        "accountId": role.account_id().to_string(),
-        "path": role.path(),
-        "name": role.name(),
-    });
-    Ok(to_js(&parts)?.unchecked_into())
+    let parts = JsValue::object(vec![
+        ("partition", JsValue::text(role.partition().as_str())),
+        ("accountId", JsValue::text(&role.account_id().to_string())),
+        ("path", JsValue::text(role.path())),
+        ("name", JsValue::text(role.name())),
+    ]);
+    Ok(parts.unchecked_into())
 }
 
 fn text(answer: JsValue) -> String {

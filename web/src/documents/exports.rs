@@ -1,5 +1,5 @@
 //! The documents module's exports (`trustline-web-documents.js`): what the wizard calls once it
-//! has loaded the module (`wizard…`, JSON in and out), and the pure helpers hosts call through
+//! has loaded the module (`wizard…`, JS values in and out), and the pure helpers hosts call through
 //! `trustline-web.js` (`api::helpers` forwards them here). None is part of a typed API of its
 //! own: `trustline-web.d.ts` declares the helpers.
 
@@ -17,43 +17,49 @@ use super::{Request, build};
 use crate::js::to_js;
 use crate::keys;
 
-/// The access step's kit for a [`Request`] (JSON), as JSON: `{"Ok": AccessKit}` or
-/// `{"Err": message}`.
+/// The access step's kit for a [`Request`] (as `Request::to_json` writes it); an exception
+/// says what the customer should do.
 #[wasm_bindgen(js_name = wizardAccessKit, skip_typescript)]
-pub fn wizard_access_kit(request: &str) -> String {
-    let kit = parse_request(request).map(|(config, scope)| build::access_kit(&config, &scope));
-    serde_json::to_string(&kit).unwrap_or_default()
+pub fn wizard_access_kit(request: JsValue) -> Result<JsValue, JsError> {
+    let (config, scope) = parse_request(request).map_err(|e| JsError::new(&e))?;
+    to_js(&build::access_kit(&config, &scope))
 }
 
-/// The scope step's whole-document checks for a [`Request`] (JSON), as JSON: `{"Ok": null}` or
-/// `{"Err": ScopeProblem}`. A request the module cannot read passes: the field checks ran in the
+/// The scope step's whole-document checks for a [`Request`]: null, or the [`ScopeProblem`]
+/// (serde's shape). A request the module cannot read passes: the field checks ran in the
 /// wizard already, and the access step reports the rest.
+///
+/// [`ScopeProblem`]: super::ScopeProblem
 #[wasm_bindgen(js_name = wizardCheckScope, skip_typescript)]
-pub fn wizard_check_scope(request: &str) -> String {
-    let checked = match parse_request(request) {
-        Ok((config, scope)) => build::check(&config, &scope),
-        Err(_) => Ok(()),
-    };
-    serde_json::to_string(&checked).unwrap_or_default()
+pub fn wizard_check_scope(request: JsValue) -> Result<JsValue, JsError> {
+    match parse_request(request).map(|(config, scope)| build::check(&config, &scope)) {
+        Ok(Err(problem)) => to_js(&problem),
+        Ok(Ok(())) | Err(_) => Ok(JsValue::NULL),
+    }
 }
 
-/// Who a key belongs to from STS's GetCallerIdentity answer, as JSON: `{"Ok": KeyIdentity}` or
-/// `{"Err": what the customer should do}`.
+/// Who a key belongs to from STS's GetCallerIdentity answer (a `KeyIdentity`, serde's shape);
+/// an exception says what the customer should do.
 #[wasm_bindgen(js_name = wizardCallerIdentity, skip_typescript)]
-pub fn wizard_caller_identity(status: u16, body: Vec<u8>) -> String {
+pub fn wizard_caller_identity(status: u16, body: Vec<u8>) -> Result<JsValue, JsError> {
     let identity = keys::caller_identity(&HttpResponse::new(status, Vec::new(), body));
-    serde_json::to_string(&identity).unwrap_or_default()
+    to_js(&identity.map_err(|e| JsError::new(&e))?)
 }
 
-fn parse_request(request: &str) -> Result<(crate::config::Config, crate::state::Scope), String> {
-    serde_json::from_str::<Request>(request).map_err(|e| format!("documents request: {e}"))?.parse()
+fn parse_request(request: JsValue) -> Result<(crate::config::Config, crate::state::Scope), String> {
+    read::<Request>(&request, "documents request")?.parse()
 }
 
 /// A helper's input, through JSON; errors start with `what`.
 fn input<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsError> {
-    let text = js_sys::JSON::stringify(&value).map(String::from).unwrap_or_default();
+    read(&value, what).map_err(|e| JsError::new(&e))
+}
+
+/// A JS value read with serde, through JSON; errors start with `what`.
+fn read<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, String> {
+    let text = js_sys::JSON::stringify(value).map(String::from).unwrap_or_default();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    serde_json::from_value(json).map_err(|e| JsError::new(&format!("{what}: {e}")))
+    serde_json::from_value(json).map_err(|e| format!("{what}: {e}"))
 }
 
 fn core_err(e: trustline_core::Error) -> JsError {

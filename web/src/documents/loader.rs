@@ -1,11 +1,10 @@
 //! The wizard's side of the documents module: loads `trustline-web-documents.js` (with a
 //! dynamic `import()`, so nothing is fetched before the customer leaves the first step or a host
-//! calls `loadDocuments()`) and calls its exports, JSON in and out.
+//! calls `loadDocuments()`) and calls its exports with JS values.
 
 use std::cell::RefCell;
 
 use js_sys::{Function, Promise, Reflect};
-use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -78,48 +77,44 @@ fn export(name: &str) -> Option<Function> {
     })
 }
 
-/// Calls export `name`, which answers with the JSON of a `Result`.
-fn call_json<T: DeserializeOwned, E: DeserializeOwned>(
-    name: &str,
-    args: &[JsValue],
-) -> Option<Result<Result<T, E>, String>> {
+/// Calls export `name` (None before the module has loaded); an exception is its message.
+fn call(name: &str, args: &[JsValue]) -> Option<Result<JsValue, String>> {
     let f = export(name)?;
     let answer = match args {
         [a] => f.call1(&JsValue::NULL, a),
         [a, b] => f.call2(&JsValue::NULL, a, b),
         _ => f.call0(&JsValue::NULL),
     };
-    Some(match answer {
-        Ok(text) => serde_json::from_str(&text.as_string().unwrap_or_default())
-            .map_err(|e| format!("{name}: unexpected answer: {e}")),
-        Err(e) => Err(format!("{name}: {}", crate::js::message(&e))),
-    })
-}
-
-fn request_json(request: &Request) -> JsValue {
-    serde_json::to_string(request).unwrap_or_default().into()
+    Some(answer.map_err(|e| crate::js::message(&e)))
 }
 
 /// The access step's kit; None until the module has loaded.
 pub(crate) fn access_kit(request: &Request) -> Option<Result<AccessKit, String>> {
-    call_json::<AccessKit, String>("wizardAccessKit", &[request_json(request)]).map(|r| r.and_then(|kit| kit))
+    call("wizardAccessKit", &[request.to_json()]).map(|answer| {
+        answer.and_then(|kit| {
+            AccessKit::from_json(&kit).map_err(|e| format!("wizardAccessKit: unexpected answer: {e}"))
+        })
+    })
 }
 
 /// The scope's whole-document checks; they pass until the module has loaded.
 pub(crate) fn check_scope(request: &Request) -> Result<(), ScopeProblem> {
-    match call_json::<(), ScopeProblem>("wizardCheckScope", &[request_json(request)]) {
-        Some(Ok(checked)) => checked,
+    match call("wizardCheckScope", &[request.to_json()]) {
+        Some(Ok(problem)) if !problem.is_null() => ScopeProblem::from_json(&problem).map_or(Ok(()), Err),
         // A broken answer is not the customer's fault: the access step shows what the builders say.
-        Some(Err(_)) | None => Ok(()),
+        _ => Ok(()),
     }
 }
 
 /// Who a key belongs to, from STS's answer (the module must have loaded).
 pub(crate) fn caller_identity(status: u16, body: &[u8]) -> Result<KeyIdentity, String> {
     let body = js_sys::Uint8Array::from(body);
-    call_json::<KeyIdentity, String>("wizardCallerIdentity", &[status.into(), body.into()])
+    call("wizardCallerIdentity", &[status.into(), body.into()])
         .unwrap_or_else(|| Err("the documents module is not loaded".into()))
-        .and_then(|identity| identity)
+        .and_then(|identity| {
+            KeyIdentity::from_json(&identity)
+                .map_err(|e| format!("wizardCallerIdentity: unexpected answer: {e}"))
+        })
 }
 
 /// Calls a host helper (`trustPolicy`, …) of the loaded module; its exceptions pass through.

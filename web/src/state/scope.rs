@@ -12,6 +12,7 @@ use trustline_core::spec::RoleSpec;
 use trustline_core::{AccountId, IntegrationKind, Region};
 
 use crate::config::Config;
+use crate::json::{Json, Value, texts};
 
 /// A field of the scope step (its DOM id is `tl-` + [`ScopeField::id`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -34,6 +35,22 @@ pub enum ScopeField {
 }
 
 impl ScopeField {
+    /// Every field.
+    pub const ALL: [ScopeField; 7] = [
+        ScopeField::AccountId,
+        ScopeField::Regions,
+        ScopeField::DataSets,
+        ScopeField::SourceIps,
+        ScopeField::SourceVpce,
+        ScopeField::OrgId,
+        ScopeField::Targets,
+    ];
+
+    /// The field with this [`id`](Self::id).
+    pub fn from_id(id: &str) -> Option<ScopeField> {
+        Self::ALL.into_iter().find(|f| f.id() == id)
+    }
+
     /// Stable id for DOM ids and tests.
     pub fn id(self) -> &'static str {
         match self {
@@ -91,6 +108,31 @@ impl ScopeInput {
             call_as: CallAs::ManagementAccount,
             compute: ComputeService::Ec2,
         }
+    }
+
+    /// The fields as serde writes them, for the documents module (which reads them with serde).
+    pub fn to_json(&self) -> Value {
+        let call_as = match self.call_as {
+            CallAs::ManagementAccount => "management-account",
+            CallAs::DelegatedAdmin => "delegated-admin",
+        };
+        let compute = match self.compute {
+            ComputeService::Ec2 => "ec2",
+            ComputeService::EcsTasks => "ecs-tasks",
+            ComputeService::Lambda => "lambda",
+        };
+        Value::object(vec![
+            ("organization", Value::flag(self.organization)),
+            ("account_id", Value::text(&self.account_id)),
+            ("regions", Value::text(&self.regions)),
+            ("data_sets", texts(self.data_sets.iter().map(|d| d.id()))),
+            ("source_ips", Value::text(&self.source_ips)),
+            ("source_vpce", Value::text(&self.source_vpce)),
+            ("org_id", Value::text(&self.org_id)),
+            ("targets", Value::text(&self.targets)),
+            ("call_as", Value::text(call_as)),
+            ("compute", Value::text(compute)),
+        ])
     }
 
     /// The raw text of a text field.

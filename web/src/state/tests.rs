@@ -55,6 +55,7 @@ fn the_recommended_path_from_landing_to_done() {
     assert_eq!(done.role_arn.as_deref(), Some(ARN));
     assert!(done.verified && done.external_id_generated);
     assert_eq!(done.account_id.as_deref(), Some("123456789012"));
+    assert_eq!(done.to_json(), serde_json::to_value(&done).unwrap(), "the host gets serde's shape");
     // Done is final: Back and Next do nothing.
     assert_eq!(run(w, [Action::Back, Action::Next]).step, Step::Done);
 }
