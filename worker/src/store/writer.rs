@@ -105,7 +105,7 @@ pub struct Finished {
 }
 
 /// Writes at most this many items to one transaction.
-const BATCH: usize = 512;
+const BATCH: usize = 64;
 
 /// Applies a running sync's writes.
 #[derive(Debug)]

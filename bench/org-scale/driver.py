@@ -1,0 +1,183 @@
+"""Drives one organization-scale run: starts aws-sim, registers the Organization with trustline,
+times `trustline sync`, checks the stored inventory against the simulator's, prints the figures.
+
+Usage: driver.py TRUSTLINE_BIN AWS_SIM_BIN WORKDIR (sizes from the environment, see run.sh).
+"""
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+
+REGIONS = ["us-east-1", "eu-west-1", "us-west-2", "ap-southeast-2", "eu-central-1", "ap-northeast-1"]
+
+
+def env_num(name, default, kind=int):
+    value = os.environ.get(name)
+    return kind(value) if value else default
+
+
+def sim_config():
+    accounts = env_num("ACCOUNTS", 1000)
+    regions = env_num("REGIONS", 4)
+    if not 1 <= regions <= len(REGIONS):
+        sys.exit(f"REGIONS must be 1 to {len(REGIONS)}")
+    return {
+        "seed": 7,
+        "accounts": accounts,
+        "regions": REGIONS[:regions],
+        # ~300 IAM entities per account (the trustline role(s) come on top).
+        "users": 150,
+        "roles": 100,
+        "groups": 20,
+        "local_policies": 25,
+        "aws_managed_policies": 5,
+        # ~120 instances and network objects per account-region.
+        "instances": 40,
+        "vpcs": 4,
+        "subnets": 16,
+        "security_groups": 20,
+        "interfaces": 40,
+        "events": env_num("EVENTS", 2000),
+        # Inside the worker's first-run lookback (7 days).
+        "event_window": "6d",
+        "latency": env_num("LATENCY", 0.05, float),
+        "workers": env_num("SIM_WORKERS", 1),
+    }
+
+
+def rusage_run(cmd, env, stdout):
+    """Runs cmd; returns (exit code, wall seconds, user+sys CPU seconds, peak RSS in MB)."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, env=env, stdout=stdout, stderr=subprocess.PIPE, text=True)
+    stderr_lines = []
+    for line in proc.stderr:
+        stderr_lines.append(line)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stderr_lines
+
+
+def main():
+    trustline, aws_sim, work = sys.argv[1:4]
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    config = sim_config()
+    with open(os.path.join(work, "sim.json"), "w") as f:
+        json.dump(config, f, indent=1)
+
+    sim = subprocess.Popen(
+        [aws_sim, "--config", os.path.join(work, "sim.json")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=open(os.path.join(work, "sim.log"), "w"),
+        text=True,
+    )
+    started = json.loads(sim.stdout.readline())
+    endpoint = started["endpoint"]
+    store = os.path.join(work, "trustline.db")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        # The vendor's own key, as the SDK chain finds it; nothing from this machine.
+        "AWS_ACCESS_KEY_ID": started["vendor_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": started["vendor_secret_access_key"],
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "RUST_LOG": "warn",
+    }
+    # Allocator settings pass through, for experiments (MALLOC_ARENA_MAX=2 …).
+    env.update({k: v for k, v in os.environ.items() if k.startswith("MALLOC_")})
+    common = ["--store", store, "--endpoint-url", endpoint]
+    add = [
+        trustline, "accounts", "add", "--id", "org", "--role-arn", started["org_role_arn"],
+        "--external-id", started["external_id"], "--organization",
+    ] + common
+    subprocess.run(add, env=env, check=True, stdout=subprocess.DEVNULL)
+    regions = json.dumps(started["regions"])
+
+    sim_cpu_before = cpu_seconds(sim.pid)
+    with open(os.path.join(work, "summary.json"), "w") as out:
+        code, wall, cpu, rss, stderr_lines = rusage_run(
+            [trustline, "sync", "--json", "--set", f"sync.regions={regions}"] + common, env, out
+        )
+    sim_cpu = cpu_seconds(sim.pid) - sim_cpu_before
+    sim.stdin.close()
+    stats = json.loads(sim.stdout.readline())["stats"]
+    sim.wait(timeout=30)
+    with open(os.path.join(work, "sync.log"), "w") as f:
+        f.writelines(stderr_lines)
+    if code != 0:
+        sys.stderr.writelines(stderr_lines[-20:])
+        sys.exit(f"trustline sync exited with {code}")
+    summary = json.load(open(os.path.join(work, "summary.json")))
+
+    db = sqlite3.connect(store)
+    resources = db.execute("SELECT COUNT(*) FROM resources").fetchone()[0]
+    events = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    per_account = dict(db.execute("SELECT connection_id, COUNT(*) FROM resources GROUP BY connection_id"))
+    db.close()
+
+    accounts = config["accounts"]
+    expected_events = (accounts + 1) * len(started["regions"]) * config["events"]
+    problems = []
+    if summary["failed"] or summary["partial"]:
+        problems.append(f"failed {summary['failed'][:3]} partial {summary['partial'][:3]}")
+    if len(summary["ok"]) != accounts + 2:  # members, the management account as a member, the org
+        problems.append(f"{len(summary['ok'])} accounts ok, expected {accounts + 2}")
+    if events != expected_events:
+        problems.append(f"{events} events stored, expected {expected_events}")
+    if expected := started.get("expected_resources"):
+        if resources != expected:
+            problems.append(f"{resources} resources stored, expected {expected}")
+    ingested = resources + events
+    bound = started["throttle_bound_seconds"]
+    requests = stats["requests"]
+    throttled = sum(stats["throttled_by_bucket"].values())
+
+    def row(name, value, target=None):
+        verdict = "" if target is None else ("  ok" if target[0] else f"  MISS (target {target[1]})")
+        print(f"  {name:<38} {value}{verdict}")
+
+    print()
+    print(f"Organization: {accounts} member accounts + management, {len(started['regions'])} regions, "
+          f"{config['events']} events and {config['instances'] + config['vpcs'] + config['subnets'] + config['security_groups'] + config['interfaces']} "
+          f"EC2/network objects per account-region, {config['latency'] * 1000:.0f} ms per call")
+    row("wall time", f"{wall:.1f} s")
+    row("throttle-bound minimum (simulator)", f"{bound:.1f} s")
+    row("ratio", f"{wall / bound:.2f}x", (wall / bound <= 1.3, "<= 1.3x"))
+    row("requests", f"{requests:,} ({requests / wall:,.0f}/s)")
+    row("throttled by AWS's buckets", f"{throttled:,} ({100 * throttled / max(requests, 1):.2f} %)",
+        (throttled <= 0.01 * requests, "<= 1 %"))
+    row("worker CPU", f"{cpu:.1f} s ({cpu / wall:.2f} cores)")
+    row("simulator CPU", f"{sim_cpu:.1f} s ({sim_cpu / wall:.2f} cores)")
+    row("CPU-bound minimum on this machine", f"{(cpu + sim_cpu) / os.cpu_count():.1f} s "
+        f"(both processes' CPU / {os.cpu_count()} cores)")
+    row("worker peak RSS", f"{rss:.0f} MB", (rss <= 200, "<= 200 MB"))
+    row("stored", f"{resources:,} resources + {events:,} events")
+    row("ingested per second of wall time", f"{ingested / wall:,.0f}")
+    row("ingested per worker CPU second", f"{ingested / cpu:,.0f} (network, signing, parse, store)",
+        (ingested / cpu >= 50_000, ">= 50,000 on one core"))
+    print()
+    if problems:
+        for p in problems:
+            print(f"INCOMPLETE: {p}")
+        sys.exit(1)
+    print(f"Inventory complete: {len(summary['ok'])} accounts ok, every event stored once.")
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of a running process (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+if __name__ == "__main__":
+    main()
