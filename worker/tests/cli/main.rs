@@ -3,6 +3,7 @@
 
 mod cloudtrail;
 mod crash;
+mod faults;
 mod openapi;
 mod run;
 mod serve;
