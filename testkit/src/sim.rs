@@ -183,6 +183,16 @@ impl Sim {
         self.state.model.account_index(account).map(|i| self.state.model.expected(i)).unwrap_or_default()
     }
 
+    /// How many resources and events a complete sync of every ACTIVE account `ListAccounts`
+    /// returns (the management account included) stores.
+    pub fn expected_totals(&self) -> (u64, u64) {
+        let (m, members) = (&self.state.model, &self.state.members);
+        (0..m.org_accounts())
+            .filter(|&i| members.status(i) == organizations::ACTIVE)
+            .map(|i| m.expected_counts(i))
+            .fold((0, 0), |(r, e), (r2, e2)| (r + r2, e + e2))
+    }
+
     /// The counters so far.
     pub fn stats(&self) -> SimStats {
         self.state.stats.snapshot()

@@ -235,6 +235,12 @@ async fn a_complete_sync_reads_exactly_what_expected_says() {
         assert_eq!(kinds.len(), 11, "every kind present: {kinds:?}");
     }
     assert_ne!(sim.expected(&sim.member_accounts()[0]), sim.expected(&sim.member_accounts()[1]));
+    let every: Vec<String> = std::iter::once(sim.management_account()).chain(sim.member_accounts()).collect();
+    let sizes = every
+        .iter()
+        .map(|a| sim.expected(a))
+        .fold((0, 0), |(r, e), x| (r + x.resources.len() as u64, e + x.event_ids.len() as u64));
+    assert_eq!(sim.expected_totals(), sizes);
 }
 
 #[tokio::test]
@@ -605,6 +611,8 @@ async fn garbage_tokens_and_parameters_are_refused() {
     assert!(client.call(&moved, &creds, "us-east-1").await.is_err());
     let err = client.call(&DescribeVpcs::default(), &creds, "ap-south-2").await.unwrap_err();
     assert_eq!(err.code(), Some("AuthFailure"), "regions outside the configured ones are not enabled");
+    let listed = client.ok(&DescribeRegions::default(), &creds, "ap-south-2").await;
+    assert_eq!(listed.len(), 2, "any region's endpoint lists the enabled ones");
 }
 
 #[tokio::test]
@@ -691,4 +699,173 @@ fn the_binary_prints_its_endpoint_and_final_stats() {
     assert_eq!(stats["stats"]["requests_per_api"]["GetCallerIdentity"], 1);
     assert!(child.wait().unwrap().success());
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// The simulator's capacity, measured: runs `aws-sim` (pinned to CPU `SIM_CPU`, default 0, when
+/// `taskset` exists) with one runtime thread and the benchmark's per-account sizes, replays one
+/// account's sync mix (GAAD pages, 150 ListAccessKeys, the report, 5 EC2 lists × 4 regions,
+/// 40 LookupEvents pages × 4 regions) from `CONCURRENCY` connections for `SECONDS`, and prints
+/// requests per second and per CPU-second of the simulator. `LATENCY_MS` sets the simulator's
+/// latency, `SIM_WORKERS` its threads, `DECK=keys` replays small answers only.
+///
+///     taskset -c 1 cargo test --release -p trustline-testkit --test sim -- --ignored --nocapture capacity
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+#[ignore = "a measurement, not a test: run it with --ignored"]
+#[allow(clippy::print_stdout)]
+async fn capacity() {
+    use std::io::{BufRead, BufReader, Write};
+    let env =
+        |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let (seconds, concurrency) = (env("SECONDS", 10), env("CONCURRENCY", 64) as usize);
+    let regions = ["us-east-1", "eu-west-1", "us-west-2", "ap-southeast-2"];
+    let fast = Rate { per_second: 1e9, burst: 1_000_000_000 };
+    let config = serde_json::json!({
+        "accounts": 10, "regions": regions, "users": 150, "roles": 100, "groups": 20, "local_policies": 25,
+        "aws_managed_policies": 5, "instances": 40, "vpcs": 4, "subnets": 16, "security_groups": 20,
+        "interfaces": 40, "events": 2000, "event_window": "6d", "workers": env("SIM_WORKERS", 1),
+        "latency": format!("{}ms", env("LATENCY_MS", 0)),
+        "rates": { "cloudtrail": fast, "ec2": fast, "iam": fast, "organizations": fast, "sts": fast },
+    });
+    let dir = std::env::temp_dir().join(format!("aws-sim-capacity-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("sim.json"), config.to_string()).unwrap();
+    let bin = env!("CARGO_BIN_EXE_aws-sim");
+    let pinned = std::process::Command::new("taskset").arg("-V").output().is_ok();
+    let mut command = if pinned {
+        let mut c = std::process::Command::new("taskset");
+        c.args(["-c", &env("SIM_CPU", 0).to_string(), bin]);
+        c
+    } else {
+        std::process::Command::new(bin)
+    };
+    let mut child = command
+        .arg("--config")
+        .arg(dir.join("sim.json"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let started: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let client = Client {
+        exec: Executor::new(),
+        endpoint: started["endpoint"].as_str().unwrap().into(),
+        clock_offset: 0,
+    };
+    let vendor = Credentials::new(
+        started["vendor_access_key_id"].as_str().unwrap(),
+        Secret::new(started["vendor_secret_access_key"].as_str().unwrap()),
+        None,
+    );
+    let account = started["member_accounts"][0].as_str().unwrap();
+    let op = AssumeRole::new(
+        format!("arn:aws:iam::{account}:role/TrustlineReadOnly").parse().unwrap(),
+        "capacity",
+    )
+    .unwrap()
+    .external_id(started["external_id"].as_str().unwrap().parse().unwrap());
+    let creds = client.ok(&op, &vendor, "us-east-1").await.credentials;
+
+    // One account's sync, as signed requests to replay.
+    let sign = |op: &dyn Fn(&Endpoints, &Signer) -> trustline_core::aws::HttpRequest, region: &str| {
+        let endpoints = Endpoints::new(region.parse().unwrap()).with_override_all(&client.endpoint).unwrap();
+        op(&endpoints, &Signer::new(&creds))
+    };
+    let now = SystemTime::now();
+    let mut deck = Vec::new();
+    let mut marker = None;
+    loop {
+        let op = GetAccountAuthorizationDetails { filter: vec![], paging: Paging::after(marker) };
+        deck.push(sign(&|e, s| prepare(&op, e, s, now).unwrap(), "us-east-1"));
+        marker = client.ok(&op, &creds, "us-east-1").await.next_token;
+        if marker.is_none() {
+            break;
+        }
+    }
+    for i in 0..150 {
+        let op = ListAccessKeys { user_name: Some(format!("user-{i:05}")), paging: Paging::default() };
+        deck.push(sign(&|e, s| prepare(&op, e, s, now).unwrap(), "us-east-1"));
+    }
+    deck.push(sign(&|e, s| prepare(&GenerateCredentialReport, e, s, now).unwrap(), "us-east-1"));
+    deck.push(sign(&|e, s| prepare(&GetCredentialReport, e, s, now).unwrap(), "us-east-1"));
+    deck.push(sign(&|e, s| prepare(&GetCallerIdentity, e, s, now).unwrap(), "us-east-1"));
+    for region in regions {
+        let q = || Query::after(None).max_results(1000).unwrap();
+        deck.push(sign(&|e, s| prepare(&DescribeInstances { query: q() }, e, s, now).unwrap(), region));
+        deck.push(sign(&|e, s| prepare(&DescribeVpcs { query: q() }, e, s, now).unwrap(), region));
+        deck.push(sign(&|e, s| prepare(&DescribeSubnets { query: q() }, e, s, now).unwrap(), region));
+        deck.push(sign(&|e, s| prepare(&DescribeSecurityGroups { query: q() }, e, s, now).unwrap(), region));
+        deck.push(sign(
+            &|e, s| prepare(&DescribeNetworkInterfaces { query: q() }, e, s, now).unwrap(),
+            region,
+        ));
+        let end = time::OffsetDateTime::now_utc();
+        let start = end - time::Duration::days(7);
+        let mut token = None;
+        loop {
+            let op = LookupEvents::new(Some(start), Some(end)).unwrap().max_results(50).unwrap().after(token);
+            deck.push(sign(&|e, s| prepare(&op, e, s, now).unwrap(), region));
+            token = client.ok(&op, &creds, region).await.next_token;
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    // DECK=keys replays only ListAccessKeys (small answers: the per-request overhead).
+    if std::env::var("DECK").as_deref() == Ok("keys") {
+        deck.retain(|r| String::from_utf8_lossy(r.body()).contains("Action=ListAccessKeys"));
+    }
+    let deck = std::sync::Arc::new(deck);
+    let pid = child.id();
+    let cpu = || {
+        // utime and stime, the 14th and 15th fields (the 12th and 13th after the command name).
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
+        (fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()) as f64 / 100.0
+    };
+    let cpu_before = cpu();
+    let stop = Instant::now() + Duration::from_secs(seconds);
+    let t = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|k| {
+            let (deck, exec) = (deck.clone(), client.exec.clone());
+            tokio::spawn(async move {
+                let (mut n, mut bytes, mut errors) = (0u64, 0u64, 0u64);
+                let mut i = k * 7;
+                while Instant::now() < stop {
+                    match exec.send(&deck[i % deck.len()]).await {
+                        Ok(r) if r.is_success() => bytes += r.body().len() as u64,
+                        _ => errors += 1,
+                    }
+                    n += 1;
+                    i += 1;
+                }
+                (n, bytes, errors)
+            })
+        })
+        .collect();
+    let (mut n, mut bytes, mut errors) = (0, 0, 0);
+    for task in tasks {
+        let (a, b, c) = task.await.unwrap();
+        (n, bytes, errors) = (n + a, bytes + b, errors + c);
+    }
+    let (elapsed, sim_cpu) = (t.elapsed().as_secs_f64(), cpu() - cpu_before);
+    child.stdin.take().unwrap().write_all(b"").unwrap();
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    child.wait().unwrap();
+    std::fs::remove_dir_all(dir).ok();
+    println!(
+        "aws-sim capacity{}: {n} requests ({} per account sync) in {elapsed:.1} s from {concurrency} connections = {:.0}/s; \
+         simulator CPU {sim_cpu:.1} s = {:.0} requests per CPU-second; {:.0} MB/s of answers; {errors} errors",
+        if pinned { " (pinned to one CPU)" } else { "" },
+        deck.len(),
+        n as f64 / elapsed,
+        n as f64 / sim_cpu,
+        bytes as f64 / elapsed / 1e6
+    );
+    assert_eq!(errors, 0);
 }

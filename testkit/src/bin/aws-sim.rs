@@ -4,7 +4,8 @@
 //! Usage: aws-sim --config sim.json|sim.toml [--port N] [--shape shape.json] [--ignore-stdin]
 //!
 //! Prints `listening on http://127.0.0.1:PORT` on stderr and one JSON line on stdout (endpoint,
-//! vendor key, role ARNs, ExternalId, member accounts, the throttle bound for the client shape);
+//! vendor key, role ARNs, ExternalId, member accounts, the throttle bound for the client shape,
+//! and what a complete sync of every ACTIVE account, the management account included, stores);
 //! on SIGTERM, SIGINT or end of stdin (unless `--ignore-stdin`) prints the final statistics as
 //! one JSON line and exits.
 
@@ -60,6 +61,7 @@ fn main() -> ExitCode {
     };
     let (key, secret) = sim.vendor_access_key();
     let management = sim.management_account();
+    let (resources, events) = sim.expected_totals();
     let started = json!({
         "endpoint": sim.endpoint(),
         "vendor_access_key_id": key,
@@ -76,6 +78,8 @@ fn main() -> ExitCode {
         "member_accounts": sim.member_accounts(),
         "client_shape": shape,
         "throttle_bound_seconds": sim.throttle_bound(&shape).as_secs_f64(),
+        "expected_resources": resources,
+        "expected_events": events,
     });
     eprintln!("listening on {}", sim.endpoint());
     println!("{started}");

@@ -3,12 +3,10 @@
 //! found by binary search over the event index, so a page costs the same at any depth.
 
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::iam::Account;
-use super::model::{Model, iso, upper_alnum, uuid};
+use super::model::{Model, push_dec, push_iso, push_upper, push_uuid, uuid};
 use super::wire::{Api, Family, Params, Reply};
 
 /// (source, name, read-only) of the events generated.
@@ -32,16 +30,110 @@ pub(crate) struct Trail<'a> {
     region: u16,
 }
 
-/// The fields of one event.
+/// The fields of one event; its strings are written where they are needed.
 struct Event {
-    id: String,
     time: i64,
     source: &'static str,
     name: &'static str,
     read_only: bool,
-    user: String,
-    key: String,
+    /// The user's index, or `None` for the root user.
+    user: Option<u32>,
     h: u64,
+}
+
+impl Event {
+    fn push_user(&self, out: &mut Vec<u8>) {
+        match self.user {
+            Some(i) => {
+                out.extend_from_slice(b"user-");
+                push_dec(out, u64::from(i), 5);
+            }
+            None => out.extend_from_slice(b"root"),
+        }
+    }
+
+    fn push_key(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"ASIA");
+        push_upper(out, self.h >> 3, 16);
+    }
+
+    fn text(&self, write: impl Fn(&Self, &mut Vec<u8>)) -> String {
+        let mut out = Vec::new();
+        write(self, &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+/// The constant stretches of a record (between the per-event values), with the page's account
+/// and region filled in: as JSON, or escaped for a JSON string (computed once per page, so the
+/// records need no escaping pass).
+struct Template {
+    pieces: [Vec<u8>; 10],
+}
+
+impl Template {
+    fn new(account: &str, region: &str, escaped: bool) -> Template {
+        let plain = [
+            format!(
+                r#"{{"eventVersion":"1.09","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::{account}:user/"#
+            ),
+            format!(r#"","accountId":"{account}","accessKeyId":""#),
+            r#"","userName":""#.to_owned(),
+            r#""},"eventTime":""#.to_owned(),
+            r#"","eventSource":""#.to_owned(),
+            r#"","eventName":""#.to_owned(),
+            format!(r#"","awsRegion":"{region}","sourceIPAddress":"198.51.100."#),
+            r#"","eventID":""#.to_owned(),
+            r#"","readOnly":"#.to_owned(),
+            format!(r#","eventType":"AwsApiCall","recipientAccountId":"{account}"}}"#),
+        ];
+        Template { pieces: plain.map(|p| if escaped { p.replace('"', "\\\"") } else { p }.into_bytes()) }
+    }
+
+    /// The full record, as CloudTrail keeps it (about 400 bytes of JSON).
+    fn write(&self, out: &mut Vec<u8>, ev: &Event) {
+        let [a, b, c, d, e, f, g, h, i, j] = &self.pieces;
+        out.extend_from_slice(a);
+        ev.push_user(out);
+        out.extend_from_slice(b);
+        ev.push_key(out);
+        out.extend_from_slice(c);
+        ev.push_user(out);
+        out.extend_from_slice(d);
+        push_iso(out, ev.time);
+        out.extend_from_slice(e);
+        out.extend_from_slice(ev.source.as_bytes());
+        out.extend_from_slice(f);
+        out.extend_from_slice(ev.name.as_bytes());
+        out.extend_from_slice(g);
+        push_dec(out, ev.h % 250 + 1, 1);
+        out.extend_from_slice(h);
+        push_uuid(out, ev.h);
+        out.extend_from_slice(i);
+        out.extend_from_slice(if ev.read_only { b"true" } else { b"false" });
+        out.extend_from_slice(j);
+    }
+
+    /// One entry of a LookupEvents page (this template escaped), the record inside.
+    fn write_entry(&self, out: &mut Vec<u8>, ev: &Event) {
+        out.extend_from_slice(br#"{"EventId":""#);
+        push_uuid(out, ev.h);
+        out.extend_from_slice(br#"","EventName":""#);
+        out.extend_from_slice(ev.name.as_bytes());
+        out.extend_from_slice(br#"","ReadOnly":""#);
+        out.extend_from_slice(if ev.read_only { b"true" } else { b"false" });
+        out.extend_from_slice(br#"","AccessKeyId":""#);
+        ev.push_key(out);
+        out.extend_from_slice(br#"","EventTime":"#);
+        push_dec(out, ev.time.unsigned_abs(), 1);
+        out.extend_from_slice(br#","EventSource":""#);
+        out.extend_from_slice(ev.source.as_bytes());
+        out.extend_from_slice(br#"","Username":""#);
+        ev.push_user(out);
+        out.extend_from_slice(br#"","Resources":[],"CloudTrailEvent":""#);
+        self.write(out, ev);
+        out.extend_from_slice(br#""}"#);
+    }
 }
 
 impl<'a> Trail<'a> {
@@ -77,39 +169,12 @@ impl<'a> Trail<'a> {
             self.m.h(&[u64::from(self.index), u64::from(self.region), Api::LookupEvents.index() as u64, e]);
         let (source, name, read_only) = EVENTS[(h % EVENTS.len() as u64) as usize];
         let users = self.m.cfg.users;
-        let user = if users == 0 || h.is_multiple_of(17) {
-            "root".to_owned()
-        } else {
-            Account::user_name(((h >> 8) % u64::from(users)) as u32)
-        };
-        Event {
-            id: uuid(h),
-            time: self.time(e),
-            source,
-            name,
-            read_only,
-            user,
-            key: format!("ASIA{}", upper_alnum(h >> 3, 16)),
-            h,
-        }
+        let user = (users > 0 && !h.is_multiple_of(17)).then(|| ((h >> 8) % u64::from(users)) as u32);
+        Event { time: self.time(e), source, name, read_only, user, h }
     }
 
-    /// The full record, as CloudTrail keeps it (about 400 bytes).
-    fn record(&self, ev: &Event) -> String {
-        let account = self.m.account_id(self.index);
-        format!(
-            r#"{{"eventVersion":"1.09","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::{account}:user/{}","accountId":"{account}","accessKeyId":"{}","userName":"{}"}},"eventTime":"{}","eventSource":"{}","eventName":"{}","awsRegion":"{}","sourceIPAddress":"198.51.100.{}","eventID":"{}","readOnly":{},"eventType":"AwsApiCall","recipientAccountId":"{account}"}}"#,
-            ev.user,
-            ev.key,
-            ev.user,
-            iso(ev.time),
-            ev.source,
-            ev.name,
-            self.m.region_name(self.region),
-            ev.h % 250 + 1,
-            ev.id,
-            ev.read_only,
-        )
+    fn template(&self, escaped: bool) -> Template {
+        Template::new(&self.m.account_id(self.index), self.m.region_name(self.region), escaped)
     }
 
     fn matches(ev: &Event, attribute: Option<&(String, String)>) -> bool {
@@ -118,9 +183,9 @@ impl<'a> Trail<'a> {
             "EventName" => ev.name == value,
             "EventSource" => ev.source == value,
             "ReadOnly" => ev.read_only.to_string() == *value,
-            "Username" => ev.user == *value,
-            "AccessKeyId" => ev.key == *value,
-            "EventId" => ev.id == *value,
+            "Username" => ev.text(Event::push_user) == *value,
+            "AccessKeyId" => ev.text(Event::push_key) == *value,
+            "EventId" => uuid(ev.h) == *value,
             _ => false,
         }
     }
@@ -177,7 +242,9 @@ impl<'a> Trail<'a> {
             },
         };
         let size = max.min(u64::from(self.m.cfg.page_cap.max(1)));
-        let mut out = String::from(r#"{"Events":["#);
+        let mut out = Vec::with_capacity(64 + size as usize * 950);
+        out.extend_from_slice(br#"{"Events":["#);
+        let template = self.template(true);
         let (mut e, mut taken) = (from, 0);
         while e < hi && taken < size {
             let ev = self.event(e);
@@ -186,27 +253,18 @@ impl<'a> Trail<'a> {
                 continue;
             }
             if taken > 0 {
-                out.push(',');
+                out.push(b',');
             }
             taken += 1;
-            let _ = write!(
-                out,
-                r#"{{"EventId":"{}","EventName":"{}","ReadOnly":"{}","AccessKeyId":"{}","EventTime":{},"EventSource":"{}","Username":"{}","Resources":[],"CloudTrailEvent":{}}}"#,
-                ev.id,
-                ev.name,
-                ev.read_only,
-                ev.key,
-                ev.time,
-                ev.source,
-                ev.user,
-                Value::String(self.record(&ev))
-            );
+            template.write_entry(&mut out, &ev);
         }
-        out.push(']');
+        out.push(b']');
         if e < hi {
-            let _ = write!(out, r#","NextToken":"{}""#, self.m.token(&scope, e));
+            out.extend_from_slice(br#","NextToken":""#);
+            out.extend_from_slice(self.m.token(&scope, e).as_bytes());
+            out.push(b'"');
         }
-        out.push('}');
+        out.push(b'}');
         Reply::json(out)
     }
 
@@ -220,7 +278,7 @@ impl<'a> Trail<'a> {
 /// Every event ID of account `index` in `region`.
 pub(crate) fn event_ids(m: &Model, index: u32, region: u16, out: &mut BTreeSet<String>) {
     let t = Trail::new(m, index, region);
-    out.extend((0..t.n()).map(|e| t.event(e).id));
+    out.extend((0..t.n()).map(|e| uuid(t.event(e).h)));
 }
 
 #[cfg(test)]
@@ -237,9 +295,15 @@ mod tests {
         let (lo, hi) = t.range(t.time(60), t.time(10));
         assert!(lo <= 10 && hi >= 61 && t.time(lo) <= t.time(10) && t.time(hi - 1) >= t.time(60));
         assert_eq!(t.range(t.t0_plus(10), t.t0_plus(20)), (0, 0), "the future holds nothing");
-        let len = t.record(&t.event(3)).len();
-        assert!((300..=500).contains(&len), "a record of {len} bytes");
-        assert!(serde_json::from_str::<Value>(&t.record(&t.event(3))).is_ok());
+        let mut record = Vec::new();
+        t.template(false).write(&mut record, &t.event(3));
+        let record = String::from_utf8(record).unwrap();
+        assert!((300..=500).contains(&record.len()), "a record of {} bytes", record.len());
+        assert!(serde_json::from_str::<Value>(&record).is_ok());
+        let mut entry = Vec::new();
+        t.template(true).write_entry(&mut entry, &t.event(3));
+        let entry: Value = serde_json::from_slice(&entry).unwrap();
+        assert_eq!(entry["CloudTrailEvent"].as_str(), Some(record.as_str()), "escaped once, read back whole");
     }
 
     impl Trail<'_> {

@@ -8,6 +8,8 @@ use std::fmt::Write as _;
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
+mod report;
+
 use super::model::{Model, count_mod, created, iso, page, upper_alnum};
 use super::wire::{Api, Family, Params, Reply};
 
@@ -131,10 +133,14 @@ impl<'a> Account<'a> {
         count_mod(self.users(), n, p) + count_mod(self.groups(), n, p) + count_mod(self.m.cfg.roles, n, p)
     }
 
+    /// How many access keys user `i` has (0–2).
+    fn key_count(&self, i: u32) -> u64 {
+        self.h(KEY, u64::from(i), 0) % 3
+    }
+
     /// Access keys of user `i`: (key ID, active, created).
     pub(crate) fn keys(&self, i: u32) -> Vec<(String, bool, i64)> {
-        let n = self.h(KEY, u64::from(i), 0) % 3;
-        (0..n)
+        (0..self.key_count(i))
             .map(|slot| {
                 let h = self.h(KEY, u64::from(i), slot + 1);
                 (format!("AKIA{}", upper_alnum(h, 16)), slot == 0 || !h.is_multiple_of(4), created(h))
@@ -394,51 +400,6 @@ impl<'a> Account<'a> {
         Reply::query(Family::Iam, "ListAccessKeys", &result, rid)
     }
 
-    /// The credential report's CSV, in AWS's columns (the root user first).
-    pub(crate) fn credential_report(&self) -> String {
-        let aws_time = |t: i64| iso(t).replace('Z', "+00:00");
-        let mut csv = String::from(
-            "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n",
-        );
-        let root_created = aws_time(created(self.h(USER, u64::MAX, 0)));
-        let _ = writeln!(
-            csv,
-            "<root_account>,arn:aws:iam::{}:root,{root_created},not_supported,no_information,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
-            self.id
-        );
-        for i in 0..self.users() {
-            let name = Self::user_name(i);
-            let h = self.h(USER, u64::from(i), 0);
-            let password = h.is_multiple_of(2);
-            let used = if password { aws_time(self.m.t0 - (h % 2_000_000) as i64) } else { "N/A".into() };
-            let _ = write!(
-                csv,
-                "{name},arn:aws:iam::{}:user/{name},{},{password},{used},{},N/A,{}",
-                self.id,
-                aws_time(created(h)),
-                if password { aws_time(created(h) + 86_400) } else { "N/A".into() },
-                h.is_multiple_of(3)
-            );
-            let keys = self.keys(i);
-            for slot in 0..2 {
-                match keys.get(slot) {
-                    Some((_, active, made)) => {
-                        let hk = self.h(KEY, u64::from(i), 100 + slot as u64);
-                        let (date, region, service) = if hk.is_multiple_of(3) {
-                            ("N/A".to_owned(), "N/A", "N/A")
-                        } else {
-                            (aws_time(self.m.t0 - (hk % 5_000_000) as i64), self.m.region_name(1), "s3")
-                        };
-                        let _ = write!(csv, ",{active},{},{date},{region},{service}", aws_time(*made));
-                    }
-                    None => csv.push_str(",false,N/A,N/A,N/A,N/A"),
-                }
-            }
-            csv.push_str(",false,N/A,false,N/A\n");
-        }
-        csv
-    }
-
     pub(crate) fn handle(&self, api: Api, p: &Params, rid: &str) -> Reply {
         match api {
             Api::GetAccountAuthorizationDetails => self.authorization_details(p, rid),
@@ -496,6 +457,14 @@ pub(crate) fn calls(m: &Model, index: u32, max_items: u32) -> (u64, u64) {
     let cap = u64::from(m.cfg.page_cap.max(1));
     let items = u64::from(a.users() + a.groups() + a.roles() + a.locals() + a.aws_listed());
     let gaad = items.div_ceil(u64::from(max_items.max(1)).min(cap)).max(1);
-    let keys = (0..a.users()).map(|i| (a.keys(i).len() as u64).div_ceil(100.min(cap)).max(1)).sum();
+    let keys = (0..a.users()).map(|i| a.key_count(i).div_ceil(100.min(cap)).max(1)).sum();
     (gaad, keys)
+}
+
+/// How many resources [`expected`] holds for account `index`, without listing them.
+pub(crate) fn count(m: &Model, index: u32) -> u64 {
+    let a = Account::new(m, index);
+    let keys: u64 = (0..a.users()).map(|i| a.key_count(i)).sum();
+    let attached = (0..a.aws_listed()).filter(|&j| a.aws_attachments(j) > 0).count() as u64;
+    keys + u64::from(a.users() + a.groups() + a.roles() + a.locals()) + attached
 }

@@ -5,9 +5,6 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
-
 use super::{Expected, SimConfig};
 
 /// The management account's ID; member `i` (0-based) is this plus `i + 1`.
@@ -136,6 +133,16 @@ impl Model {
         }
         Expected { resources, event_ids }
     }
+
+    /// `expected(index)`'s sizes (resources, events), without listing them.
+    pub(crate) fn expected_counts(&self, index: u32) -> (u64, u64) {
+        let per_region: u64 = super::ec2::LISTS
+            .iter()
+            .map(|(api, _, _)| u64::from(super::ec2::Region::new(self, index, 1).count(*api)))
+            .sum();
+        let regions = self.cfg.regions.len() as u64;
+        (super::iam::count(self, index) + regions * per_region, regions * u64::from(self.cfg.events))
+    }
 }
 
 /// splitmix64's finaliser.
@@ -157,15 +164,92 @@ pub(crate) fn unit(h: u64) -> f64 {
 
 /// `n` characters of AWS's upper-case unique-ID alphabet (`AIDA…`, `AKIA…`).
 pub(crate) fn upper_alnum(h: u64, n: usize) -> String {
+    text(|out| push_upper(out, h, n))
+}
+
+/// A `String` from a `push_*` writer (which writes ASCII only).
+fn text(write: impl FnOnce(&mut Vec<u8>)) -> String {
+    let mut out = Vec::with_capacity(40);
+    write(&mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+// The `push_*` writers below append ASCII to bytes without `core::fmt`: LookupEvents pages
+// (50 events of ~900 bytes) are most of what the simulator writes, and formatting machinery
+// was most of its CPU.
+
+/// Appends `n` characters of AWS's upper-case unique-ID alphabet drawn from `h`.
+pub(crate) fn push_upper(out: &mut Vec<u8>, h: u64, n: usize) {
     const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let mut bits = (u128::from(h) << 64) | u128::from(mix(h));
-    (0..n)
-        .map(|_| {
-            let c = ALPHABET[(bits & 31) as usize] as char;
-            bits >>= 5;
-            c
-        })
-        .collect()
+    for _ in 0..n.min(25) {
+        out.push(ALPHABET[(bits & 31) as usize]);
+        bits >>= 5;
+    }
+}
+
+/// Appends `v`'s lowest `digits` hex digits.
+fn push_hex(out: &mut Vec<u8>, v: u64, digits: usize) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for i in (0..digits.min(16)).rev() {
+        out.push(HEX[((v >> (4 * i)) & 15) as usize]);
+    }
+}
+
+/// Appends `v` in decimal, zero-padded to `width`.
+pub(crate) fn push_dec(out: &mut Vec<u8>, mut v: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i.min(buf.len().saturating_sub(width))..]);
+}
+
+/// Appends a UUID-shaped string drawn from `h`.
+pub(crate) fn push_uuid(out: &mut Vec<u8>, h: u64) {
+    let b = mix(h);
+    push_hex(out, h >> 32, 8);
+    out.push(b'-');
+    push_hex(out, h >> 16, 4);
+    out.extend_from_slice(b"-4");
+    push_hex(out, h, 3);
+    out.push(b'-');
+    push_hex(out, 0x8000 | (b >> 48) & 0x3fff, 4);
+    out.push(b'-');
+    push_hex(out, b, 12);
+}
+
+/// Appends an ISO 8601 time with seconds (`2024-05-06T07:08:09Z`), by Howard Hinnant's
+/// days-to-civil algorithm.
+pub(crate) fn push_iso(out: &mut Vec<u8>, epoch_seconds: i64) {
+    let (days, secs) = (epoch_seconds.div_euclid(86_400), epoch_seconds.rem_euclid(86_400));
+    let z = days + 719_468;
+    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let parts = [
+        (year, 4, b'-'),
+        (month, 2, b'-'),
+        (day, 2, b'T'),
+        (secs / 3600, 2, b':'),
+        (secs / 60 % 60, 2, b':'),
+    ];
+    for (v, width, sep) in parts {
+        push_dec(out, v.unsigned_abs(), width);
+        out.push(sep);
+    }
+    push_dec(out, (secs % 60).unsigned_abs(), 2);
+    out.push(b'Z');
 }
 
 /// `n` lower-case letters and digits (Organizations IDs).
@@ -188,23 +272,12 @@ pub(crate) fn hex17(h: u64) -> String {
 
 /// A UUID-shaped string.
 pub(crate) fn uuid(h: u64) -> String {
-    let (a, b) = (h, mix(h));
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0xfff,
-        0x8000 | (b >> 48) & 0x3fff,
-        b & 0xffff_ffff_ffff
-    )
+    text(|out| push_uuid(out, h))
 }
 
 /// ISO 8601 with seconds, as the query protocols send timestamps.
 pub(crate) fn iso(epoch_seconds: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(epoch_seconds)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_else(|| "2024-01-01T00:00:00Z".to_owned())
+    text(|out| push_iso(out, epoch_seconds))
 }
 
 /// A creation time in 2023–2024 drawn from `h`.
@@ -248,9 +321,23 @@ mod tests {
     }
 
     #[test]
+    fn timestamps_match_a_date_library() {
+        use time::format_description::well_known::Rfc3339;
+        for t in [0, 951_782_400, 1_672_531_200, 1_709_164_799, 1_735_689_599, 4_102_444_800, -86_401] {
+            let reference = time::OffsetDateTime::from_unix_timestamp(t).unwrap().format(&Rfc3339).unwrap();
+            assert_eq!(iso(t), reference);
+        }
+    }
+
+    #[test]
     fn ids_have_aws_shapes() {
         assert_eq!(upper_alnum(7, 16).len(), 16);
         assert_eq!(hex17(7).len(), 17);
+        let mut n = Vec::new();
+        push_dec(&mut n, 7, 5);
+        push_dec(&mut n, 123_456, 2);
+        assert_eq!(n, b"00007123456");
+        assert_eq!(uuid(0x0123_4567_89ab_cdef)[..19], *"01234567-89ab-4def-");
         let u = uuid(42);
         assert_eq!(u.len(), 36);
         assert_eq!(u.split('-').map(str::len).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);

@@ -191,6 +191,8 @@ impl State {
             return whole(Reply::expired(family, rid));
         }
         let region = match family {
+            // Any region's endpoint lists the enabled regions.
+            Family::Ec2 if api == Api::DescribeRegions => m.region_index(region).unwrap_or(0),
             Family::Ec2 | Family::CloudTrail => match m.region_index(region) {
                 Some(r) => r,
                 // A region the account has not enabled does not know its credentials.

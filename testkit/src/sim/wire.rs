@@ -156,7 +156,7 @@ impl Params {
 pub(crate) struct Reply {
     pub(crate) status: u16,
     pub(crate) json: bool,
-    pub(crate) body: String,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Reply {
@@ -168,7 +168,8 @@ impl Reply {
             json: false,
             body: format!(
                 "<{action}Response xmlns=\"{ns}\"><{action}Result>{result}</{action}Result><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>"
-            ),
+            )
+                .into_bytes(),
         }
     }
 
@@ -179,12 +180,13 @@ impl Reply {
             json: false,
             body: format!(
                 "<{action}Response xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>{request_id}</requestId>{inner}</{action}Response>"
-            ),
+            )
+                .into_bytes(),
         }
     }
 
-    pub(crate) fn json(body: String) -> Reply {
-        Reply { status: 200, json: true, body }
+    pub(crate) fn json(body: impl Into<Vec<u8>>) -> Reply {
+        Reply { status: 200, json: true, body: body.into() }
     }
 
     /// An error in `family`'s shape.
@@ -199,7 +201,8 @@ impl Reply {
                     json: false,
                     body: format!(
                         "<ErrorResponse xmlns=\"{ns}\"><Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
-                    ),
+                    )
+                .into_bytes(),
                 }
             }
             Family::Ec2 => Reply {
@@ -207,12 +210,13 @@ impl Reply {
                 json: false,
                 body: format!(
                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"
-                ),
+                )
+                .into_bytes(),
             },
             Family::CloudTrail | Family::Organizations => Reply {
                 status,
                 json: true,
-                body: serde_json::json!({ "__type": code, "message": message }).to_string(),
+                body: serde_json::json!({ "__type": code, "message": message }).to_string().into_bytes(),
             },
         }
     }
