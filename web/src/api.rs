@@ -1,64 +1,51 @@
 //! The JavaScript API (wasm-bindgen exports): `mount(element, options)` returning a handle with
-//! `destroy()`, completion and cancel as callbacks and DOM `CustomEvent`s, the standalone page's
-//! start-up, and (in [`helpers`]) pure functions for hosts that build their own UI, most of them
-//! forwarded to the documents module.
+//! `destroy()`, completion and cancel as callbacks and DOM `CustomEvent`s (see `host`), the
+//! standalone page's start-up, and (in [`helpers`]) pure functions for hosts that build their
+//! own UI, most of them forwarded to the second module.
 
 pub mod helpers;
 
-use std::rc::Rc;
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
 
-use js_sys::{Function, Object, Reflect};
-use trustline_core::ExternalId;
+use js_sys::{Function, Reflect};
+use trustline_core::{ExternalId, IntegrationKind};
 use wasm_bindgen::prelude::*;
-use web_sys::{CustomEvent, CustomEventInit, Element};
+use web_sys::Element;
 use yew::AppHandle;
 
-use crate::app::{App, AppProps};
 use crate::bindings::{self, JsOptions};
 use crate::config::{Config, OptionError, Options};
-use crate::state::Wizard;
+use crate::documents::loader;
+use crate::first_step::view::{FirstStepApp, FirstStepProps, HandOver};
+use crate::host::Host;
 
-/// The host side of one mounted wizard: where events go.
+/// What is mounted in the host's element: the first step (this module's Yew app) or, once the
+/// customer has chosen how to connect, the rest of the wizard (the second module's). Each lives
+/// in an element of its own, so that neither Yew sees the other's DOM.
 #[derive(Debug)]
-pub(crate) struct Host {
-    root: Element,
-    on_complete: Option<Function>,
-    on_cancel: Option<Function>,
+enum Mounted {
+    First { app: AppHandle<FirstStepApp>, element: Element },
+    Rest { handle: JsValue, element: Element },
+    Gone,
 }
 
-impl Host {
-    fn dispatch(&self, name: &str, detail: &JsValue) {
-        let init = CustomEventInit::new();
-        init.set_detail(detail);
-        init.set_bubbles(true);
-        init.set_composed(true);
-        if let Ok(event) = CustomEvent::new_with_event_init_dict(name, &init) {
-            let _ = self.root.dispatch_event(&event);
-        }
-    }
-
-    /// Hands the result over: `trustline:complete` on the mount element, then `onComplete`. Only
-    /// the callback gets the secret of key kinds, for the host to pass to its backend: DOM
-    /// events can be observed by any script on the page.
-    pub(crate) fn complete(&self, wizard: &Wizard) {
-        let Some(done) = wizard.completion() else { return };
-        let detail = done.to_json();
-        self.dispatch("trustline:complete", &detail);
-        if let Some(f) = &self.on_complete {
-            let result = Object::assign(&Object::new(), detail.unchecked_ref());
-            if wizard.needs_keys() {
-                let _ =
-                    Reflect::set(&result, &"secretAccessKey".into(), &wizard.connect.secret.expose().into());
+impl Mounted {
+    fn destroy(self) {
+        match self {
+            Mounted::First { app, element } => {
+                app.destroy();
+                element.remove();
             }
-            let _ = f.call1(&JsValue::NULL, &result);
-        }
-    }
-
-    /// Reports a cancellation: `trustline:cancel`, then `onCancel`.
-    pub(crate) fn cancel(&self) {
-        self.dispatch("trustline:cancel", &JsValue::UNDEFINED);
-        if let Some(f) = &self.on_cancel {
-            let _ = f.call0(&JsValue::NULL);
+            Mounted::Rest { handle, element } => {
+                if let Ok(destroy) =
+                    Reflect::get(&handle, &"destroy".into()).and_then(JsCast::dyn_into::<Function>)
+                {
+                    let _ = destroy.call0(&handle);
+                }
+                element.remove();
+            }
+            Mounted::Gone => {}
         }
     }
 }
@@ -67,15 +54,47 @@ impl Host {
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct WizardHandle {
-    app: Option<AppHandle<App>>,
+    mounted: Rc<RefCell<Mounted>>,
 }
 
 #[wasm_bindgen]
 impl WizardHandle {
     /// Unmounts the wizard and drops everything it held, the pasted key included. Idempotent.
     pub fn destroy(&mut self) {
-        if let Some(app) = self.app.take() {
-            app.destroy();
+        let mounted = self.mounted.replace(Mounted::Gone);
+        mounted.destroy();
+    }
+}
+
+/// A new element in `root` for one of the two apps. `display: contents` keeps it out of the
+/// host's layout (set through CSSOM, which the page's CSP allows).
+fn app_element(root: &Element) -> Result<Element, JsValue> {
+    let document = root.owner_document().ok_or("no document")?;
+    let element = document.create_element("div")?;
+    element.unchecked_ref::<web_sys::HtmlElement>().style().set_property("display", "contents")?;
+    root.append_child(&element)?;
+    Ok(element)
+}
+
+/// Swaps the first step for the rest of the wizard (unless the wizard was destroyed meanwhile).
+fn hand_over(
+    mounted: &RefCell<Mounted>,
+    host: &Host,
+    config: &Config,
+    kind: IntegrationKind,
+) -> Result<(), String> {
+    if !matches!(*mounted.borrow(), Mounted::First { .. }) {
+        return Ok(());
+    }
+    let element = app_element(&host.root).map_err(|e| crate::js::message(&e))?;
+    match loader::mount_rest(&element, host, config, kind) {
+        Ok(handle) => {
+            mounted.replace(Mounted::Rest { handle, element }).destroy();
+            Ok(())
+        }
+        Err(message) => {
+            element.remove();
+            Err(message)
         }
     }
 }
@@ -119,10 +138,21 @@ pub fn mount(
         })
     })?;
     let (config, on_complete, on_cancel) = read_options(&options).map_err(option_error)?;
-    let host = Rc::new(Host { root: root.clone(), on_complete, on_cancel });
-    let props = AppProps { config: Rc::new(config), host };
-    let app = yew::Renderer::<App>::with_root_and_props(root, props).render();
-    Ok(WizardHandle { app: Some(app) })
+    let (config, host) = (Rc::new(config), Rc::new(Host::new(root.clone(), on_complete, on_cancel)));
+    let mounted = Rc::new(RefCell::new(Mounted::Gone));
+    // Weak: the app holds this, and what is mounted holds the app.
+    let hand_over = {
+        let (mounted, host, config) = (Rc::downgrade(&mounted), host.clone(), config.clone());
+        HandOver(Rc::new(move |kind| match Weak::upgrade(&mounted) {
+            Some(mounted) => hand_over(&mounted, &host, &config, kind),
+            None => Ok(()),
+        }))
+    };
+    let element = app_element(&root).map_err(|e| JsError::new(&crate::js::message(&e)))?;
+    let props = FirstStepProps { config, host, hand_over };
+    let app = yew::Renderer::<FirstStepApp>::with_root_and_props(element.clone(), props).render();
+    *mounted.borrow_mut() = Mounted::First { app, element };
+    Ok(WizardHandle { mounted })
 }
 
 /// The standalone page (`index.html`): mounts into `#trustline-wizard` with the JSON options in

@@ -1,45 +1,39 @@
-//! The root component: title, progress, the current step, focus management and the hand-over
-//! of the result (or the cancellation) to the host.
+//! The wizard after its first step, in the second module: the root component (the current
+//! step, the hand-over of the result or the cancellation to the host), and `mountWizard`, which
+//! the first module calls to hand over to it once the customer has chosen how to connect.
 
 use std::rc::Rc;
 
-use wasm_bindgen_futures::spawn_local;
-use web_sys::HtmlElement;
+use js_sys::Reflect;
+use trustline_core::IntegrationKind;
+use wasm_bindgen::prelude::*;
+use web_sys::Element;
+use yew::AppHandle;
 use yew::prelude::*;
 
-use crate::api::Host;
-use crate::components::progress::Progress;
-use crate::config::Config;
-use crate::documents::loader;
+use crate::components::frame::{Frame, cancelled};
+use crate::config::{Config, Options};
+use crate::host::Host;
 use crate::state::{Action, Step, Wizard};
 use crate::steps::access::AccessStep;
 use crate::steps::connect::ConnectStep;
 use crate::steps::done::DoneStep;
 use crate::steps::kind::KindStep;
+use crate::steps::on;
 use crate::steps::scope::ScopeStep;
 
 /// Properties of [`App`].
 #[derive(Properties)]
 pub(crate) struct AppProps {
-    /// The validated options.
-    pub(crate) config: Rc<Config>,
+    /// Where the wizard starts: the first module's choice, made.
+    pub(crate) wizard: Wizard,
     /// Where results and cancellation go.
     pub(crate) host: Rc<Host>,
 }
 
 impl PartialEq for AppProps {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.config, &other.config) && Rc::ptr_eq(&self.host, &other.host)
-    }
-}
-
-fn heading(step: Step, vendor: &str) -> String {
-    match step {
-        Step::Kind => "How do you want to connect?".into(),
-        Step::Scope => format!("What may {vendor} read?"),
-        Step::Access => "Create access in your AWS account".into(),
-        Step::Connect => "Connect and verify".into(),
-        Step::Done => "Done".into(),
+        self.wizard == other.wizard && Rc::ptr_eq(&self.host, &other.host)
     }
 }
 
@@ -47,67 +41,87 @@ fn heading(step: Step, vendor: &str) -> String {
 #[function_component]
 pub(crate) fn App(props: &AppProps) -> Html {
     let wizard = {
-        let config = props.config.clone();
-        use_reducer_eq(move || Wizard::new(config))
+        let start = props.wizard.clone();
+        use_reducer_eq(move || start)
     };
-    let cancelled = use_state(|| false);
-    let heading_ref = use_node_ref();
-    let first_render = use_mut_ref(|| true);
+    let closed = use_state(|| false);
     {
-        let (heading_ref, first_render, host, w) =
-            (heading_ref.clone(), first_render.clone(), props.host.clone(), wizard.clone());
+        let (host, w) = (props.host.clone(), wizard.clone());
         use_effect_with(wizard.step, move |step| {
-            // Moving focus to the new step's heading tells screen readers the screen changed;
-            // on the first render the host page keeps its focus.
-            let first = std::mem::replace(&mut *first_render.borrow_mut(), false);
-            if !first && let Some(h) = heading_ref.cast::<HtmlElement>() {
-                let _ = h.focus();
-            }
             if *step == Step::Done {
                 host.complete(&w);
-            }
-            // The first screen needs no document; the next ones do (whole-document checks, the
-            // access step), so the documents module loads once the customer has left it.
-            if w.wants_documents() {
-                let d = w.dispatcher();
-                d.dispatch(Action::DocumentsLoading);
-                spawn_local(async move { d.dispatch(Action::DocumentsLoaded(loader::load().await)) });
             }
         });
     }
     let on_cancel = {
-        let (w, cancelled, host) = (wizard.clone(), cancelled.clone(), props.host.clone());
+        let (w, closed, host) = (wizard.clone(), closed.clone(), props.host.clone());
         Callback::from(move |_: MouseEvent| {
             w.dispatch(Action::ClearSecrets);
-            cancelled.set(true);
+            closed.set(true);
             host.cancel();
         })
     };
-    let config = &props.config;
-    if *cancelled {
-        return html! {
-            <div class="tl-wizard"><p class="tl-alert" role="status" id="tl-cancelled">{ "Cancelled. Nothing was connected." }</p></div>
-        };
+    if *closed {
+        return cancelled();
     }
     let (w, c) = (wizard.clone(), on_cancel);
     let body = match wizard.step {
-        Step::Kind => html! { <KindStep wizard={w} on_cancel={c} /> },
+        Step::Kind => {
+            let d = w.dispatcher();
+            html! {
+                <KindStep kinds={w.config.allowed_kinds.clone()} selected={w.kind}
+                    onchoose={Callback::from(move |kind| d.dispatch(Action::ChooseKind(kind)))}
+                    on_next={on(&w, || Action::Next)} on_cancel={c} />
+            }
+        }
         Step::Scope => html! { <ScopeStep wizard={w} on_cancel={c} /> },
         Step::Access => html! { <AccessStep wizard={w} on_cancel={c} /> },
         Step::Connect => html! { <ConnectStep wizard={w} on_cancel={c} /> },
         Step::Done => html! { <DoneStep wizard={w} on_cancel={c} /> },
     };
     html! {
-        <div class="tl-wizard" data-step={wizard.step.id()}>
-            <header class="tl-header">
-                <h1 class="tl-title">{ config.title.clone() }</h1>
-                if let Some(intro) = &config.intro { <p class="tl-intro">{ intro.clone() }</p> }
-            </header>
-            <Progress step={wizard.step} />
-            <section class="tl-step" aria-labelledby="tl-step-heading">
-                <h2 id="tl-step-heading" tabindex="-1" ref={heading_ref}>{ heading(wizard.step, &config.vendor_name) }</h2>
-                { body }
-            </section>
-        </div>
+        <Frame config={wizard.config.clone()} step={wizard.step} focus_first=true>{ body }</Frame>
     }
+}
+
+/// The wizard mounted by [`mount_wizard`].
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct MountedWizard {
+    app: Option<AppHandle<App>>,
+}
+
+#[wasm_bindgen]
+impl MountedWizard {
+    /// Unmounts the wizard and drops everything it held, the pasted key included. Idempotent.
+    pub fn destroy(&mut self) {
+        if let Some(app) = self.app.take() {
+            app.destroy();
+        }
+    }
+}
+
+/// The first module's hand-over (`documents::loader::mount_rest`): mounts the wizard into
+/// `element` at the step after the choice of `kind`, for the host of `mount()`, with the
+/// options the first module validated (and the ExternalId it generated, if it did).
+#[wasm_bindgen(js_name = mountWizard, skip_typescript)]
+pub fn mount_wizard(args: JsValue) -> Result<MountedWizard, JsError> {
+    let get = |name: &str| Reflect::get(&args, &name.into()).unwrap_or(JsValue::UNDEFINED);
+    let element: Element = get("element").dyn_into().map_err(|_| JsError::new("mountWizard: no element"))?;
+    let host = Host::from_js(&get("host")).ok_or_else(|| JsError::new("mountWizard: no host"))?;
+    let options: Options =
+        crate::js::from_js(&get("options"), "mountWizard: options").map_err(|e| JsError::new(&e))?;
+    let mut config = Config::from_options(options, |_| {
+        Err(trustline_core::Error::invalid("externalId", "the first module always passes its ExternalId"))
+    })
+    .map_err(|e| JsError::new(&e.to_string()))?;
+    config.external_id_generated = get("externalIdGenerated").as_bool() == Some(true);
+    let kind: IntegrationKind = get("kind")
+        .as_string()
+        .unwrap_or_default()
+        .parse()
+        .map_err(|e: trustline_core::Error| JsError::new(&e.to_string()))?;
+    let wizard = Wizard::new(Rc::new(config)).reduce(Action::ChooseKind(kind));
+    let props = AppProps { wizard, host: Rc::new(host) };
+    Ok(MountedWizard { app: Some(yew::Renderer::<App>::with_root_and_props(element, props).render()) })
 }

@@ -249,8 +249,7 @@ impl Config {
 
 impl Config {
     /// Options that validate back into this configuration, with the ExternalId in use (so a
-    /// generated one is kept) and without the verify API, whose headers may hold the host's
-    /// credentials: what the documents module gets (see `documents::Request`).
+    /// generated one is kept): what the first module hands over to the second with.
     pub fn to_options(&self) -> Options {
         Options {
             vendor_principal: Some(self.vendor.to_string()),
@@ -259,7 +258,7 @@ impl Config {
             org_template_url: self.org_template_url.clone(),
             external_id: Some(self.external_id.to_string()),
             external_id_prefix: None,
-            verify: None,
+            verify: self.verify.clone(),
             allowed_kinds: Some(self.allowed_kinds.iter().map(|k| k.id().to_owned()).collect()),
             default_regions: Some(self.default_regions.iter().map(ToString::to_string).collect()),
             region: Some(self.region.to_string()),

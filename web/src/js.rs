@@ -1,6 +1,6 @@
-//! Values across the JS boundary: in the documents module serde types to JS values through
-//! JSON, which it carries anyway (the wizard's module builds them with [`crate::json`]); and
-//! exceptions' messages.
+//! Values across the JS boundary: in the second module serde types to and from JS values
+//! through JSON, which it carries anyway (the first module reads and builds them with
+//! [`crate::json`]); and exceptions' messages.
 
 use wasm_bindgen::JsValue;
 
@@ -12,8 +12,15 @@ pub(crate) fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, wasm_bind
     js_sys::JSON::parse(&text).map_err(|_| JsError::new("could not convert a result to JSON"))
 }
 
+/// A JS value read with serde, through JSON; errors start with `what`.
+#[cfg(feature = "documents")]
+pub(crate) fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, String> {
+    let text = js_sys::JSON::stringify(value).map(String::from).unwrap_or_default();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    serde_json::from_value(json).map_err(|e| format!("{what}: {e}"))
+}
+
 /// A JS exception's message.
-#[cfg(feature = "ui")]
 pub(crate) fn message(value: &JsValue) -> String {
     use wasm_bindgen::JsCast;
     value

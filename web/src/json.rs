@@ -1,31 +1,22 @@
-//! JSON-shaped values without a JSON library in the wizard's module. What crosses the JS
-//! boundary there (the host's options, the result, the verify API, the documents module's
-//! answers) is read and built as JS values directly: serde and serde_json were an eighth of
-//! that module (issue 5's size budget). Natively and in the documents module the same code runs
-//! on `serde_json::Value`, which is how the native tests check it, including that every shape
-//! written here is the one serde writes and reads on the other side.
+//! JSON-shaped values without a JSON library in the first module. What crosses the JS boundary
+//! there (the host's options, the hand-over to the second module, the helpers' results) is read
+//! and built as JS values directly: serde and serde_json were an eighth of that module (issue
+//! 5's size budget). Natively the same code runs on `serde_json::Value`, which is how the
+//! native tests check it, including that what it writes is what serde reads on the other side.
 
-/// A JSON value: a JS value in the wizard's module, `serde_json::Value` elsewhere.
+/// A JSON value: a JS value in the first module, `serde_json::Value` elsewhere.
 #[cfg(all(target_arch = "wasm32", feature = "ui"))]
 pub type Value = wasm_bindgen::JsValue;
-/// A JSON value: a JS value in the wizard's module, `serde_json::Value` elsewhere.
+/// A JSON value: a JS value in the first module, `serde_json::Value` elsewhere.
 #[cfg(not(all(target_arch = "wasm32", feature = "ui")))]
 pub type Value = serde_json::Value;
 
 /// Reading and building [`Value`]s.
 pub trait Json: Sized {
-    /// Parses JSON text.
-    fn parse(text: &str) -> Option<Self>;
-    /// The value as JSON text.
-    fn to_text(&self) -> String;
     /// An object's field; None when it is missing or null (or this is not an object).
     fn field(&self, key: &str) -> Option<Self>;
     /// The string, if this is one.
     fn string(&self) -> Option<String>;
-    /// The boolean, if this is one.
-    fn boolean(&self) -> Option<bool>;
-    /// The number, if this is one.
-    fn number(&self) -> Option<f64>;
     /// An array's items.
     fn items(&self) -> Option<Vec<Self>>;
     /// An object's keys (not an array's).
@@ -62,11 +53,6 @@ pub fn opt_string(v: &Value, key: &str) -> Result<Option<String>, String> {
     v.field(key).map(|s| s.string().ok_or_else(|| format!("`{key}` must be a string"))).transpose()
 }
 
-/// Optional field `key`, an array of strings, or what is wrong with it; missing is empty.
-pub fn strings(v: &Value, key: &str) -> Result<Vec<String>, String> {
-    Ok(opt_strings(v, key)?.unwrap_or_default())
-}
-
 /// Optional field `key`, an array of strings, or what is wrong with it.
 pub fn opt_strings(v: &Value, key: &str) -> Result<Option<Vec<String>>, String> {
     let Some(list) = v.field(key) else { return Ok(None) };
@@ -79,35 +65,13 @@ pub fn opt_strings(v: &Value, key: &str) -> Result<Option<Vec<String>>, String> 
         .map(Some)
 }
 
-/// Optional field `key`, an array of objects each read by `read`; missing is empty.
-pub fn objects<T>(
-    v: &Value,
-    key: &str,
-    read: impl Fn(&Value) -> Result<T, String>,
-) -> Result<Vec<T>, String> {
-    let Some(list) = v.field(key) else { return Ok(Vec::new()) };
-    list.items().ok_or_else(|| format!("`{key}` must be a list"))?.iter().map(read).collect()
-}
-
 #[cfg(not(all(target_arch = "wasm32", feature = "ui")))]
 impl Json for serde_json::Value {
-    fn parse(text: &str) -> Option<Self> {
-        serde_json::from_str(text).ok()
-    }
-    fn to_text(&self) -> String {
-        self.to_string()
-    }
     fn field(&self, key: &str) -> Option<Self> {
         self.as_object()?.get(key).filter(|v| !v.is_null()).cloned()
     }
     fn string(&self) -> Option<String> {
         self.as_str().map(str::to_owned)
-    }
-    fn boolean(&self) -> Option<bool> {
-        self.as_bool()
-    }
-    fn number(&self) -> Option<f64> {
-        self.as_f64()
     }
     fn items(&self) -> Option<Vec<Self>> {
         self.as_array().cloned()
@@ -134,12 +98,6 @@ impl Json for serde_json::Value {
 
 #[cfg(all(target_arch = "wasm32", feature = "ui"))]
 impl Json for wasm_bindgen::JsValue {
-    fn parse(text: &str) -> Option<Self> {
-        js_sys::JSON::parse(text).ok()
-    }
-    fn to_text(&self) -> String {
-        js_sys::JSON::stringify(self).map(String::from).unwrap_or_default()
-    }
     fn field(&self, key: &str) -> Option<Self> {
         if !self.is_object() {
             return None;
@@ -148,12 +106,6 @@ impl Json for wasm_bindgen::JsValue {
     }
     fn string(&self) -> Option<String> {
         self.as_string()
-    }
-    fn boolean(&self) -> Option<bool> {
-        self.as_bool()
-    }
-    fn number(&self) -> Option<f64> {
-        self.as_f64()
     }
     fn items(&self) -> Option<Vec<Self>> {
         use wasm_bindgen::JsCast;

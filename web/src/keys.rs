@@ -1,11 +1,8 @@
 //! Access keys as customers paste them: shape checks with messages that say what went wrong,
 //! and what a key check (STS GetCallerIdentity) found out about the key.
 
-use serde::{Deserialize, Serialize};
 use trustline_core::aws::sts::{CallerIdentity, GetCallerIdentity};
 use trustline_core::aws::{HttpResponse, Operation};
-
-use crate::json::{self, Value};
 
 /// Checks an access key ID: 20 characters, `AKIA` (long-term) or `ASIA` (temporary) and then
 /// upper-case letters and digits.
@@ -59,7 +56,7 @@ fn prefix(s: &str) -> String {
 }
 
 /// Who a key belongs to, as shown to the customer and handed to the host.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyIdentity {
     /// The account the key belongs to.
     pub account_id: String,
@@ -79,17 +76,6 @@ impl KeyIdentity {
     /// Whether the key belongs to an assumed-role session rather than an IAM user.
     pub fn is_temporary(&self) -> bool {
         self.arn.contains(":assumed-role/")
-    }
-}
-
-impl KeyIdentity {
-    /// Reads what the documents module answered (serde's shape).
-    pub fn from_json(v: &Value) -> Result<Self, String> {
-        Ok(KeyIdentity {
-            account_id: json::string(v, "account_id")?,
-            arn: json::string(v, "arn")?,
-            user_id: json::string(v, "user_id")?,
-        })
     }
 }
 
@@ -165,22 +151,13 @@ mod tests {
 
     #[test]
     fn root_keys_are_recognised() {
-        let id = identity_of;
+        let id = |arn: &str| KeyIdentity {
+            account_id: "123456789012".into(),
+            arn: arn.into(),
+            user_id: "x".into(),
+        };
         assert!(id("arn:aws:iam::123456789012:root").is_root());
         assert!(!id("arn:aws:iam::123456789012:user/vendor-reader").is_root());
         assert!(id("arn:aws:sts::123456789012:assumed-role/R/s").is_temporary());
-    }
-
-    #[test]
-    fn identities_are_read_as_serde_writes_them() {
-        let id = identity_of("arn:aws:iam::123456789012:user/vendor-reader");
-        assert_eq!(KeyIdentity::from_json(&serde_json::to_value(&id).unwrap()), Ok(id));
-        assert!(
-            KeyIdentity::from_json(&serde_json::json!({ "arn": "x" })).unwrap_err().contains("account_id")
-        );
-    }
-
-    fn identity_of(arn: &str) -> KeyIdentity {
-        KeyIdentity { account_id: "123456789012".into(), arn: arn.into(), user_id: "x".into() }
     }
 }

@@ -174,10 +174,6 @@ pub enum Action {
     },
     /// The wizard is closing: drop the key from memory.
     ClearSecrets,
-    /// The documents module (templates, policies, …) started loading.
-    DocumentsLoading,
-    /// The documents module loaded, or could not be loaded.
-    DocumentsLoaded(Result<(), String>),
 }
 
 /// The whole state.
@@ -201,9 +197,6 @@ pub struct Wizard {
     pub verify: Remote<VerifyResponse>,
     /// Bumped on every edit that makes a running or finished call stale.
     pub generation: u32,
-    /// The document builders: in the wizard's wasm module they are a second module, loaded
-    /// after the first step (see `documents`); natively they are always there.
-    pub documents: Remote<()>,
 }
 
 impl Wizard {
@@ -220,11 +213,6 @@ impl Wizard {
             key_check: Remote::Idle,
             verify: Remote::Idle,
             generation: 0,
-            documents: if cfg!(all(target_arch = "wasm32", feature = "ui")) {
-                Remote::Idle
-            } else {
-                Remote::Done(())
-            },
         }
     }
 
@@ -315,13 +303,6 @@ impl Wizard {
                 self.connect.access_key_id.clear();
                 self.invalidate(true);
             }
-            Action::DocumentsLoading => self.documents = Remote::Running,
-            Action::DocumentsLoaded(result) => {
-                self.documents = match result {
-                    Ok(()) => Remote::Done(()),
-                    Err(message) => Remote::Failed(message),
-                };
-            }
         }
         self
     }
@@ -333,11 +314,6 @@ impl Wizard {
         if key_too {
             self.key_check = Remote::Idle;
         }
-    }
-
-    /// Whether the documents module should be loaded now: after the first step, once.
-    pub fn wants_documents(&self) -> bool {
-        self.step != Step::Kind && matches!(self.documents, Remote::Idle | Remote::Failed(_))
     }
 
     /// The scope parsed for the chosen kind (None before a kind is chosen).
@@ -433,7 +409,7 @@ impl Wizard {
     }
 }
 
-#[cfg(all(target_arch = "wasm32", feature = "ui"))]
+#[cfg(all(target_arch = "wasm32", feature = "documents"))]
 impl yew::Reducible for Wizard {
     type Action = Action;
 

@@ -1,5 +1,5 @@
 //! The options object as JSON-shaped values ([`crate::json`]): `mount()` reads the host's JS
-//! object with it, and the wizard writes the normalised options for the documents module, which
+//! object with it, and the first module writes the normalised options for the second, which
 //! reads them with serde (a test keeps the two shapes identical).
 
 use super::{OptionError, Options, VerifyOptions, check_option_names};
@@ -114,7 +114,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::config::tests::options;
+    use crate::config::Config;
+    use crate::config::tests::{config, options};
 
     #[test]
     fn the_host_object_is_read_with_every_option() {
@@ -156,5 +157,14 @@ mod tests {
             assert_eq!(o.to_json(), serde_json::to_value(&o).unwrap());
             assert_eq!(Options::from_json(&o.to_json()).unwrap(), o);
         }
+    }
+
+    #[test]
+    fn the_second_module_gets_options_that_validate_into_the_same_config() {
+        let config = config();
+        // As the second module reads them: with serde.
+        let read: Options = serde_json::from_value(config.to_options().to_json()).unwrap();
+        let again = Config::from_options(read, |_| panic!("the ExternalId in use travels")).unwrap();
+        assert_eq!(Config { external_id_generated: true, ..again }, config);
     }
 }

@@ -1,11 +1,10 @@
-//! The documents module's exports (`trustline-web-documents.js`): what the wizard calls once it
-//! has loaded the module (`wizard…`, JS values in and out), and the pure helpers hosts call through
-//! `trustline-web.js` (`api::helpers` forwards them here). None is part of a typed API of its
-//! own: `trustline-web.d.ts` declares the helpers.
+//! The second module's document helpers (`trustline-web-documents.js`), which hosts call
+//! through `trustline-web.js` (`api::helpers` forwards them here once `loadDocuments()` has
+//! loaded this module). None is part of a typed API of its own: `trustline-web.d.ts` declares
+//! them.
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use trustline_core::aws::HttpResponse;
 use trustline_core::cfn::role;
 use trustline_core::policy::permissions::{self, AccountScope, PermissionOptions};
 use trustline_core::policy::trust::{self, TrustHardening, VendorPrincipal};
@@ -13,53 +12,12 @@ use trustline_core::spec::RoleSpec;
 use trustline_core::{AccountId, ExternalId, Partition, Region, Secret};
 use wasm_bindgen::prelude::*;
 
-use super::{Request, build};
-use crate::js::to_js;
-use crate::keys;
-
-/// The access step's kit for a [`Request`] (as `Request::to_json` writes it); an exception
-/// says what the customer should do.
-#[wasm_bindgen(js_name = wizardAccessKit, skip_typescript)]
-pub fn wizard_access_kit(request: JsValue) -> Result<JsValue, JsError> {
-    let (config, scope) = parse_request(request).map_err(|e| JsError::new(&e))?;
-    to_js(&build::access_kit(&config, &scope))
-}
-
-/// The scope step's whole-document checks for a [`Request`]: null, or the [`ScopeProblem`]
-/// (serde's shape). A request the module cannot read passes: the field checks ran in the
-/// wizard already, and the access step reports the rest.
-///
-/// [`ScopeProblem`]: super::ScopeProblem
-#[wasm_bindgen(js_name = wizardCheckScope, skip_typescript)]
-pub fn wizard_check_scope(request: JsValue) -> Result<JsValue, JsError> {
-    match parse_request(request).map(|(config, scope)| build::check(&config, &scope)) {
-        Ok(Err(problem)) => to_js(&problem),
-        Ok(Ok(())) | Err(_) => Ok(JsValue::NULL),
-    }
-}
-
-/// Who a key belongs to from STS's GetCallerIdentity answer (a `KeyIdentity`, serde's shape);
-/// an exception says what the customer should do.
-#[wasm_bindgen(js_name = wizardCallerIdentity, skip_typescript)]
-pub fn wizard_caller_identity(status: u16, body: Vec<u8>) -> Result<JsValue, JsError> {
-    let identity = keys::caller_identity(&HttpResponse::new(status, Vec::new(), body));
-    to_js(&identity.map_err(|e| JsError::new(&e))?)
-}
-
-fn parse_request(request: JsValue) -> Result<(crate::config::Config, crate::state::Scope), String> {
-    read::<Request>(&request, "documents request")?.parse()
-}
+use super::build;
+use crate::js::{from_js, to_js};
 
 /// A helper's input, through JSON; errors start with `what`.
 fn input<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsError> {
-    read(&value, what).map_err(|e| JsError::new(&e))
-}
-
-/// A JS value read with serde, through JSON; errors start with `what`.
-fn read<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, String> {
-    let text = js_sys::JSON::stringify(value).map(String::from).unwrap_or_default();
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    serde_json::from_value(json).map_err(|e| format!("{what}: {e}"))
+    from_js(&value, what).map_err(|e| JsError::new(&e))
 }
 
 fn core_err(e: trustline_core::Error) -> JsError {
@@ -208,19 +166,18 @@ struct SignInput {
 #[wasm_bindgen(js_name = signGetCallerIdentity, skip_typescript)]
 pub fn sign_get_caller_identity(input_: JsValue) -> Result<JsValue, JsError> {
     let i: SignInput = input(input_, "signGetCallerIdentity")?;
-    let mut endpoints = trustline_core::Endpoints::new(i.region);
-    if let Some(url) = &i.endpoint {
-        endpoints = endpoints.with_override(trustline_core::Service::Sts, url).map_err(core_err)?;
-    }
     let secret = Secret::new(i.secret_access_key);
-    // `SystemTime::now()` panics on wasm32: the clock is the browser's.
-    let time = std::time::UNIX_EPOCH
-        + std::time::Duration::from_millis(i.time_ms.unwrap_or_else(js_sys::Date::now) as u64);
-    let creds = trustline_core::Credentials::new(&i.access_key_id, secret, i.session_token.map(Secret::new));
-    let signer = trustline_core::Signer::new(&creds);
-    let request =
-        trustline_core::aws::prepare(&trustline_core::aws::sts::GetCallerIdentity, &endpoints, &signer, time)
-            .map_err(core_err)?;
+    let session_token = i.session_token.map(Secret::new);
+    let time_ms = i.time_ms.unwrap_or_else(js_sys::Date::now);
+    let request = get_caller_identity(
+        &i.access_key_id,
+        secret,
+        session_token,
+        i.region,
+        i.endpoint.as_deref(),
+        time_ms,
+    )
+    .map_err(core_err)?;
     let headers: serde_json::Map<String, serde_json::Value> =
         request.headers().map(|(k, v)| (k.to_owned(), v.into())).collect();
     let signed = serde_json::json!({
@@ -230,4 +187,24 @@ pub fn sign_get_caller_identity(input_: JsValue) -> Result<JsValue, JsError> {
         "body": String::from_utf8_lossy(request.body()),
     });
     to_js(&signed)
+}
+
+/// STS GetCallerIdentity for an access key, signed at `time_ms` (the browser's clock:
+/// `SystemTime::now()` panics on wasm32); also the wizard's key check.
+pub(crate) fn get_caller_identity(
+    access_key_id: &str,
+    secret: Secret,
+    session_token: Option<Secret>,
+    region: Region,
+    endpoint: Option<&str>,
+    time_ms: f64,
+) -> trustline_core::error::Result<trustline_core::aws::HttpRequest> {
+    let mut endpoints = trustline_core::Endpoints::new(region);
+    if let Some(url) = endpoint {
+        endpoints = endpoints.with_override(trustline_core::Service::Sts, url)?;
+    }
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(time_ms as u64);
+    let creds = trustline_core::Credentials::new(access_key_id, secret, session_token);
+    let signer = trustline_core::Signer::new(&creds);
+    trustline_core::aws::prepare(&trustline_core::aws::sts::GetCallerIdentity, &endpoints, &signer, time)
 }

@@ -1,6 +1,6 @@
-//! The wizard's side of the documents module: loads `trustline-web-documents.js` (with a
-//! dynamic `import()`, so nothing is fetched before the customer leaves the first step or a host
-//! calls `loadDocuments()`) and calls its exports with JS values.
+//! The first module's side of the second: loads `trustline-web-documents.js` (with a dynamic
+//! `import()`, once the first step has painted or a host calls `loadDocuments()`), hands the
+//! wizard over to it, and forwards the host's document helpers to it.
 
 use std::cell::RefCell;
 
@@ -8,8 +8,12 @@ use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use super::{AccessKit, Request, ScopeProblem};
-use crate::keys::KeyIdentity;
+use trustline_core::IntegrationKind;
+use web_sys::Element;
+
+use crate::config::Config;
+use crate::host::Host;
+use crate::json::{Json, Value};
 
 #[wasm_bindgen]
 extern "C" {
@@ -77,44 +81,23 @@ fn export(name: &str) -> Option<Function> {
     })
 }
 
-/// Calls export `name` (None before the module has loaded); an exception is its message.
-fn call(name: &str, args: &[JsValue]) -> Option<Result<JsValue, String>> {
-    let f = export(name)?;
-    let answer = match args {
-        [a] => f.call1(&JsValue::NULL, a),
-        [a, b] => f.call2(&JsValue::NULL, a, b),
-        _ => f.call0(&JsValue::NULL),
-    };
-    Some(answer.map_err(|e| crate::js::message(&e)))
-}
-
-/// The access step's kit; None until the module has loaded.
-pub(crate) fn access_kit(request: &Request) -> Option<Result<AccessKit, String>> {
-    call("wizardAccessKit", &[request.to_json()]).map(|answer| {
-        answer.and_then(|kit| {
-            AccessKit::from_json(&kit).map_err(|e| format!("wizardAccessKit: unexpected answer: {e}"))
-        })
-    })
-}
-
-/// The scope's whole-document checks; they pass until the module has loaded.
-pub(crate) fn check_scope(request: &Request) -> Result<(), ScopeProblem> {
-    match call("wizardCheckScope", &[request.to_json()]) {
-        Some(Ok(problem)) if !problem.is_null() => ScopeProblem::from_json(&problem).map_or(Ok(()), Err),
-        // A broken answer is not the customer's fault: the access step shows what the builders say.
-        _ => Ok(()),
-    }
-}
-
-/// Who a key belongs to, from STS's answer (the module must have loaded).
-pub(crate) fn caller_identity(status: u16, body: &[u8]) -> Result<KeyIdentity, String> {
-    let body = js_sys::Uint8Array::from(body);
-    call("wizardCallerIdentity", &[status.into(), body.into()])
-        .unwrap_or_else(|| Err("the documents module is not loaded".into()))
-        .and_then(|identity| {
-            KeyIdentity::from_json(&identity)
-                .map_err(|e| format!("wizardCallerIdentity: unexpected answer: {e}"))
-        })
+/// Mounts the rest of the wizard (the second module's `mountWizard`) into `element`, for `host`,
+/// at the step after the choice of `kind`: its handle (with `destroy()`).
+pub(crate) fn mount_rest(
+    element: &Element,
+    host: &Host,
+    config: &Config,
+    kind: IntegrationKind,
+) -> Result<JsValue, String> {
+    let mount = export("mountWizard").ok_or("the rest of the wizard is not loaded")?;
+    let args = Value::object(vec![
+        ("element", element.clone().into()),
+        ("host", host.to_js()),
+        ("options", config.to_options().to_json()),
+        ("kind", Value::text(kind.id())),
+        ("externalIdGenerated", Value::flag(config.external_id_generated)),
+    ]);
+    mount.call1(&JsValue::NULL, &args).map_err(|e| crate::js::message(&e))
 }
 
 /// Calls a host helper (`trustPolicy`, …) of the loaded module; its exceptions pass through.

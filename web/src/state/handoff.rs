@@ -4,40 +4,36 @@ use serde::Serialize;
 use trustline_core::{IntegrationKind, Region};
 
 use super::{Check, Step, Verdict, Wizard};
-use crate::json::{Json, Value, opt_text, texts};
 
 impl Wizard {
     /// The request for the verify API: its path and JSON body. For keys the body holds the
     /// secret, which is why it is built only when the call is made and never stored.
-    pub fn verify_request(&self) -> Option<(&'static str, Value)> {
+    pub fn verify_request(&self) -> Option<(&'static str, serde_json::Value)> {
         let kind = self.kind?;
         let scope = self.parsed_scope()?.ok()?;
-        let data_sets = texts(scope.permissions.data_sets.iter().map(|d| d.id()));
+        let regions: Vec<&str> = scope.permissions.regions.iter().map(Region::as_str).collect();
         match kind {
             IntegrationKind::CrossAccountRole => Some((
                 "/v1/verify/role",
-                Value::object(vec![
-                    ("role_arn", Value::text(&self.role_arn().ok()?.to_string())),
-                    ("external_id", Value::text(self.config.external_id.as_str())),
-                    ("expected_account_id", opt_text(scope.account.map(|a| a.to_string()).as_deref())),
-                    ("data_sets", data_sets),
-                    ("regions", texts(scope.permissions.regions.iter().map(Region::as_str))),
-                ]),
+                serde_json::json!({
+                    "role_arn": self.role_arn().ok()?.to_string(),
+                    "external_id": self.config.external_id.as_str(),
+                    "expected_account_id": scope.account.map(|a| a.to_string()),
+                    "data_sets": scope.permissions.data_sets,
+                    "regions": regions,
+                }),
             )),
-            IntegrationKind::Sts | IntegrationKind::AccessKey => {
-                let role_arn = self.role_arn().ok().filter(|_| kind == IntegrationKind::Sts);
-                Some((
-                    "/v1/verify/keys",
-                    Value::object(vec![
-                        ("kind", Value::text(kind.id())),
-                        ("access_key_id", Value::text(&self.connect.access_key_id)),
-                        ("secret_access_key", Value::text(self.connect.secret.expose())),
-                        ("session_token", Value::null()),
-                        ("role_arn", opt_text(role_arn.map(|a| a.to_string()).as_deref())),
-                        ("external_id", Value::null()),
-                    ]),
-                ))
-            }
+            IntegrationKind::Sts | IntegrationKind::AccessKey => Some((
+                "/v1/verify/keys",
+                serde_json::json!({
+                    "kind": kind.id(),
+                    "access_key_id": self.connect.access_key_id,
+                    "secret_access_key": self.connect.secret.expose(),
+                    "session_token": null,
+                    "role_arn": if kind == IntegrationKind::Sts { self.role_arn().ok().map(|a| a.to_string()) } else { None },
+                    "external_id": null,
+                }),
+            )),
             IntegrationKind::SameAccountRole => None,
         }
     }
@@ -102,26 +98,4 @@ pub struct Completion {
     pub access_key_id: Option<String>,
     /// Who the key belongs to, from the browser's check.
     pub identity_arn: Option<String>,
-}
-
-impl Completion {
-    /// The result as the host receives it: what serde writes (a test keeps them identical).
-    pub fn to_json(&self) -> Value {
-        let flag = Value::flag;
-        Value::object(vec![
-            ("kind", Value::text(self.kind)),
-            ("organization", flag(self.organization)),
-            ("externalId", Value::text(&self.external_id)),
-            ("externalIdGenerated", flag(self.external_id_generated)),
-            ("roleArn", opt_text(self.role_arn.as_deref())),
-            ("accountId", opt_text(self.account_id.as_deref())),
-            ("dataSets", texts(&self.data_sets)),
-            ("regions", texts(&self.regions)),
-            ("verdict", opt_text(self.verdict.map(Verdict::id))),
-            ("verified", flag(self.verified)),
-            ("checks", Value::list(self.checks.iter().map(Check::to_json).collect())),
-            ("accessKeyId", opt_text(self.access_key_id.as_deref())),
-            ("identityArn", opt_text(self.identity_arn.as_deref())),
-        ])
-    }
 }

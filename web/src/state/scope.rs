@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
 use trustline_core::cfn::stackset::{self, CallAs, OrgRollout};
 use trustline_core::ids::{DeploymentTarget, OrganizationId, SourceCidr, VpcEndpointId};
 use trustline_core::policy::permissions::{DataSet, PermissionOptions};
@@ -12,11 +11,9 @@ use trustline_core::spec::RoleSpec;
 use trustline_core::{AccountId, IntegrationKind, Region};
 
 use crate::config::Config;
-use crate::json::{Json, Value, texts};
 
 /// A field of the scope step (its DOM id is `tl-` + [`ScopeField::id`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ScopeField {
     /// The customer's account ID (optional; makes console-ready policies and the CLI script).
     AccountId,
@@ -35,22 +32,6 @@ pub enum ScopeField {
 }
 
 impl ScopeField {
-    /// Every field.
-    pub const ALL: [ScopeField; 7] = [
-        ScopeField::AccountId,
-        ScopeField::Regions,
-        ScopeField::DataSets,
-        ScopeField::SourceIps,
-        ScopeField::SourceVpce,
-        ScopeField::OrgId,
-        ScopeField::Targets,
-    ];
-
-    /// The field with this [`id`](Self::id).
-    pub fn from_id(id: &str) -> Option<ScopeField> {
-        Self::ALL.into_iter().find(|f| f.id() == id)
-    }
-
     /// Stable id for DOM ids and tests.
     pub fn id(self) -> &'static str {
         match self {
@@ -69,7 +50,7 @@ impl ScopeField {
 pub type FieldErrors = BTreeMap<ScopeField, String>;
 
 /// The scope step as typed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScopeInput {
     /// A whole AWS Organization instead of one account (cross-account role only).
     pub organization: bool,
@@ -110,31 +91,6 @@ impl ScopeInput {
         }
     }
 
-    /// The fields as serde writes them, for the documents module (which reads them with serde).
-    pub fn to_json(&self) -> Value {
-        let call_as = match self.call_as {
-            CallAs::ManagementAccount => "management-account",
-            CallAs::DelegatedAdmin => "delegated-admin",
-        };
-        let compute = match self.compute {
-            ComputeService::Ec2 => "ec2",
-            ComputeService::EcsTasks => "ecs-tasks",
-            ComputeService::Lambda => "lambda",
-        };
-        Value::object(vec![
-            ("organization", Value::flag(self.organization)),
-            ("account_id", Value::text(&self.account_id)),
-            ("regions", Value::text(&self.regions)),
-            ("data_sets", texts(self.data_sets.iter().map(|d| d.id()))),
-            ("source_ips", Value::text(&self.source_ips)),
-            ("source_vpce", Value::text(&self.source_vpce)),
-            ("org_id", Value::text(&self.org_id)),
-            ("targets", Value::text(&self.targets)),
-            ("call_as", Value::text(call_as)),
-            ("compute", Value::text(compute)),
-        ])
-    }
-
     /// The raw text of a text field.
     pub fn text(&self, field: ScopeField) -> &str {
         match field {
@@ -153,7 +109,7 @@ impl ScopeInput {
     pub fn parse(&self, kind: IntegrationKind, config: &Config) -> Result<Scope, FieldErrors> {
         let scope = self.parse_fields(kind)?;
         // Whole-document checks (conflicting conditions, size limits) come from the builders.
-        crate::documents::check_scope(config, kind, self, &scope)
+        crate::documents::check_scope(config, &scope)
             .map_err(|problem| FieldErrors::from([(problem.field, problem.message)]))?;
         Ok(scope)
     }
@@ -188,8 +144,8 @@ impl ScopeInput {
         let targets: Vec<DeploymentTarget> =
             if organization { list(&mut errors, ScopeField::Targets, &self.targets) } else { Vec::new() };
         if organization && !errors.contains_key(&ScopeField::Targets) {
-            // Missing targets are the common mistake: checked here, at once, rather than with the
-            // whole-document checks (which in the browser wait for the documents module).
+            // Missing targets are the common mistake: checked with the field, so the message names
+            // it, rather than with the whole-document checks.
             keep(&mut errors, ScopeField::Targets, stackset::check_targets(&targets));
         }
         if !errors.is_empty() {

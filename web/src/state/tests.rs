@@ -55,7 +55,6 @@ fn the_recommended_path_from_landing_to_done() {
     assert_eq!(done.role_arn.as_deref(), Some(ARN));
     assert!(done.verified && done.external_id_generated);
     assert_eq!(done.account_id.as_deref(), Some("123456789012"));
-    assert_eq!(done.to_json(), serde_json::to_value(&done).unwrap(), "the host gets serde's shape");
     // Done is final: Back and Next do nothing.
     assert_eq!(run(w, [Action::Back, Action::Next]).step, Step::Done);
 }
@@ -343,25 +342,7 @@ fn allowed_kinds_limit_the_choice_and_a_single_kind_skips_it() {
 }
 
 #[test]
-fn the_documents_module_loads_after_the_first_step_and_again_after_a_failure() {
-    // As in the wizard's wasm module, where the builders are a second module (issue 5).
-    let w = Wizard { documents: Remote::Idle, ..wizard() };
-    assert!(!w.wants_documents(), "the first step needs no document");
-    let w = run(w, [Action::ChooseKind(CrossAccountRole)]);
-    assert!(w.wants_documents());
-    let w = run(w, [Action::DocumentsLoading]);
-    assert!(!w.wants_documents(), "one load at a time");
-    let w = run(w, [Action::DocumentsLoaded(Err("offline".into()))]);
-    assert_eq!(w.documents, Remote::Failed("offline".into()));
-    assert!(w.wants_documents(), "the next step change tries again");
-    let w = run(w, [Action::DocumentsLoading, Action::DocumentsLoaded(Ok(()))]);
-    assert!(!w.wants_documents() && w.documents == Remote::Done(()));
-    assert!(!wizard().wants_documents(), "natively the builders are always there");
-}
-
-#[test]
-fn missing_organization_targets_are_a_field_error_without_the_documents() {
-    // In the browser the whole-document checks wait for the documents module; this one must not.
+fn missing_organization_targets_are_a_field_error_of_their_own() {
     let mut input = ScopeInput::new(&[]);
     input.organization = true;
     let errors = input.parse_fields(CrossAccountRole).unwrap_err();

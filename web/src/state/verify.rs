@@ -3,8 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::json::{self, Json, Value, opt_text};
-
 /// `POST /v1/verify/role` and `/v1/verify/keys` responses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifyResponse {
@@ -61,28 +59,7 @@ pub enum CheckStatus {
     Skipped,
 }
 
-impl Verdict {
-    /// The verdict as the API spells it.
-    pub fn id(self) -> &'static str {
-        match self {
-            Verdict::Verified => "verified",
-            Verdict::Unsafe => "unsafe",
-            Verdict::Failed => "failed",
-        }
-    }
-}
-
 impl CheckStatus {
-    /// The status as the API spells it.
-    pub fn id(self) -> &'static str {
-        match self {
-            CheckStatus::Pass => "pass",
-            CheckStatus::Fail => "fail",
-            CheckStatus::Warn => "warn",
-            CheckStatus::Skipped => "skipped",
-        }
-    }
-
     /// A short label that does not rely on colour.
     pub fn label(self) -> &'static str {
         match self {
@@ -94,72 +71,31 @@ impl CheckStatus {
     }
 }
 
-impl VerifyResponse {
-    /// Reads the API's answer, or says which field is wrong.
-    pub fn from_json(v: &Value) -> Result<Self, String> {
-        let verdict = json::string(v, "verdict")?;
-        let verdict = [Verdict::Verified, Verdict::Unsafe, Verdict::Failed]
-            .into_iter()
-            .find(|known| known.id() == verdict)
-            .ok_or_else(|| format!("unknown verdict '{verdict}'"))?;
-        Ok(VerifyResponse {
-            verdict,
-            account_id: json::opt_string(v, "account_id")?,
-            checks: json::objects(v, "checks", Check::from_json)?,
-        })
-    }
+#[derive(Deserialize)]
+struct ApiError {
+    error: ApiErrorBody,
 }
 
-impl Check {
-    fn from_json(v: &Value) -> Result<Self, String> {
-        let status = json::string(v, "status")?;
-        let status = [CheckStatus::Pass, CheckStatus::Fail, CheckStatus::Warn, CheckStatus::Skipped]
-            .into_iter()
-            .find(|known| known.id() == status)
-            .ok_or_else(|| format!("unknown check status '{status}'"))?;
-        Ok(Check {
-            id: json::string(v, "id")?,
-            title: json::string(v, "title")?,
-            status,
-            aws_error_code: json::opt_string(v, "aws_error_code")?,
-            message: json::opt_string(v, "message")?.unwrap_or_default(),
-        })
-    }
-
-    /// The check as serde writes it (in the host's result).
-    pub fn to_json(&self) -> Value {
-        let mut fields = vec![
-            ("id", Value::text(&self.id)),
-            ("title", Value::text(&self.title)),
-            ("status", Value::text(self.status.id())),
-        ];
-        if self.aws_error_code.is_some() {
-            fields.push(("aws_error_code", opt_text(self.aws_error_code.as_deref())));
-        }
-        fields.push(("message", Value::text(&self.message)));
-        Value::object(fields)
-    }
+#[derive(Deserialize)]
+struct ApiErrorBody {
+    #[serde(default)]
+    field: Option<String>,
+    message: String,
 }
 
 /// Reads a verify response of any status into a result or a message the customer can act on.
 pub fn parse_verify_response(status: u16, body: &str) -> Result<VerifyResponse, String> {
-    let body = Value::parse(body);
     if (200..300).contains(&status) {
-        return body
-            .ok_or_else(|| "not JSON".to_owned())
-            .and_then(|v| VerifyResponse::from_json(&v))
-            .map_err(|e| {
-                format!("the verify service sent an answer the page cannot read ({e}); try again later")
-            });
+        return serde_json::from_str(body).map_err(|e| {
+            format!("the verify service sent an answer the page cannot read ({e}); try again later")
+        });
     }
-    let error = body.and_then(|v| v.field("error"));
-    match error
-        .as_ref()
-        .and_then(|e| Some((json::opt_string(e, "field").ok()?, json::string(e, "message").ok()?)))
-    {
-        Some((Some(field), message)) => Err(format!("{field}: {message}")),
-        Some((None, message)) => Err(message),
-        None => Err(format!("the verify service answered HTTP {status}; try again in a minute")),
+    match serde_json::from_str::<ApiError>(body) {
+        Ok(ApiError { error: ApiErrorBody { field: Some(field), message } }) => {
+            Err(format!("{field}: {message}"))
+        }
+        Ok(ApiError { error: ApiErrorBody { field: None, message } }) => Err(message),
+        Err(_) => Err(format!("the verify service answered HTTP {status}; try again in a minute")),
     }
 }
 
@@ -185,17 +121,5 @@ mod tests {
         );
         assert!(parse_verify_response(502, "<html>").unwrap_err().contains("HTTP 502"));
         assert!(parse_verify_response(200, "{}").unwrap_err().contains("cannot read"));
-        assert!(parse_verify_response(200, r#"{"verdict":"maybe"}"#).unwrap_err().contains("'maybe'"));
-    }
-
-    #[test]
-    fn checks_are_written_as_serde_writes_them() {
-        let body = r#"{"verdict":"unsafe","checks":[{"id":"a","title":"A","status":"warn","message":"m"},
-            {"id":"b","title":"B","status":"pass","aws_error_code":"X","message":""}]}"#;
-        let r = parse_verify_response(200, body).unwrap();
-        assert_eq!(r, serde_json::from_str(body).unwrap());
-        for check in &r.checks {
-            assert_eq!(check.to_json(), serde_json::to_value(check).unwrap());
-        }
     }
 }

@@ -8,7 +8,7 @@ use super::{StepProps, on};
 use crate::components::code_block::CodeBlock;
 use crate::components::nav::Nav;
 use crate::documents::{self, AccessKit};
-use crate::state::{Action, Remote};
+use crate::state::Action;
 
 /// See the module docs.
 #[function_component]
@@ -18,28 +18,13 @@ pub(crate) fn AccessStep(props: &StepProps) -> Html {
         <Nav on_back={on(w, || Action::Back)} on_cancel={props.on_cancel.clone()}
             next_label={AttrValue::Static("I have created it — continue")} on_next={on(w, || Action::Next)} />
     };
-    let failed = |message: String| AccessKit { errors: vec![message], ..AccessKit::default() };
-    let kit = match (&w.documents, w.parsed_scope()) {
-        (Remote::Idle | Remote::Running, _) => {
-            return html! {
-                <>
-                    <p class="tl-note" role="status" id="tl-documents-loading">{ "Preparing your templates and policies…" }</p>
-                    { nav }
-                </>
-            };
-        }
-        (Remote::Failed(message), _) => failed(format!(
-            "The templates and policies could not be loaded ({message}). Check your connection, then go Back and Continue to try again."
-        )),
-        (Remote::Done(()), Some(Ok(scope))) => {
-            match documents::access_kit(&w.config, scope.kind, &w.scope, &scope) {
-                Some(Ok(kit)) => kit,
-                Some(Err(message)) => failed(message),
-                None => failed("The templates and policies are not loaded yet; go Back and Continue.".into()),
-            }
-        }
+    let kit = match w.parsed_scope() {
+        Some(Ok(scope)) => documents::access_kit(&w.config, &scope),
         // The reducer only lets a valid scope through; this is a safety net.
-        (Remote::Done(()), _) => failed("Go back one step and complete the scope.".into()),
+        _ => AccessKit {
+            errors: vec!["Go back one step and complete the scope.".into()],
+            ..AccessKit::default()
+        },
     };
     let is_role = w.kind == Some(IntegrationKind::CrossAccountRole);
     html! {

@@ -1,31 +1,42 @@
 //! Step 1: how to connect, as cards from core's data; the safest kind first and recommended.
+//! The first module shows it on its own, the second when the customer goes back to it.
 
+use trustline_core::IntegrationKind;
 use yew::prelude::*;
 
-use super::{StepProps, on};
 use crate::components::kind_card::KindCard;
 use crate::components::nav::Nav;
-use crate::state::Action;
+
+/// Properties of [`KindStep`].
+#[derive(Properties, PartialEq)]
+pub(crate) struct KindStepProps {
+    /// The kinds offered, safest first.
+    pub(crate) kinds: Vec<IntegrationKind>,
+    /// The chosen kind.
+    pub(crate) selected: Option<IntegrationKind>,
+    /// A card was chosen.
+    pub(crate) onchoose: Callback<IntegrationKind>,
+    /// Continue with the chosen kind (shown once there is one).
+    pub(crate) on_next: Callback<MouseEvent>,
+    /// The Cancel button.
+    pub(crate) on_cancel: Callback<MouseEvent>,
+}
 
 /// See the module docs.
 #[function_component]
-pub(crate) fn KindStep(props: &StepProps) -> Html {
-    let w = &props.wizard;
-    let onchoose = {
-        let d = w.dispatcher();
-        Callback::from(move |kind| d.dispatch(Action::ChooseKind(kind)))
-    };
+pub(crate) fn KindStep(props: &KindStepProps) -> Html {
+    let chosen = props.selected.is_some();
     html! {
         <>
             <p>{ "Choose how to give access. The recommended option shares no secret and takes one click in the AWS console." }</p>
             <ul class="tl-cards">
-                { for w.config.allowed_kinds.iter().map(|kind| html! {
-                    <KindCard kind={*kind} selected={w.kind == Some(*kind)} onchoose={onchoose.clone()} />
+                { for props.kinds.iter().map(|kind| html! {
+                    <KindCard kind={*kind} selected={props.selected == Some(*kind)} onchoose={props.onchoose.clone()} />
                 }) }
             </ul>
             <Nav on_cancel={props.on_cancel.clone()}
-                next_label={w.kind.map(|_| AttrValue::Static("Continue"))}
-                on_next={w.kind.map(|_| on(w, || Action::Next))} />
+                next_label={chosen.then_some(AttrValue::Static("Continue"))}
+                on_next={chosen.then(|| props.on_next.clone())} />
         </>
     }
 }

@@ -1,9 +1,10 @@
 // Measures the wizard's budgets on the release build in ./dist (issue 5), in headless Chromium:
-//   1. wasm + JS + CSS transferred, gzip -9, at most 150 KiB. The page loads in two parts: what
-//      it fetches before the first step is interactive, and the documents module it imports once
-//      the customer leaves the first step. Both are printed per file (raw and gzip, from the files
-//      the browser actually requested); the budget applies to the first part, and the whole flow's
-//      total is compared with the same 150 KiB for reference.
+//   1. wasm + JS + CSS transferred, gzip -9, at most 150 KB (150,000 bytes). The page loads in two
+//      parts: what it fetches before the first step is interactive, and the second module (the
+//      rest of the wizard and the documents), which the first fetches once it has painted. Both
+//      are printed per file (raw and gzip, from the files the browser actually requested, split
+//      by when each fetch started: before or after the first step was interactive); the budget
+//      applies to the first part, and the whole flow's total is compared with it for reference.
 //   2. time from navigation to an interactive first step (the kind cards rendered, with their
 //      handlers attached by Yew) on localhost: median of several cold loads, at most 500 ms.
 // Exits 1 when a budget is exceeded.
@@ -13,7 +14,7 @@ import zlib from "node:zlib";
 
 import { DIST, launchBrowser, startServer } from "./harness.mjs";
 
-const SIZE_BUDGET = 150 * 1024;
+const SIZE_BUDGET = 150_000;
 const TIME_BUDGET_MS = 500;
 const LOADS = Number(process.env.LOADS ?? 9);
 const COUNTED = new Set([".wasm", ".js", ".css"]);
@@ -38,24 +39,25 @@ const chrome = await launchBrowser();
 const times = [];
 const phases = new Map(); // file -> "first step" | "after step 1"
 try {
-  // Sizes: one cold load, recording every wasm, JS and CSS file the page requests.
+  // Sizes: one cold load through to the access step; every wasm, JS and CSS file the page
+  // fetched, by whether its fetch started before the first step was interactive.
   {
     const context = await chrome.browser.newContext();
     const page = await context.newPage();
-    let phase = "first step";
-    page.on("request", (r) => {
-      const file = new URL(r.url()).pathname.slice(1);
-      if (COUNTED.has(path.extname(file)) && !phases.has(file)) phases.set(file, phase);
-    });
     await watchReady(page);
     await page.goto(`${server.base}/`);
     await page.waitForFunction(() => window.__tlReady !== undefined);
-    phase = "after step 1";
-    // The rest of the flow: the documents module arrives during the scope step; the access
-    // step shows what it built.
     await page.click("#tl-kind-cross-account-role");
     await page.click("#tl-next");
     await page.waitForSelector("#tl-doc-trust-policy");
+    const { ready, resources } = await page.evaluate(() => ({
+      ready: window.__tlReady,
+      resources: performance.getEntriesByType("resource").map((e) => [e.name, e.startTime]),
+    }));
+    for (const [url, start] of resources) {
+      const file = new URL(url).pathname.slice(1);
+      if (COUNTED.has(path.extname(file)) && !phases.has(file)) phases.set(file, start < ready ? "first step" : "after step 1");
+    }
     await context.close();
   }
   // Time to an interactive first step, over fresh contexts (nothing cached).
@@ -80,13 +82,13 @@ for (const [file, phase] of phases) {
   const gz = zlib.gzipSync(body, { level: 9 }).length;
   totals[phase].raw += body.length;
   totals[phase].gz += gz;
-  console.log(`${file.padEnd(36)} ${kib(body.length).padStart(10)} ${kib(gz).padStart(10)}   ${phase === "first step" ? "before the first step" : "after step 1 (documents)"}`);
+  console.log(`${file.padEnd(36)} ${kib(body.length).padStart(10)} ${kib(gz).padStart(10)}   ${phase === "first step" ? "before the first step" : "after it (the rest of the wizard)"}`);
 }
 const first = totals["first step"];
 const all = { raw: first.raw + totals["after step 1"].raw, gz: first.gz + totals["after step 1"].gz };
 const sizeOk = first.gz <= SIZE_BUDGET;
 failed ||= !sizeOk;
-console.log(`${"first step (budgeted)".padEnd(36)} ${kib(first.raw).padStart(10)} ${kib(first.gz).padStart(10)}   budget ${kib(SIZE_BUDGET)} gzip: ${sizeOk ? "OK" : "OVER"}`);
+console.log(`${"first step (budgeted)".padEnd(36)} ${kib(first.raw).padStart(10)} ${kib(first.gz).padStart(10)}   budget ${kib(SIZE_BUDGET)} (150 KB) gzip: ${sizeOk ? "OK" : "OVER"}`);
 console.log(`${"whole flow (reference)".padEnd(36)} ${kib(all.raw).padStart(10)} ${kib(all.gz).padStart(10)}   vs ${kib(SIZE_BUDGET)} gzip: ${all.gz <= SIZE_BUDGET ? "within" : "over"}`);
 
 times.sort((a, b) => a - b);
