@@ -42,7 +42,9 @@ use super::{cloudtrail, ec2, iam, organizations};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClientShape {
-    /// Accounts synced at once (the worker's `sync.concurrency`).
+    /// Accounts synced at once (the worker's `sync.concurrency`); 0: no limit, which makes
+    /// the bound the throttles' alone. With a limit below the number of accounts they go in
+    /// waves, each as long as the slowest account.
     pub account_concurrency: u32,
     /// Whether the sync discovers the accounts through the management account's discovery
     /// role first (and then syncs every ACTIVE account `ListAccounts` returns, the management
@@ -71,7 +73,7 @@ pub struct ClientShape {
 impl Default for ClientShape {
     fn default() -> Self {
         ClientShape {
-            account_concurrency: 1000,
+            account_concurrency: 0,
             organization: true,
             org_page: 20,
             iam_max_items: 100,
@@ -141,7 +143,10 @@ pub(crate) fn throttle_bound(m: &Model, members: &Members, shape: &ClientShape) 
         })
         .fold(0.0, f64::max);
     let after = l + if shape.describe_regions { l } else { 0.0 } + iam.max(region);
-    let waves = a.div_ceil(u64::from(shape.account_concurrency.max(1))) as f64;
+    let waves = match shape.account_concurrency {
+        0 => 1.0,
+        c => a.div_ceil(u64::from(c)) as f64,
+    };
     let sts = through(rates.sts, l, a, 1);
     let total = if a == 0 { discovery } else { discovery + (waves * (l + after)).max(sts + after) };
     Duration::from_secs_f64(total)
