@@ -151,12 +151,43 @@ impl AwsClient {
         region: &Region,
         credentials: &Provider,
     ) -> Result<O::Output, CallError> {
+        self.call_inner(op, account, region, credentials, false).await
+    }
+
+    /// Waits until a request to `service` in `region` of `account` may go, and takes its turn:
+    /// the next [`AwsClient::call_paced`] there goes without waiting again.
+    pub async fn pace(&self, account: &str, region: &Region, service: trustline_core::Service) {
+        self.limiter.acquire(account, region.as_str(), service).await;
+    }
+
+    /// [`AwsClient::call`] after [`AwsClient::pace`]: the first attempt uses the turn already
+    /// taken (retries wait their turn as usual).
+    pub async fn call_paced<O: Operation>(
+        &self,
+        op: &O,
+        account: &str,
+        region: &Region,
+        credentials: &Provider,
+    ) -> Result<O::Output, CallError> {
+        self.call_inner(op, account, region, credentials, true).await
+    }
+
+    async fn call_inner<O: Operation>(
+        &self,
+        op: &O,
+        account: &str,
+        region: &Region,
+        credentials: &Provider,
+        paced: bool,
+    ) -> Result<O::Output, CallError> {
         let service = op.call().map_err(CallError::Build)?.service();
         let endpoints = self.endpoints(region)?;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            self.limiter.acquire(account, region.as_str(), service).await;
+            if !(paced && attempt == 1) {
+                self.limiter.acquire(account, region.as_str(), service).await;
+            }
             let creds = credentials.get(self).await.map_err(CallError::Credentials)?;
             let signer = Signer::new(&creds);
             let request = prepare(op, &endpoints, &signer, self.signing_time()).map_err(CallError::Build)?;

@@ -123,10 +123,10 @@ pub struct SyncConfig {
 impl Default for SyncConfig {
     fn default() -> Self {
         SyncConfig {
-            // Every account and region has its own AWS rate limits, so more in flight costs
-            // no throttling; memory is bounded by the sync's design, not by this (issue 7's
-            // benchmark: 1,000 accounts in flight).
-            concurrency: 1000,
+            // In effect every account at once: each account and region has its own AWS rate
+            // limits, so more in flight costs no throttling, and memory and connections are
+            // bounded by the run's list and page slots (sync.rs), not by this.
+            concurrency: 10_000,
             region_concurrency: 32,
             regions: Vec::new(),
             cloudtrail_lookback_days: 7,

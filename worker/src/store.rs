@@ -108,6 +108,26 @@ ALTER TABLE connections ADD COLUMN org TEXT;
 ALTER TABLE connections ADD COLUMN parent_id TEXT;
 CREATE INDEX connections_by_parent ON connections(parent_id);
 "#,
+    r#"
+-- Events (migration 3): unique by (connection, region, time, EventId) rather than by EventId
+-- alone. Storing a page of events then touches a few neighbouring index pages instead of one
+-- random page per event: at millions of events that was the sync's bottleneck (issue 7).
+CREATE TABLE events_v3 (
+    event_id TEXT NOT NULL,
+    connection_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    event_time TEXT NOT NULL,
+    event_name TEXT NOT NULL,
+    event_source TEXT,
+    username TEXT,
+    raw TEXT NOT NULL,
+    UNIQUE (connection_id, region, event_time, event_id)
+);
+INSERT INTO events_v3 (event_id, connection_id, region, event_time, event_name, event_source, username, raw)
+    SELECT event_id, connection_id, region, event_time, event_name, event_source, username, raw FROM events;
+DROP TABLE events;
+ALTER TABLE events_v3 RENAME TO events;
+"#,
 ];
 
 /// An open store.

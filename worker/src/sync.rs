@@ -100,6 +100,16 @@ impl Ctx<'_> {
         self.client.call(op, &self.account, region, &self.credentials).await
     }
 
+    /// Takes a turn in the (account, region, service) bucket; see [`AwsClient::pace`].
+    async fn pace(&self, service: trustline_core::Service, region: &Region) {
+        self.client.pace(&self.account, region, service).await;
+    }
+
+    async fn call_paced<O: Operation>(&self, op: &O, region: &Region) -> Result<O::Output, CallError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.client.call_paced(op, &self.account, region, &self.credentials).await
+    }
+
     fn home_region(&self) -> &Region {
         &self.home
     }
@@ -208,6 +218,17 @@ const LISTS_IN_FLIGHT: usize = 64;
 /// Writes queued for the writer before accounts wait for it (at most one CloudTrail page each).
 const WRITE_QUEUE: usize = 64;
 
+/// CloudTrail pages requested or held across the run, however many account-regions are being
+/// read: when the store falls behind, pipelines wait here, before asking for a page, rather than
+/// each holding a page in memory. At 50 ms a call this still allows thousands of pages a second.
+const PAGES_IN_FLIGHT: usize = 256;
+
+/// What bounds a run's memory: see [`LISTS_IN_FLIGHT`] and [`PAGES_IN_FLIGHT`].
+struct Slots {
+    lists: Semaphore,
+    pages: Semaphore,
+}
+
 fn ec2_scope(region: &Region) -> Scope {
     [
         ResourceKind::Ec2Instance,
@@ -230,8 +251,9 @@ async fn list_account(
     options: &SyncOptions,
     cursors: std::collections::HashMap<String, time::OffsetDateTime>,
     sink: Sink,
-    lists: &Semaphore,
+    slots: &Slots,
 ) {
+    let lists = &slots.lists;
     let started = Instant::now();
     let fail = |e: &dyn std::fmt::Display, code: Option<&str>| Write::Fail {
         connection: c.id.clone(),
@@ -296,7 +318,7 @@ async fn list_account(
                         return None;
                     }
                     let cursor = cursors.get(region.as_str()).copied();
-                    cloudtrail::sync_region(ctx, sink, &region, cursor, options.cloudtrail)
+                    cloudtrail::sync_region(ctx, sink, &slots.pages, &region, cursor, options.cloudtrail)
                         .await
                         .err()
                         .map(|e| format!("{region}: CloudTrail: {e}"))
@@ -423,9 +445,9 @@ pub async fn run(
         .name("trustline-store".into())
         .spawn(move || writer.run(rx, done_tx))
         .context("starting the store writer")?;
-    let lists = Semaphore::new(LISTS_IN_FLIGHT);
+    let slots = Slots { lists: Semaphore::new(LISTS_IN_FLIGHT), pages: Semaphore::new(PAGES_IN_FLIGHT) };
     let writer_failed = AtomicBool::new(false);
-    let (lists, writer_failed_ref) = (&lists, &writer_failed);
+    let (slots, writer_failed_ref) = (&slots, &writer_failed);
     let produce = async move {
         stream::iter(work)
             .take_while(|_| {
@@ -434,7 +456,7 @@ pub async fn run(
             .map(|(c, cursors)| {
                 let span = tracing::info_span!(parent: &run_span_child, "account", connection = %c.id);
                 let sink = Sink { connection: c.id.clone(), tx: tx.clone() };
-                async move { list_account(client, &c, vendor_ref, options, cursors, sink, lists).await }
+                async move { list_account(client, &c, vendor_ref, options, cursors, sink, slots).await }
                     .instrument(span)
             })
             .buffer_unordered(options.concurrency.max(1))

@@ -225,7 +225,11 @@ fn classify(code: &str, message: &str, status: u16) -> AwsErrorKind {
     // AWS says "Signature expired: 20240101T000000Z is now earlier than …" under
     // SignatureDoesNotMatch / InvalidSignatureException when the clock is off by over 5 minutes.
     let lower = message.to_ascii_lowercase();
-    if lower.contains("signature expired") || lower.contains("too skewed") {
+    // A clock that runs ahead gets "Signature not yet current: … is still later than …".
+    if lower.contains("signature expired")
+        || lower.contains("signature not yet current")
+        || lower.contains("too skewed")
+    {
         return ClockSkew;
     }
     match code {
@@ -325,6 +329,17 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     use super::*;
+
+    #[test]
+    fn a_clock_running_ahead_is_skew_too() {
+        let response = HttpResponse::new(
+            403,
+            vec![("date".into(), "Sun, 22 Nov 2026 20:00:00 GMT".into())],
+            b"<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code><Message>Signature not yet current: 20261122T201500Z is still later than 20261122T200500Z (20261122T200000Z + 5 min.)</Message></Error></ErrorResponse>".to_vec(),
+        );
+        let err = AwsError::from_response(Protocol::Query, &response);
+        assert_eq!(err.kind(), AwsErrorKind::ClockSkew);
+    }
 
     #[test]
     fn skew_comes_from_the_date_header() {

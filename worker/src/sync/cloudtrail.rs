@@ -39,6 +39,7 @@ impl Default for Window {
 pub(super) async fn sync_region(
     ctx: &Ctx<'_>,
     sink: &Sink,
+    pages: &tokio::sync::Semaphore,
     region: &Region,
     cursor: Option<OffsetDateTime>,
     window: Window,
@@ -52,7 +53,11 @@ pub(super) async fn sync_region(
             .and_then(|o| o.max_results(PAGE_SIZE))
             .map(|o| o.after(token))
             .map_err(CallError::Build)?;
-        let page = ctx.call(&op, region).await?;
+        // The bucket's turn first, then a page slot, held from the request until the page is
+        // queued for the store: pipelines waiting for their turn hold no slot.
+        ctx.pace(trustline_core::Service::CloudTrail, region).await;
+        let _slot = pages.acquire().await;
+        let page = ctx.call_paced(&op, region).await?;
         let events = records(region.as_str(), page.items);
         if !events.is_empty() {
             sink.events(events).await;

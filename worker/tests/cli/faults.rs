@@ -157,10 +157,11 @@ fn accounts(sim: &Sim) -> Vec<String> {
     all
 }
 
-/// What a complete sync must store, from the simulator.
-fn expected(
-    sim: &Sim,
-) -> (BTreeMap<String, BTreeSet<(String, String, String)>>, BTreeMap<String, BTreeSet<String>>) {
+/// connection → (region, kind, id).
+type Resources = BTreeMap<String, BTreeSet<(String, String, String)>>;
+
+/// What a complete sync must store, from the simulator: resources and event IDs per connection.
+fn expected(sim: &Sim) -> (Resources, BTreeMap<String, BTreeSet<String>>) {
     let mut resources = BTreeMap::new();
     let mut events = BTreeMap::new();
     for account in accounts(sim) {
@@ -171,9 +172,7 @@ fn expected(
     (resources, events)
 }
 
-fn ids(
-    inventory: &BTreeMap<String, BTreeMap<(String, String, String), bool>>,
-) -> BTreeMap<String, BTreeSet<(String, String, String)>> {
+fn ids(inventory: &BTreeMap<String, BTreeMap<(String, String, String), bool>>) -> Resources {
     inventory.iter().map(|(c, r)| (c.clone(), r.keys().cloned().collect())).collect()
 }
 
@@ -189,6 +188,7 @@ fn assert_all_ok(summary: &Value, sim: &Sim, label: &str) {
 /// The clean run equals the simulator; then each fault kind, injected on every API, leaves the
 /// same inventory and the same events, each once.
 #[test]
+#[allow(clippy::print_stderr)]
 fn every_fault_kind_leaves_exactly_the_inventory_of_a_clean_run() {
     let root = dir("kinds");
     let clean_sim = Sim::start(config());
@@ -313,7 +313,7 @@ fn suspended_removed_and_revoked_accounts_are_isolated_recorded_and_kept_stale()
     worker.add_org(&sim);
 
     // First run: CloudTrail is revoked for one account once the run is reading events.
-    let mut child = worker
+    let child = worker
         .command(&["sync", "--json", "--set", "limits.cloudtrail.per_second=9"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
