@@ -220,6 +220,33 @@ describe("standalone wizard", () => {
     await context.close();
   });
 
+  test("the first step stands alone: the rest is fetched once it has painted, waited for, and fetched again after a failure", async () => {
+    const { page, context } = await newPage(fx.chrome.browser);
+    const attempts = [];
+    await page.route("**/trustline-web-documents_bg.wasm", (route) => attempts.push(route));
+    await page.goto(`${fx.server.base}/`);
+    await page.waitForSelector("#tl-kind-cross-account-role");
+    await until(() => attempts.length === 1, "the rest is fetched without a click");
+    await page.click("#tl-kind-cross-account-role");
+    await page.waitForSelector("#tl-rest-loading");
+    assert.equal(await step(page), "scope");
+    assert.equal(await page.evaluate(() => document.activeElement.id), "tl-step-heading");
+    await screenshot(page, "rest-loading");
+    await attempts[0].abort();
+    assert.match(await page.textContent("#tl-rest-failed"), /could not be loaded.*go Back and choose again/);
+    await screenshot(page, "rest-failed");
+    await page.click("#tl-back");
+    await page.click("#tl-kind-cross-account-role");
+    await until(() => attempts.length === 2, "choosing again fetches it again");
+    await attempts[1].continue();
+    await page.waitForSelector("#tl-regions");
+    assert.equal(await page.evaluate(() => document.activeElement.id), "tl-step-heading", "focus on the new step");
+    assert.equal(await page.$$eval(".tl-wizard", (w) => w.length), 1, "the first step's app is gone");
+    await page.click("#tl-back");
+    assert.equal(await page.getAttribute(".tl-card.tl-selected button", "id"), "tl-kind-cross-account-role");
+    await context.close();
+  });
+
   test("allowed kinds and a generated ExternalId; bad options show an error, not a blank page", async () => {
     let { page, context } = await open({ allowedKinds: ["access-key", "cross-account-role"], externalId: undefined, externalIdPrefix: "acme:t1:" });
     assert.equal(await page.$$eval(".tl-card", (cards) => cards.length), 2);
@@ -236,6 +263,11 @@ describe("standalone wizard", () => {
     await context.close();
   });
 });
+
+async function until(condition, what) {
+  for (let i = 0; i < 100 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.ok(condition(), what);
+}
 
 async function newPageWith(config) {
   const saved = fx.server.state.config;
