@@ -221,7 +221,7 @@ const WRITE_QUEUE: usize = 64;
 /// CloudTrail pages requested or held across the run, however many account-regions are being
 /// read: when the store falls behind, pipelines wait here, before asking for a page, rather than
 /// each holding a page in memory. At 50 ms a call this still allows thousands of pages a second.
-const PAGES_IN_FLIGHT: usize = 256;
+const PAGES_IN_FLIGHT: usize = 128;
 
 /// What bounds a run's memory: see [`LISTS_IN_FLIGHT`] and [`PAGES_IN_FLIGHT`].
 struct Slots {

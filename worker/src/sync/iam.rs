@@ -196,14 +196,17 @@ pub fn access_key(user: &str, k: &AccessKey) -> Resource {
 
 /// Every user's access keys, with their last use from the credential report.
 async fn read_keys(ctx: &Ctx<'_>, names: Vec<String>) -> Result<Vec<Resource>, CallError> {
-    let keys: Vec<Vec<Resource>> = stream::iter(names)
+    // Held as AWS's compact records while the account's other users are listed (with every
+    // account of an organization in this phase at once, that is most of a run's memory), and
+    // made inventory at the end.
+    let keys: Vec<Vec<(String, AccessKey)>> = stream::iter(names)
         .map(|user| async move {
             let mut out = Vec::new();
             let mut marker = None;
             loop {
                 let op = ListAccessKeys { user_name: Some(user.clone()), paging: Paging::after(marker) };
                 let page = ctx.call(&op, ctx.home_region()).await?;
-                out.extend(page.items.iter().map(|k| access_key(&user, k)));
+                out.extend(page.items.into_iter().map(|k| (user.clone(), k)));
                 marker = page.next_token;
                 if marker.is_none() {
                     return Ok::<_, CallError>(out);
@@ -214,7 +217,7 @@ async fn read_keys(ctx: &Ctx<'_>, names: Vec<String>) -> Result<Vec<Resource>, C
         .try_collect()
         .await?;
 
-    let mut keys: Vec<Resource> = keys.into_iter().flatten().collect();
+    let mut keys: Vec<Resource> = keys.into_iter().flatten().map(|(user, k)| access_key(&user, &k)).collect();
     match credential_report(ctx).await {
         Ok(report) => add_last_use(&mut keys, &report),
         // Last use is a detail of the keys, not the inventory: without the report (an older role
