@@ -13,10 +13,10 @@ cargo build -q --locked -p trustline-worker -p trustline-testkit --bin trustline
 log "browser tests (Playwright + Chromium); screenshots in target/web-artifacts/"
 node --test --test-concurrency=1 "$ROOT/web/tests/browser/"*.test.mjs
 log "web budgets"
-# The size budget is known to be exceeded (web/README.md, "Known limits": the first step needs
-# 217 KiB gzip of 150): report it loudly, and fail the stage only when asked to
-# (TRUSTLINE_WEB_BUDGET_STRICT=1) until it fits.
+# Issue 5's budgets: the first step's transfer (150,000 bytes gzip) and its time to interactive
+# (500 ms median). A miss fails the stage; TRUSTLINE_WEB_BUDGET_STRICT=0 only reports it (for a
+# machine too loaded to time page loads).
 if ! bash "$ROOT/scripts/web-budget.sh"; then
-  [[ ${TRUSTLINE_WEB_BUDGET_STRICT:-0} == 1 ]] && die "web budget exceeded"
-  log "WARNING: web budget exceeded (see above); set TRUSTLINE_WEB_BUDGET_STRICT=1 to fail on it"
+  [[ ${TRUSTLINE_WEB_BUDGET_STRICT:-1} == 0 ]] || die "web budget exceeded (above)"
+  log "WARNING: web budget exceeded (see above); TRUSTLINE_WEB_BUDGET_STRICT=0 keeps the stage green"
 fi
