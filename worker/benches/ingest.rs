@@ -20,7 +20,7 @@ use trustline_core::aws::ec2::{
     DescribeInstances, DescribeNetworkInterfaces, DescribeSecurityGroups, DescribeSubnets, DescribeVpcs,
     Query,
 };
-use trustline_core::aws::iam::{DetailFilter, GetAccountAuthorizationDetails, ListAccessKeys, Paging};
+use trustline_core::aws::iam::{GetAccountAuthorizationDetails, ListAccessKeys, Paging};
 use trustline_core::aws::{HttpResponse, Operation, Page, prepare, sts};
 use trustline_core::exec::Executor;
 use trustline_core::{Credentials, Endpoints, ExternalId, Region, RoleArn, Signer};
@@ -93,17 +93,7 @@ async fn fetch(sim: &Sim, account: &str) -> Answers {
     let mut answers = Answers::default();
     let mut marker = None;
     loop {
-        let op = GetAccountAuthorizationDetails {
-            filter: vec![
-                DetailFilter::User,
-                DetailFilter::Group,
-                DetailFilter::Role,
-                DetailFilter::LocalManagedPolicy,
-                DetailFilter::AwsManagedPolicy,
-            ],
-            paging: Paging::after(marker),
-        };
-        let (response, page) = me.send(&op, "us-east-1").await;
+        let (response, page) = me.send(&convert::iam_details_request(marker), "us-east-1").await;
         answers.details.push(response);
         for user in &page.users {
             let op = ListAccessKeys { user_name: Some(user.user_name.clone()), paging: Paging::after(None) };

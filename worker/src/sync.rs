@@ -11,11 +11,13 @@ mod organizations;
 pub use cloudtrail::Window as CloudTrailWindow;
 
 /// What a sync does with AWS's answers once parsed, for the ingest benchmark: the same
-/// conversions the sync uses, without the requests.
+/// conversions the sync uses, without sending anything (and the IAM request they expect).
 pub mod convert {
     pub use super::cloudtrail::records as events;
     pub use super::ec2::{Lists as Ec2Lists, region_part as ec2_region};
-    pub use super::iam::{access_key as iam_access_key, details_part as iam_details};
+    pub use super::iam::{
+        access_key as iam_access_key, details_part as iam_details, details_request as iam_details_request,
+    };
 }
 
 use std::sync::Arc;

@@ -80,21 +80,25 @@ pub(super) async fn sync(ctx: &Ctx<'_>, sink: &Sink, lists: &Semaphore) -> Vec<S
     }
 }
 
+/// The GetAccountAuthorizationDetails page after `marker`, with everything the inventory keeps.
+pub fn details_request(marker: Option<String>) -> GetAccountAuthorizationDetails {
+    GetAccountAuthorizationDetails {
+        filter: vec![
+            DetailFilter::User,
+            DetailFilter::Group,
+            DetailFilter::Role,
+            DetailFilter::LocalManagedPolicy,
+            DetailFilter::AwsManagedPolicy,
+        ],
+        paging: Paging::after(marker),
+    }
+}
+
 async fn read_details(ctx: &Ctx<'_>) -> Result<AuthorizationDetails, CallError> {
     let mut details = AuthorizationDetails::default();
     let mut marker = None;
     loop {
-        let op = GetAccountAuthorizationDetails {
-            filter: vec![
-                DetailFilter::User,
-                DetailFilter::Group,
-                DetailFilter::Role,
-                DetailFilter::LocalManagedPolicy,
-                DetailFilter::AwsManagedPolicy,
-            ],
-            paging: Paging::after(marker),
-        };
-        let page = ctx.call(&op, ctx.home_region()).await?;
+        let page = ctx.call(&details_request(marker), ctx.home_region()).await?;
         details.users.extend(page.users);
         details.groups.extend(page.groups);
         details.roles.extend(page.roles);
