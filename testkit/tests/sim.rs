@@ -675,26 +675,38 @@ async fn a_paced_reader_finishes_near_the_throttle_bound() {
     assert!((0.50..0.51 + 0.4).contains(&elapsed), "{elapsed} s for a 0.51 s pipeline");
 }
 
-#[test]
-fn the_binary_prints_its_endpoint_and_final_stats() {
-    use std::io::{BufRead, BufReader, Write};
-    let dir = std::env::temp_dir().join(format!("aws-sim-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let config = dir.join("sim.toml");
-    std::fs::write(&config, "accounts = 4\nlatency = \"5ms\"\n[rates.iam]\nper_second = 50\nburst = 5\n")
-        .unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_aws-sim"))
+/// Starts `aws-sim` (as `command`) with `config`; returns it, its stdout and its start line.
+fn start_binary(
+    mut command: std::process::Command,
+    config: &std::path::Path,
+) -> (std::process::Child, std::io::BufReader<std::process::ChildStdout>, serde_json::Value) {
+    use std::io::BufRead;
+    let mut child = command
         .arg("--config")
-        .arg(&config)
+        .arg(config)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
-    let started: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let started = serde_json::from_str(&line).unwrap();
+    (child, out, started)
+}
+
+#[test]
+fn the_binary_prints_its_endpoint_and_final_stats() {
+    use std::io::{BufRead, Write};
+    let dir = std::env::temp_dir().join(format!("aws-sim-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("sim.toml");
+    std::fs::write(&config, "accounts = 4\nlatency = \"5ms\"\n[rates.iam]\nper_second = 50\nburst = 5\n")
+        .unwrap();
+    let (mut child, mut out, started) =
+        start_binary(std::process::Command::new(env!("CARGO_BIN_EXE_aws-sim")), &config);
+    let mut line = String::new();
     assert_eq!(started["member_accounts"].as_array().unwrap().len(), 4);
     assert!(started["throttle_bound_seconds"].as_f64().unwrap() > 0.0);
     let endpoint = started["endpoint"].as_str().unwrap();
@@ -732,7 +744,7 @@ fn the_binary_prints_its_endpoint_and_final_stats() {
 #[ignore = "a measurement, not a test: run it with --ignored"]
 #[allow(clippy::print_stdout)]
 async fn capacity() {
-    use std::io::{BufRead, BufReader, Write};
+    use std::io::{BufRead, Write};
     let env =
         |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
     let (seconds, concurrency) = (env("SECONDS", 10), env("CONCURRENCY", 64) as usize);
@@ -750,25 +762,15 @@ async fn capacity() {
     std::fs::write(dir.join("sim.json"), config.to_string()).unwrap();
     let bin = env!("CARGO_BIN_EXE_aws-sim");
     let pinned = std::process::Command::new("taskset").arg("-V").output().is_ok();
-    let mut command = if pinned {
+    let command = if pinned {
         let mut c = std::process::Command::new("taskset");
         c.args(["-c", &env("SIM_CPU", 0).to_string(), bin]);
         c
     } else {
         std::process::Command::new(bin)
     };
-    let mut child = command
-        .arg("--config")
-        .arg(dir.join("sim.json"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let (mut child, mut out, started) = start_binary(command, &dir.join("sim.json"));
     let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let started: serde_json::Value = serde_json::from_str(&line).unwrap();
     let client = Client {
         exec: Executor::new(),
         endpoint: started["endpoint"].as_str().unwrap().into(),
