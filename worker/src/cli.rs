@@ -2,6 +2,7 @@
 
 mod documents;
 mod inventory;
+mod tenants;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -84,6 +85,11 @@ enum Command {
     Kinds,
     /// Print a new key for sealing customer secrets in the store (set it as TRUSTLINE_SEAL_KEY).
     SealKey,
+    /// Print a new operator token for `trustline serve` (256 random bits; TRUSTLINE_API_TOKEN).
+    ApiToken,
+    /// Manage the vendor's customers (tenants): each owns its connections and ExternalIds.
+    #[command(subcommand)]
+    Tenants(tenants::TenantsCommand),
     /// Manage connected accounts.
     #[command(subcommand)]
     Accounts(inventory::AccountsCommand),
@@ -354,6 +360,7 @@ enum KeyKindArg {
 /// Runs a command and returns what it prints.
 pub(crate) fn run(cli: Cli) -> anyhow::Result<String> {
     match cli.command {
+        Command::Tenants(cmd) => tenants::tenants(&cli.global, cmd),
         Command::Accounts(cmd) => inventory::accounts(&cli.global, cmd),
         Command::Sync { connection, concurrency, json } => {
             inventory::sync(&cli.global, connection, concurrency, json)

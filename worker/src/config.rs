@@ -19,6 +19,63 @@ pub struct Config {
     pub sync: SyncConfig,
     /// `[limits.<service>]`: request rates per (account, region, service) instead of the defaults.
     pub limits: LimitsConfig,
+    /// `[tenants]`: how customers' ExternalIds and sessions are issued, and their limits.
+    pub tenants: TenantsConfig,
+}
+
+/// `[tenants]`: what the worker issues to the vendor's customers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TenantsConfig {
+    /// The vendor's prefix on every issued ExternalId (e.g. `acme:`), so a customer can tell
+    /// whose it is; the rest is 160 random bits.
+    pub external_id_prefix: String,
+    /// Days an issued ExternalId stays valid while no connection uses it.
+    pub unused_external_id_days: u32,
+    /// Connections a new tenant may register (`tenants add --max-connections` overrides).
+    pub max_connections: u32,
+    /// Lifetime of a browser session, in seconds (at most 3600).
+    pub session_seconds: u32,
+}
+
+impl Default for TenantsConfig {
+    fn default() -> Self {
+        // Datadog expires an unused ExternalId after 48 hours; a week leaves a customer's
+        // change-approval process room without keeping unused values about for long.
+        TenantsConfig {
+            external_id_prefix: String::new(),
+            unused_external_id_days: 7,
+            max_connections: 100,
+            session_seconds: 900,
+        }
+    }
+}
+
+impl TenantsConfig {
+    /// Issues an ExternalId: the OS CSPRNG through core's generator, with the vendor's prefix.
+    pub fn issue_external_id(&self) -> Result<trustline_core::ExternalId> {
+        let prefix = (!self.external_id_prefix.is_empty()).then_some(self.external_id_prefix.as_str());
+        trustline_core::ExternalId::generate(&mut getrandom::SysRng, prefix)
+            .context("tenants.external_id_prefix")
+    }
+
+    /// How long an unused ExternalId stays valid.
+    pub fn unused_ttl(&self) -> time::Duration {
+        time::Duration::days(i64::from(self.unused_external_id_days))
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.unused_external_id_days == 0 {
+            anyhow::bail!("tenants.unused_external_id_days: must be at least 1");
+        }
+        if !(60..=3600).contains(&self.session_seconds) {
+            anyhow::bail!(
+                "tenants.session_seconds: must be between 60 and 3600 (a browser session lasts at most an hour), got {}",
+                self.session_seconds
+            );
+        }
+        self.issue_external_id().map(|_| ())
+    }
 }
 
 /// `[limits]`: one table per service (`sts`, `iam`, `ec2`, `cloudtrail`, `organizations`).
@@ -210,6 +267,7 @@ impl Config {
                 "sync.cloudtrail_lookback_days must be 1 to 90 (CloudTrail keeps 90 days of events)"
             );
         }
+        config.tenants.validate()?;
         Ok(config)
     }
 }

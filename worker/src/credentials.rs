@@ -38,6 +38,9 @@ enum Source {
         base: Arc<Provider>,
         role: RoleArn,
         external_id: Option<ExternalId>,
+        /// During an ExternalId rotation, the new one: tried when the current one is refused
+        /// (the customer has already moved its trust policy to the new one).
+        next_external_id: Option<ExternalId>,
         session_name: String,
         duration: u32,
         region: Region,
@@ -68,6 +71,23 @@ impl std::fmt::Debug for Provider {
     }
 }
 
+/// STS's limit on RoleSessionName (2–64 characters of `[\w+=,.@-]`, AssumeRole API reference).
+const MAX_SESSION_NAME: usize = 64;
+
+/// A session name that fits STS's 64 characters: long names keep their start and end a short
+/// digest of the whole, so two long names stay apart.
+pub fn fit_session_name(name: &str) -> String {
+    if name.len() <= MAX_SESSION_NAME {
+        return name.to_owned();
+    }
+    use sha2::Digest;
+    let digest = data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(name.as_bytes())[..6]);
+    let keep = MAX_SESSION_NAME - digest.len() - 1;
+    // Session names are ASCII (ids and a fixed prefix), so any byte index is a char boundary.
+    let head: String = name.chars().take(keep).collect();
+    format!("{head}-{digest}")
+}
+
 impl Provider {
     fn new(source: Source, description: String) -> Arc<Provider> {
         Arc::new(Provider { source, description, cache: tokio::sync::Mutex::new(None) })
@@ -86,13 +106,27 @@ impl Provider {
         session_name: &str,
         region: Region,
     ) -> Arc<Provider> {
+        Provider::assume_role_rotating(base, role, external_id, None, session_name, region)
+    }
+
+    /// [`Provider::assume_role`] during an ExternalId rotation: `next_external_id` is tried
+    /// when AWS refuses the current one.
+    pub fn assume_role_rotating(
+        base: Arc<Provider>,
+        role: RoleArn,
+        external_id: Option<ExternalId>,
+        next_external_id: Option<ExternalId>,
+        session_name: &str,
+        region: Region,
+    ) -> Arc<Provider> {
         let description = format!("role {role} via {}", base.description);
         // Role chaining (assuming a role with a role's session) caps sessions at one hour.
         let source = Source::AssumeRole {
             base,
             role,
             external_id,
-            session_name: session_name.to_owned(),
+            next_external_id,
+            session_name: fit_session_name(session_name),
             duration: 3_600,
             region,
         };
@@ -142,13 +176,25 @@ impl Provider {
     async fn fetch(&self, client: &AwsClient) -> Result<(Credentials, Option<OffsetDateTime>)> {
         match &self.source {
             Source::Static(c) => Ok((c.clone(), None)),
-            Source::AssumeRole { base, role, external_id, session_name, duration, region } => {
-                let mut op = sts::AssumeRole::new(role.clone(), session_name)?.duration_seconds(*duration)?;
-                if let Some(id) = external_id {
-                    op = op.external_id(id.clone());
-                }
+            Source::AssumeRole { base, role, external_id, next_external_id, session_name, duration, region } => {
+                let op = |id: Option<&ExternalId>| -> Result<sts::AssumeRole> {
+                    let op = sts::AssumeRole::new(role.clone(), session_name)?.duration_seconds(*duration)?;
+                    Ok(match id {
+                        Some(id) => op.external_id(id.clone()),
+                        None => op,
+                    })
+                };
                 let account = role.account_id().to_string();
-                let assumed = client.call(&op, &account, region, base).await?;
+                let assumed = match client.call(&op(external_id.as_ref())?, &account, region, base).await {
+                    Ok(assumed) => assumed,
+                    Err(e)
+                        if next_external_id.is_some()
+                            && matches!(e.kind(), Some(trustline_core::aws::AwsErrorKind::AccessDenied)) =>
+                    {
+                        client.call(&op(next_external_id.as_ref())?, &account, region, base).await?
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 Ok((assumed.credentials, Some(assumed.expiration)))
             }
             Source::WebIdentity { role, token_file, session_name, region } => {
@@ -165,5 +211,21 @@ impl Provider {
             }
             Source::Endpoint(source) => source.fetch().await,
         }
+    }
+}
+
+#[cfg(test)]
+mod session_name_tests {
+    use super::fit_session_name;
+
+    #[test]
+    fn session_names_always_fit_sts() {
+        assert_eq!(fit_session_name("trustline-acme"), "trustline-acme");
+        let long = format!("trustline-{}", "a".repeat(60));
+        let other = format!("trustline-{}b", "a".repeat(59));
+        let (a, b) = (fit_session_name(&long), fit_session_name(&other));
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b, "two long names stay apart");
+        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'));
     }
 }

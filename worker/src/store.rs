@@ -8,6 +8,7 @@
 
 mod connections;
 mod inventory;
+mod tenants;
 mod writer;
 
 use std::fs::File;
@@ -16,7 +17,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use rusqlite::Connection as Db;
 
-pub use connections::{Connection, ConnectionStatus, Member, MemberChanges, OrgSettings, SecretRef};
+pub use connections::{AddRefused, new_connection_id, Connection, ConnectionStatus, Member, MemberChanges, OrgSettings, SecretRef};
+pub use tenants::{DEFAULT_TENANT, IssuedExternalId, SESSION_PREFIX, Session, Tenant};
 pub use inventory::{AccountOutcome, ChangeRecord, InventoryFilter, Scope, StoredResource};
 pub use writer::{Ending, Finished, Write, Writer};
 
@@ -128,6 +130,51 @@ INSERT INTO events_v3 (event_id, connection_id, region, event_time, event_name, 
 DROP TABLE events;
 ALTER TABLE events_v3 RENAME TO events;
 "#,
+    r#"
+-- Tenants (migration 4): the vendor's customers are the API's boundary. Every connection belongs
+-- to one; connections from before tenants existed move into `default`.
+CREATE TABLE tenants (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    max_connections INTEGER NOT NULL DEFAULT 100,
+    created_at TEXT NOT NULL
+);
+INSERT INTO tenants (id, name, created_at) VALUES ('default', 'default', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
+ALTER TABLE connections ADD COLUMN tenant_id TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE connections ADD COLUMN next_external_id TEXT;
+CREATE INDEX connections_by_tenant ON connections(tenant_id);
+-- ExternalIds are issued by the worker, one tenant each: unique across the store by the key.
+CREATE TABLE external_ids (
+    value TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    issued_at TEXT NOT NULL,
+    expires_at TEXT,
+    retired_at TEXT
+);
+CREATE INDEX external_ids_by_tenant ON external_ids(tenant_id, issued_at);
+INSERT INTO external_ids (value, tenant_id, issued_at)
+    SELECT external_id, 'default', MIN(created_at) FROM connections
+    WHERE external_id IS NOT NULL GROUP BY external_id;
+-- One customer per role: a role is connected once, by one tenant.
+CREATE UNIQUE INDEX connections_by_role ON connections(role_arn) WHERE role_arn IS NOT NULL;
+CREATE INDEX connections_by_account ON connections(account_id);
+-- One customer per account: a database constraint, so no code path can skip it.
+CREATE TRIGGER connections_one_tenant_per_account_insert BEFORE INSERT ON connections
+WHEN NEW.account_id IS NOT NULL AND EXISTS (
+    SELECT 1 FROM connections WHERE account_id = NEW.account_id AND tenant_id <> NEW.tenant_id)
+BEGIN SELECT RAISE(ABORT, 'account connected by another tenant'); END;
+CREATE TRIGGER connections_one_tenant_per_account_update BEFORE UPDATE OF account_id, tenant_id ON connections
+WHEN NEW.account_id IS NOT NULL AND EXISTS (
+    SELECT 1 FROM connections WHERE account_id = NEW.account_id AND tenant_id <> NEW.tenant_id AND id <> NEW.id)
+BEGIN SELECT RAISE(ABORT, 'account connected by another tenant'); END;
+-- Browser sessions, by the SHA-256 of their token.
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+"#,
 ];
 
 /// An open store.
@@ -180,6 +227,13 @@ impl Store {
             .with_context(|| format!("opening the store {}", path.display()))?;
         db.busy_timeout(std::time::Duration::from_secs(10))?;
         Ok(Store { db, path: path.to_owned(), _lock: None })
+    }
+
+    /// Another handle on this store for the same process (a triggered sync beside the API's
+    /// writes). The process already holds the store's lock; SQLite serialises the handles' write
+    /// transactions, each of which is short (one list, one page of events).
+    pub fn sibling(&self) -> Result<Store> {
+        Ok(Store { db: open_db(&self.path)?, path: self.path.clone(), _lock: None })
     }
 
     /// Where the store lives.

@@ -166,7 +166,14 @@ pub fn connection_credentials(
     Ok(match c.kind {
         IntegrationKind::CrossAccountRole => {
             let role = c.role_arn.clone().ok_or_else(|| anyhow!("the connection has no role ARN"))?;
-            Provider::assume_role(vendor()?, role, c.external_id.clone(), &session, home.clone())
+            Provider::assume_role_rotating(
+                vendor()?,
+                role,
+                c.external_id.clone(),
+                c.next_external_id.clone(),
+                &session,
+                home.clone(),
+            )
         }
         IntegrationKind::Sts => {
             let role = c.role_arn.clone().ok_or_else(|| anyhow!("the connection has no role ARN"))?;

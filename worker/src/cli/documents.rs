@@ -98,6 +98,11 @@ pub(super) fn run(command: Command) -> Result<String> {
             Ok(out)
         }
         Command::SealKey => Ok(trustline_worker::seal::SealKey::generate()? + "\n"),
+        Command::ApiToken => {
+            let mut bytes = [0u8; 32];
+            getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("the operating system's random number generator failed: {e}"))?;
+            Ok(data_encoding::BASE64URL_NOPAD.encode(&bytes) + "\n")
+        }
         Command::Kinds => {
             let kinds: Vec<_> = IntegrationKind::ALL.iter().map(|k| k.info()).collect();
             Ok(serde_json::to_string_pretty(&kinds)? + "\n")
@@ -121,7 +126,8 @@ pub(super) fn run(command: Command) -> Result<String> {
         }
         Command::Policy(cmd) => policy_command(cmd),
         Command::Template(cmd) => template_command(cmd),
-        Command::Accounts(_)
+        Command::Tenants(_)
+        | Command::Accounts(_)
         | Command::Sync { .. }
         | Command::Run { .. }
         | Command::Inventory(_)

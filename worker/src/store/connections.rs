@@ -180,13 +180,17 @@ pub struct MemberChanges {
     pub suspended: u64,
     /// Members no longer in the Organization (or the OU filter).
     pub removed: u64,
+    /// Members left out because another customer connected their account.
+    pub refused: u64,
 }
 
 /// One connected account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Connection {
-    /// Short unique name chosen by the operator (`acme-prod`).
+    /// Short unique name: chosen by the operator on the CLI, generated (`c-…`) by the API.
     pub id: String,
+    /// The vendor's customer it belongs to.
+    pub tenant: String,
     /// Display name.
     pub name: String,
     /// How credentials are obtained.
@@ -195,8 +199,11 @@ pub struct Connection {
     pub account_id: Option<AccountId>,
     /// The role to assume (cross-account and STS kinds).
     pub role_arn: Option<RoleArn>,
-    /// The ExternalId for the role (cross-account kind).
+    /// The ExternalId for the role (cross-account kind), issued to the connection's tenant.
     pub external_id: Option<ExternalId>,
+    /// During an ExternalId rotation: the new one, accepted beside `external_id` until the
+    /// rotation completes.
+    pub next_external_id: Option<ExternalId>,
     /// The customer's access key ID (STS and access-key kinds).
     pub access_key_id: Option<String>,
     /// Where the customer's secret access key is (STS and access-key kinds).
@@ -228,6 +235,7 @@ impl Connection {
     /// Checks that the connection has what its kind needs.
     pub fn validate(&self) -> Result<()> {
         Connection::check_id(&self.id)?;
+        super::Tenant::check_id(&self.tenant).context("tenant")?;
         match self.kind {
             IntegrationKind::CrossAccountRole => {
                 if self.role_arn.is_none() || self.external_id.is_none() {
@@ -298,11 +306,13 @@ impl Connection {
             .context("an organization connection has a role")?;
         Ok(Connection {
             id: format!("{}-{}", self.id, member.account),
+            tenant: self.tenant.clone(),
             name: member.name.clone().unwrap_or_else(|| member.account.to_string()),
             kind: IntegrationKind::CrossAccountRole,
             account_id: Some(member.account),
             role_arn: Some(RoleArn::new(partition, member.account, "/", &org.member_role)?),
             external_id: self.external_id.clone(),
+            next_external_id: self.next_external_id.clone(),
             access_key_id: None,
             secret_ref: None,
             data_sets: self.member_data_sets(),
@@ -315,7 +325,7 @@ impl Connection {
 
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Connection>> {
         let get = |i: usize| row.get::<_, Option<String>>(i);
-        let (org, parent) = (get(11)?, get(12)?);
+        let (org, parent, tenant, next) = (get(11)?, get(12)?, row.get::<_, String>(13)?, get(14)?);
         let (id, name, kind, account, role, ext, key, secret, sets, regions, status) = (
             row.get::<_, String>(0)?,
             row.get::<_, String>(1)?,
@@ -335,6 +345,7 @@ impl Connection {
                 account_id: account.map(|a| a.parse()).transpose()?,
                 role_arn: role.map(|a| a.parse()).transpose()?,
                 external_id: ext.map(|a| a.parse()).transpose()?,
+                next_external_id: next.map(|a| a.parse()).transpose()?,
                 access_key_id: key,
                 secret_ref: secret.map(|s| s.parse()).transpose()?,
                 data_sets: serde_json::from_str(&sets)?,
@@ -343,6 +354,7 @@ impl Connection {
                 org: org.map(|o| serde_json::from_str(&o)).transpose()?,
                 parent,
                 id,
+                tenant,
                 name,
             })
         })()
@@ -350,8 +362,8 @@ impl Connection {
     }
 }
 
-const COLUMNS: &str = "id, name, kind, account_id, role_arn, external_id, access_key_id, secret_ref, data_sets, regions, status, org, parent_id";
-const PLACEHOLDERS: &str = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14";
+const COLUMNS: &str = "id, name, kind, account_id, role_arn, external_id, access_key_id, secret_ref, data_sets, regions, status, org, parent_id, tenant_id, next_external_id";
+const PLACEHOLDERS: &str = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16";
 
 /// A connection's row: [`COLUMNS`], then `created_at`.
 fn row_values(c: &Connection) -> Result<Vec<rusqlite::types::Value>> {
@@ -371,21 +383,132 @@ fn row_values(c: &Connection) -> Result<Vec<rusqlite::types::Value>> {
         V::Text(c.status.as_str().to_owned()),
         text(c.org.as_ref().map(serde_json::to_string).transpose()?),
         text(c.parent.clone()),
+        V::Text(c.tenant.clone()),
+        text(c.next_external_id.as_ref().map(ToString::to_string)),
         V::Text(now_text()),
     ])
 }
 
+/// Why a connection could not be added.
+#[derive(Debug)]
+pub enum AddRefused {
+    /// The id is taken.
+    IdTaken,
+    /// The tenant does not exist.
+    NoTenant,
+    /// The same tenant already connected this role (as the connection named).
+    RoleConnected(String),
+    /// The role or its account is connected by another tenant. Which one is never said.
+    OtherTenant,
+    /// The ExternalId was not issued to the connection's tenant, or is retired or expired.
+    ExternalIdNotIssued,
+    /// The tenant has as many connections as it may.
+    Quota(u32),
+}
+
+impl fmt::Display for AddRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AddRefused::IdTaken => {
+                f.write_str("a connection with this id already exists; remove it first or choose another id")
+            }
+            AddRefused::NoTenant => f.write_str("no such tenant; add it first (`trustline tenants add`)"),
+            AddRefused::RoleConnected(id) => {
+                write!(f, "this role is already connected, as connection {id}")
+            }
+            AddRefused::OtherTenant => f.write_str(
+                "this role or its account is already connected; an AWS account can belong to one customer only",
+            ),
+            AddRefused::ExternalIdNotIssued => f.write_str(
+                "this ExternalId was not issued to this customer (or is retired or expired); use the one Trustline issued",
+            ),
+            AddRefused::Quota(max) => {
+                write!(f, "this customer already has {max} connections, its limit; remove one or raise the limit")
+            }
+        }
+    }
+}
+
+impl std::error::Error for AddRefused {}
+
+/// A new opaque connection id, `c-` and 80 random bits: it says nothing about the account or
+/// the customer, and nobody can claim another customer's id in advance.
+pub fn new_connection_id() -> String {
+    let mut bytes = [0u8; 10];
+    getrandom::fill(&mut bytes)
+        .unwrap_or_else(|e| panic!("the operating system's random number generator failed: {e}"));
+    format!("c-{}", data_encoding::BASE32_NOPAD.encode(&bytes).to_lowercase())
+}
+
+/// Deletes a connection's row and everything recorded for it.
+pub(super) fn delete_connection_rows(tx: &rusqlite::Transaction<'_>, id: &str) -> Result<usize> {
+    let removed = tx.execute("DELETE FROM connections WHERE id = ?1", [id])?;
+    for table in ["resources", "events", "cursors", "changes", "account_runs"] {
+        tx.execute(&format!("DELETE FROM {table} WHERE connection_id = ?1"), [id])?;
+    }
+    Ok(removed)
+}
+
 impl Store {
-    /// Adds a connection; fails if the id is taken.
+    /// Adds a connection for its tenant. Refused (an [`AddRefused`] in the error) when the id
+    /// is taken, the role or account belongs to another tenant, or the ExternalId was not issued
+    /// to this tenant; an ExternalId in use no longer expires. One transaction: two registrations
+    /// of one role at once yield one connection.
     pub fn add_connection(&mut self, c: &Connection) -> Result<()> {
+        self.add_connection_within(c, None)
+    }
+
+    /// [`Store::add_connection`], refused when the tenant already has `quota` connections.
+    pub fn add_connection_within(&mut self, c: &Connection, quota: Option<u32>) -> Result<()> {
         c.validate()?;
-        let inserted = self.db.execute(
+        let now = time::OffsetDateTime::now_utc();
+        if self.tenant(&c.tenant)?.is_none() {
+            return Err(AddRefused::NoTenant.into());
+        }
+        for ext in c.external_id.iter().chain(&c.next_external_id) {
+            if !self.usable_external_id(&c.tenant, ext, now)? {
+                return Err(AddRefused::ExternalIdNotIssued.into());
+            }
+        }
+        let tx = self.db.transaction()?;
+        if let Some(max) = quota {
+            let count: u32 = tx.query_row(
+                "SELECT COUNT(*) FROM connections WHERE tenant_id = ?1 AND parent_id IS NULL",
+                [&c.tenant],
+                |r| r.get(0),
+            )?;
+            if count >= max {
+                return Err(AddRefused::Quota(max).into());
+            }
+        }
+        if let Some(role) = &c.role_arn {
+            let owner: Option<(String, String)> = tx
+                .query_row("SELECT id, tenant_id FROM connections WHERE role_arn = ?1", [role.to_string()], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            match owner {
+                Some((id, tenant)) if tenant == c.tenant => return Err(AddRefused::RoleConnected(id).into()),
+                Some(_) => return Err(AddRefused::OtherTenant.into()),
+                None => {}
+            }
+        }
+        let inserted = tx.execute(
             &format!("INSERT OR IGNORE INTO connections ({COLUMNS}, created_at) VALUES ({PLACEHOLDERS})"),
             rusqlite::params_from_iter(row_values(c)?),
-        )?;
-        if inserted == 0 {
-            bail!("a connection with id '{}' already exists; remove it first or choose another id", c.id);
+        );
+        match inserted {
+            Ok(0) => return Err(AddRefused::IdTaken.into()),
+            Ok(_) => {}
+            Err(e) if e.to_string().contains("account connected by another tenant") => {
+                return Err(AddRefused::OtherTenant.into());
+            }
+            Err(e) => return Err(e.into()),
         }
+        for ext in c.external_id.iter().chain(&c.next_external_id) {
+            Store::keep_external_id(&tx, ext)?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -394,6 +517,59 @@ impl Store {
         let mut stmt = self.db.prepare(&format!("SELECT {COLUMNS} FROM connections ORDER BY id"))?;
         let rows = stmt.query_map([], Connection::from_row)?;
         rows.map(|r| r?).collect()
+    }
+
+    /// A tenant's connections, by id.
+    pub fn tenant_connections(&self, tenant: &str) -> Result<Vec<Connection>> {
+        let mut stmt =
+            self.db.prepare(&format!("SELECT {COLUMNS} FROM connections WHERE tenant_id = ?1 ORDER BY id"))?;
+        let rows = stmt.query_map([tenant], Connection::from_row)?;
+        rows.map(|r| r?).collect()
+    }
+
+    /// One of a tenant's connections; another tenant's is not found.
+    pub fn tenant_connection(&self, tenant: &str, id: &str) -> Result<Option<Connection>> {
+        Ok(self.connection(id)?.filter(|c| c.tenant == tenant))
+    }
+
+    /// Starts an ExternalId rotation: `next` (already issued to the tenant) is accepted beside
+    /// the current one until [`Store::complete_rotation`].
+    pub fn begin_rotation(&mut self, id: &str, next: &ExternalId) -> Result<()> {
+        let tx = self.db.transaction()?;
+        tx.execute("UPDATE connections SET next_external_id = ?2 WHERE id = ?1 OR parent_id = ?1", params![
+            id,
+            next.as_str()
+        ])?;
+        Store::keep_external_id(&tx, next)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Completes a rotation: the new ExternalId becomes the only one (for an Organization
+    /// connection's members too), and the old one is retired once no connection uses it.
+    pub fn complete_rotation(&mut self, id: &str) -> Result<()> {
+        let c = self.connection(id)?.context("no such connection")?;
+        let (Some(old), Some(next)) = (c.external_id, c.next_external_id) else {
+            bail!("connection {id} has no rotation in progress");
+        };
+        let tx = self.db.transaction()?;
+        tx.execute(
+            "UPDATE connections SET external_id = ?2, next_external_id = NULL WHERE id = ?1 OR parent_id = ?1",
+            params![id, next.as_str()],
+        )?;
+        let still_used: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM connections WHERE external_id = ?1 OR next_external_id = ?1)",
+            [old.as_str()],
+            |r| r.get(0),
+        )?;
+        if !still_used {
+            tx.execute("UPDATE external_ids SET retired_at = ?2 WHERE value = ?1", params![
+                old.as_str(),
+                now_text()
+            ])?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// One connection.
@@ -429,10 +605,7 @@ impl Store {
         ids.push(id.to_owned());
         let mut removed = 0;
         for id in &ids {
-            removed += tx.execute("DELETE FROM connections WHERE id = ?1", [id])?;
-            for table in ["resources", "events", "cursors", "changes", "account_runs"] {
-                tx.execute(&format!("DELETE FROM {table} WHERE connection_id = ?1"), [id])?;
-            }
+            removed += delete_connection_rows(&tx, id)?;
         }
         tx.commit()?;
         Ok(removed > 0)
@@ -456,6 +629,23 @@ impl Store {
             c.validate()?;
             seen.insert(c.id.clone());
             let before = existing.iter().find(|e| e.id == c.id).map(|e| e.status);
+            // A member account (or its role) connected by another tenant stays that tenant's:
+            // the store's constraints refuse the row, and the member is left out.
+            let taken: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM connections WHERE tenant_id <> ?1
+                   AND (account_id = ?2 OR role_arn = ?3))",
+                params![c.tenant, member.account.to_string(), c.role_arn.as_ref().map(ToString::to_string)],
+                |r| r.get(0),
+            )?;
+            if taken {
+                tracing::warn!(
+                    organization = %org.id,
+                    account = %member.account,
+                    "member account left out: it is connected by another customer"
+                );
+                changes.refused += 1;
+                continue;
+            }
             if before.is_none() {
                 changes.added += 1;
             }
@@ -466,8 +656,8 @@ impl Store {
                 &format!(
                     "INSERT INTO connections ({COLUMNS}, created_at) VALUES ({PLACEHOLDERS})
                      ON CONFLICT(id) DO UPDATE SET name = excluded.name, role_arn = excluded.role_arn,
-                       external_id = excluded.external_id, data_sets = excluded.data_sets,
-                       regions = excluded.regions, status = excluded.status"
+                       external_id = excluded.external_id, next_external_id = excluded.next_external_id,
+                       data_sets = excluded.data_sets, regions = excluded.regions, status = excluded.status"
                 ),
                 rusqlite::params_from_iter(row_values(&c)?),
             )?;
