@@ -37,7 +37,10 @@ pub fn exchange<'a>(
         rest.split_once('/').map(|(a, p)| (a, format!("/{p}"))).unwrap_or((rest, "/".into()));
     let mut stream = TcpStream::connect(authority)?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
+    let headers: Vec<(&str, &str)> = headers.into_iter().collect();
+    // A `Host` header given by the caller replaces the URL's (to test how a server treats names).
+    let host = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("host")).map_or(authority, |(_, v)| v);
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
     for (name, value) in headers {
         if !name.eq_ignore_ascii_case("host") && !name.eq_ignore_ascii_case("content-length") {
             head.push_str(&format!("{name}: {value}\r\n"));

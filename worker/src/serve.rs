@@ -1,24 +1,30 @@
-//! `trustline serve`: the verify and registration API behind the onboarding page
-//! (docs/verify-api.md, docs/openapi.yaml).
+//! `trustline serve`: the API behind the onboarding page and the vendor's backend
+//! (docs/openapi.yaml, docs/verify-api.md).
 //!
-//! Every route but `/v1/health` needs `Authorization: Bearer <token>`; CORS answers only the
-//! configured dashboard origins; bodies over 64 KiB are refused; verify calls are rate-limited
-//! per client because each one costs STS calls on the vendor's account. Secrets in requests are
-//! never echoed back or logged.
+//! The vendor's customers (tenants) are the boundary. The operator's token (the vendor's backend)
+//! manages tenants and creates short-lived browser sessions; a session can only verify, register
+//! and read for its own tenant. Every ExternalId is issued by the worker and looked up on the
+//! server. Every route is declared once in [`ROUTES`] with who may call it; the router and the
+//! authorization check are both built from that table. The server answers only for its own host
+//! names (DNS rebinding), refuses bodies over 64 KiB, times requests out, and rate-limits
+//! verification per tenant. Secrets in requests are never echoed back or logged.
 
+pub mod auth;
 pub mod connections;
+pub mod tenants;
 pub mod verify;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 use axum::{Json, Router};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::de::DeserializeOwned;
@@ -27,27 +33,113 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use trustline_core::Region;
 
 use crate::client::AwsClient;
+use crate::config::TenantsConfig;
 use crate::credentials::Provider;
 use crate::sync::SyncOptions;
 
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (the health check).
+    Public,
+    /// The operator's token only: the vendor's backend.
+    Operator,
+    /// The operator, or a session of the tenant named in the path.
+    Tenant,
+}
+
+/// One route: method, path (axum's syntax) and who may call it.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteSpec {
+    /// `GET`, `POST` or `DELETE`.
+    pub method: &'static str,
+    /// The path, with `{tenant}` and `{id}` parameters.
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+}
+
+const fn route(method: &'static str, path: &'static str, access: Access) -> RouteSpec {
+    RouteSpec { method, path, access }
+}
+
+/// Every route the API has. The router is built from this table alone, and the authorization
+/// check reads each request's access from it, so a route cannot exist without a rule.
+pub const ROUTES: &[RouteSpec] = &[
+    route("GET", "/v1/health", Access::Public),
+    route("POST", "/v1/tenants", Access::Operator),
+    route("GET", "/v1/tenants", Access::Operator),
+    route("GET", "/v1/tenants/{tenant}", Access::Operator),
+    route("DELETE", "/v1/tenants/{tenant}", Access::Operator),
+    route("POST", "/v1/tenants/{tenant}/sessions", Access::Operator),
+    route("GET", "/v1/tenants/{tenant}/external-id", Access::Tenant),
+    route("POST", "/v1/tenants/{tenant}/verify/role", Access::Tenant),
+    route("POST", "/v1/tenants/{tenant}/verify/keys", Access::Tenant),
+    route("POST", "/v1/tenants/{tenant}/connections", Access::Tenant),
+    route("GET", "/v1/tenants/{tenant}/connections", Access::Tenant),
+    route("GET", "/v1/tenants/{tenant}/connections/{id}", Access::Tenant),
+    route("DELETE", "/v1/tenants/{tenant}/connections/{id}", Access::Operator),
+    route("GET", "/v1/tenants/{tenant}/connections/{id}/sync", Access::Tenant),
+    route("POST", "/v1/tenants/{tenant}/connections/{id}/sync", Access::Operator),
+    route("POST", "/v1/tenants/{tenant}/connections/{id}/external-id/rotate", Access::Operator),
+    route("POST", "/v1/tenants/{tenant}/connections/{id}/external-id/complete", Access::Operator),
+];
+
+/// The handler of a route in [`ROUTES`].
+fn handler(spec: &RouteSpec) -> MethodRouter<Arc<AppState>> {
+    use {connections as c, tenants as t};
+    match (spec.method, spec.path) {
+        ("GET", "/v1/health") => get(|| async { Json(json!({ "status": "ok" })) }),
+        ("POST", "/v1/tenants") => post(t::create),
+        ("GET", "/v1/tenants") => get(t::list),
+        ("GET", "/v1/tenants/{tenant}") => get(t::show),
+        ("DELETE", "/v1/tenants/{tenant}") => delete(t::remove),
+        ("POST", "/v1/tenants/{tenant}/sessions") => post(t::create_session),
+        ("GET", "/v1/tenants/{tenant}/external-id") => get(t::external_id),
+        ("POST", "/v1/tenants/{tenant}/verify/role") => post(c::verify_role),
+        ("POST", "/v1/tenants/{tenant}/verify/keys") => post(c::verify_keys),
+        ("POST", "/v1/tenants/{tenant}/connections") => post(c::register),
+        ("GET", "/v1/tenants/{tenant}/connections") => get(c::list),
+        ("GET", "/v1/tenants/{tenant}/connections/{id}") => get(c::show),
+        ("DELETE", "/v1/tenants/{tenant}/connections/{id}") => delete(c::remove),
+        ("GET", "/v1/tenants/{tenant}/connections/{id}/sync") => get(c::last_sync),
+        ("POST", "/v1/tenants/{tenant}/connections/{id}/sync") => post(c::trigger_sync),
+        ("POST", "/v1/tenants/{tenant}/connections/{id}/external-id/rotate") => post(c::rotate_external_id),
+        ("POST", "/v1/tenants/{tenant}/connections/{id}/external-id/complete") => post(c::complete_rotation),
+        (method, path) => unreachable!("ROUTES names {method} {path}, which has no handler"),
+    }
+}
+
 /// What the server needs.
 #[derive(Debug)]
 pub struct ServeConfig {
-    /// The bearer token clients must present.
+    /// The operator's bearer token (the vendor's backend; never sent to a browser).
     pub token: trustline_core::Secret,
     /// Origins allowed by CORS (`https://dashboard.example.com`).
     pub allowed_origins: Vec<String>,
-    /// Verify calls per minute per client address.
+    /// The host names (with or without port) the server answers for; anything else is refused,
+    /// so a DNS-rebinding page cannot reach it through the browser.
+    pub public_hosts: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` is believed: behind one, verification is also limited per
+    /// client address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Verify calls per minute per tenant (and per client behind a trusted proxy).
     pub verify_per_minute: u32,
+    /// How long one request may take.
+    pub request_timeout: Duration,
     /// The store's file.
     pub store_path: std::path::PathBuf,
     /// Home region for STS and IAM.
     pub home_region: Region,
     /// Sync settings for triggered syncs.
     pub sync: SyncOptions,
+    /// What tenants are issued.
+    pub tenants: TenantsConfig,
+    /// The vendor's principal (for the customer's trust policy), handed to onboarding sessions.
+    pub vendor_principal: Option<String>,
     /// The operator's key for sealing the secrets of key-based connections registered through
     /// the API; without it those registrations are refused.
     pub seal: Option<crate::seal::SealKey>,
@@ -59,9 +151,14 @@ pub(crate) struct AppState {
     config: ServeConfig,
     client: AwsClient,
     vendor: Option<Arc<Provider>>,
-    verify_limiter: DefaultKeyedRateLimiter<IpAddr>,
-    /// The one writer; reads open their own read-only handle (WAL lets them run alongside).
-    writer: Arc<tokio::sync::Mutex<crate::store::Store>>,
+    verify_limiter: DefaultKeyedRateLimiter<String>,
+    /// The API's own store handle: short writes only (registrations, removals, sessions). A
+    /// triggered sync writes through its own handle, so the API never waits for a sync.
+    store: Arc<tokio::sync::Mutex<crate::store::Store>>,
+    /// Connections whose triggered sync is queued or running.
+    syncing: Mutex<std::collections::BTreeSet<String>>,
+    /// One triggered sync at a time: each reads many accounts at once already.
+    sync_slot: Arc<tokio::sync::Semaphore>,
 }
 
 /// An API error: a status and `{"error": {"field", "message"}}`.
@@ -79,6 +176,9 @@ impl ApiError {
     pub(crate) fn internal(err: &anyhow::Error) -> Self {
         tracing::error!("internal error: {err:#}");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, None, "internal error; see the worker's log")
+    }
+    pub(crate) fn invalid(field: &str, message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, Some(field), message)
     }
 }
 
@@ -106,6 +206,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 ));
             }
         };
+        // An empty body is an empty object, so that bodiless POSTs with optional fields work.
+        let bytes = if bytes.iter().all(u8::is_ascii_whitespace) { axum::body::Bytes::from_static(b"{}") } else { bytes };
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         match serde_path_to_error::deserialize::<_, T>(&mut de) {
             Ok(value) => Ok(Body(value)),
@@ -139,15 +241,17 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
-/// Builds the router.
+/// Builds the router from [`ROUTES`].
 pub fn router(
     config: ServeConfig,
     client: AwsClient,
     vendor: Option<Arc<Provider>>,
 ) -> anyhow::Result<Router> {
+    auth::check_operator_token(config.token.expose())?;
     let per_minute = NonZeroU32::new(config.verify_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
-    let writer = crate::store::Store::open(&config.store_path)?;
+    let store = crate::store::Store::open(&config.store_path)?;
     let static_dir = config.static_dir.clone();
+    let timeout = config.request_timeout;
     let origins: Vec<HeaderValue> = config.allowed_origins.iter().filter_map(|o| o.parse().ok()).collect();
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
@@ -158,58 +262,28 @@ pub fn router(
         client,
         vendor,
         verify_limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
-        writer: Arc::new(tokio::sync::Mutex::new(writer)),
+        store: Arc::new(tokio::sync::Mutex::new(store)),
+        syncing: Mutex::new(std::collections::BTreeSet::new()),
+        sync_slot: Arc::new(tokio::sync::Semaphore::new(1)),
     });
-    let api = Router::new()
-        .route("/v1/verify/role", post(connections::verify_role))
-        .route("/v1/verify/keys", post(connections::verify_keys))
-        .route("/v1/connections", post(connections::register).get(connections::list))
-        .route("/v1/connections/{id}", get(connections::show).delete(connections::remove))
-        .route("/v1/connections/{id}/sync", post(connections::trigger_sync).get(connections::last_sync))
-        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
-    let router =
-        Router::new().route("/v1/health", get(|| async { Json(json!({ "status": "ok" })) })).merge(api);
+    auth::spawn_limiter_eviction(&state);
+    let mut api = Router::new();
+    for spec in ROUTES {
+        api = api.route(spec.path, handler(spec));
+    }
+    let api = api.route_layer(middleware::from_fn_with_state(state.clone(), auth::authorize));
     let router = match static_dir {
-        Some(dir) => router.fallback_service(tower_http::services::ServeDir::new(dir)),
-        None => router.fallback(|| async {
+        Some(dir) => api.fallback_service(tower_http::services::ServeDir::new(dir)),
+        None => api.fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, None, "no such endpoint; see docs/openapi.yaml")
         }),
     };
-    Ok(router.layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT)).layer(cors).with_state(state))
-}
-
-/// Every route but health needs the operator's bearer token (compared in constant time).
-async fn authenticate(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    let expected = state.config.token.expose().as_bytes();
-    let given = presented.as_bytes();
-    let same = given.len() == expected.len()
-        && given.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-    if !same {
-        return ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            None,
-            "missing or wrong bearer token (Authorization: Bearer <token>)",
-        )
-        .into_response();
-    }
-    next.run(request).await
-}
-
-/// Refuses a client that verifies too often.
-pub(crate) fn check_verify_rate(state: &AppState, client: &ConnectInfo<SocketAddr>) -> Result<(), ApiError> {
-    state.verify_limiter.check_key(&client.0.ip()).map_err(|_| {
-        ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            None,
-            format!("too many verification attempts from this address (limit {} per minute); wait a minute and try again", state.config.verify_per_minute),
-        )
-    })
+    Ok(router
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(cors)
+        .layer(middleware::from_fn_with_state(state.clone(), auth::check_host))
+        .with_state(state))
 }
 
 /// Serves until `shutdown` resolves.

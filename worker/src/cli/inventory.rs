@@ -45,9 +45,12 @@ pub(crate) enum AccountsCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct AddArgs {
-    /// Short unique id (lower-case letters, digits, '-').
+    /// Short unique id (lower-case letters, digits, '-'; default: a generated `c-…`).
     #[arg(long)]
-    id: String,
+    id: Option<String>,
+    /// The customer (tenant) the account belongs to.
+    #[arg(long, default_value = trustline_worker::store::DEFAULT_TENANT)]
+    tenant: String,
     /// Display name (default: the id).
     #[arg(long)]
     name: Option<String>,
@@ -57,7 +60,9 @@ pub(crate) struct AddArgs {
     /// The role to assume (cross-account-role, sts).
     #[arg(long)]
     role_arn: Option<String>,
-    /// The ExternalId the role requires (cross-account-role).
+    /// The ExternalId the role requires (cross-account-role). Default: the one Trustline issued
+    /// to the tenant (`trustline tenants external-id`). Give one only to import a value the
+    /// vendor issued to this customer before; it is then recorded as this tenant's.
     #[arg(long)]
     external_id: Option<String>,
     /// The customer's access key ID (sts, access-key).
@@ -106,7 +111,7 @@ pub(crate) struct InventoryArgs {
     format: OutputFormat,
 }
 
-fn config(global: &GlobalArgs) -> Result<Config> {
+pub(super) fn config(global: &GlobalArgs) -> Result<Config> {
     let mut config = Config::load_with(global.config.as_deref(), &global.set)?;
     if let Some(store) = &global.store {
         config.store.path.clone_from(store);
@@ -178,8 +183,38 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
     match cmd {
         AccountsCommand::Add(a) => {
             let kind: IntegrationKind = a.kind.parse().context("--kind")?;
+            let id = match &a.id {
+                Some(id) => {
+                    Connection::check_id(id).map_err(|e| anyhow::anyhow!("--id: {e:#}"))?;
+                    id.clone()
+                }
+                None => trustline_worker::store::new_connection_id(),
+            };
+            let mut store = Store::open(&config.store.path)?;
+            if store.tenant(&a.tenant)?.is_none() {
+                bail!("--tenant: no tenant '{}'; add it with `trustline tenants add {}`", a.tenant, a.tenant);
+            }
+            let external_id: Option<trustline_core::ExternalId> =
+                a.external_id.as_deref().map(str::parse).transpose().context("--external-id")?;
+            let external_id = match (kind, external_id) {
+                (_, Some(given)) => {
+                    store.import_external_id(&a.tenant, &given).context("--external-id")?;
+                    Some(given)
+                }
+                (IntegrationKind::CrossAccountRole, None) => Some(
+                    store
+                        .onboarding_external_id(
+                            &a.tenant,
+                            time::OffsetDateTime::now_utc(),
+                            config.tenants.unused_ttl(),
+                            || config.tenants.issue_external_id(),
+                        )?
+                        .external_id,
+                ),
+                (_, None) => None,
+            };
             let secret_ref = match a.secret.as_deref() {
-                Some("stdin") => Some(seal_from_stdin(&a.id)?),
+                Some("stdin") => Some(seal_from_stdin(&id)?),
                 other => other.map(str::parse).transpose().context("--secret")?,
             };
             let role_arn: Option<trustline_core::RoleArn> =
@@ -202,12 +237,14 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
                 None
             };
             let connection = Connection {
-                name: a.name.clone().unwrap_or_else(|| a.id.clone()),
-                id: a.id,
+                name: a.name.clone().unwrap_or_else(|| id.clone()),
+                account_id: role_arn.as_ref().map(trustline_core::RoleArn::account_id),
+                id,
+                tenant: a.tenant.clone(),
                 kind,
-                account_id: None,
                 role_arn,
-                external_id: a.external_id.as_deref().map(str::parse).transpose().context("--external-id")?,
+                external_id,
+                next_external_id: None,
                 access_key_id: a.access_key_id,
                 secret_ref,
                 data_sets,
@@ -216,9 +253,9 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
                 org,
                 parent: None,
             };
-            let mut store = Store::open(&config.store.path)?;
             store.add_connection(&connection)?;
-            Ok(format!("added {} ({})\n", connection.id, connection.kind))
+            let ext = connection.external_id.as_ref().map(|e| format!(", ExternalId {e}")).unwrap_or_default();
+            Ok(format!("added {} ({}) for tenant {}{ext}\n", connection.id, connection.kind, connection.tenant))
         }
         AccountsCommand::List { format } => {
             let store = Store::open_read_only(&config.store.path)?;
@@ -275,8 +312,9 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
 fn connection_json(c: &Connection) -> serde_json::Value {
     // The secret's location is shown, never a secret.
     serde_json::json!({
-        "id": c.id, "name": c.name, "kind": c.kind, "account_id": c.account_id, "role_arn": c.role_arn,
-        "external_id": c.external_id, "access_key_id": c.access_key_id,
+        "id": c.id, "tenant": c.tenant, "name": c.name, "kind": c.kind, "account_id": c.account_id,
+        "role_arn": c.role_arn, "external_id": c.external_id, "next_external_id": c.next_external_id,
+        "access_key_id": c.access_key_id,
         "secret": c.secret_ref.as_ref().map(SecretRef::describe), "data_sets": c.data_sets, "regions": c.regions,
         "status": c.status.as_str(), "organization": c.org, "parent": c.parent,
     })
@@ -518,7 +556,7 @@ pub(crate) fn export(global: &GlobalArgs) -> Result<String> {
     Ok(out)
 }
 
-fn table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
+pub(super) fn table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -547,9 +585,25 @@ pub(crate) struct ServeArgs {
     /// Dashboard origin allowed by CORS (repeatable), e.g. https://app.example.com.
     #[arg(long = "allow-origin")]
     allowed_origins: Vec<String>,
-    /// Verify calls per minute per client address.
+    /// Verify calls per minute per customer (and per client address behind --trusted-proxy).
     #[arg(long, default_value_t = 10)]
     verify_per_minute: u32,
+    /// A host name (optionally with :PORT) this server answers for, as browsers address it
+    /// (repeatable). Requests naming another host are refused (DNS rebinding). Default on
+    /// loopback: 127.0.0.1, localhost and [::1] with the listening port; required otherwise.
+    #[arg(long = "public-host", value_name = "NAME[:PORT]")]
+    public_hosts: Vec<String>,
+    /// The address of a reverse proxy in front of this server (repeatable): its X-Forwarded-For
+    /// is believed, and verification is also limited per client address.
+    #[arg(long = "trusted-proxy", value_name = "IP")]
+    trusted_proxies: Vec<std::net::IpAddr>,
+    /// Longest a request may take (e.g. 60s, 2m).
+    #[arg(long, default_value = "60s")]
+    request_timeout: String,
+    /// The vendor's principal that customers' roles trust (arn:aws:iam::ACCOUNT:root or a
+    /// role), handed to onboarding sessions for the quick-create link.
+    #[arg(long, env = "TRUSTLINE_VENDOR_PRINCIPAL")]
+    vendor_principal: Option<String>,
     /// Also serve this folder (the built onboarding page, `dist/`) at `/`.
     #[arg(long)]
     static_dir: Option<std::path::PathBuf>,
@@ -569,8 +623,18 @@ pub(crate) fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<String> {
             bail!("the API needs a bearer token: set TRUSTLINE_API_TOKEN or pass --token-file FILE")
         }
     };
-    if token.len() < 16 {
-        bail!("the API token is too short ({} characters); use at least 16 random characters", token.len());
+    trustline_worker::serve::auth::check_operator_token(&token)?;
+    let request_timeout =
+        trustline_worker::schedule::parse_duration(&args.request_timeout).context("--request-timeout")?;
+    if let Some(principal) = &args.vendor_principal {
+        principal
+            .parse::<trustline_core::Arn>()
+            .map_err(|e| anyhow::anyhow!("--vendor-principal: {e}"))?;
+    }
+    for host in &args.public_hosts {
+        if host.is_empty() || host.contains(['/', '@', ' ']) {
+            bail!("--public-host: expected a host name with an optional :PORT, such as trustline.example.com, got '{host}'");
+        }
     }
     for origin in &args.allowed_origins {
         if !(origin.starts_with("https://") || origin.starts_with("http://")) || origin.ends_with('/') {
@@ -589,9 +653,23 @@ pub(crate) fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<String> {
                 None
             }
         };
+        let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        let mut public_hosts = args.public_hosts.clone();
+        if public_hosts.is_empty() {
+            public_hosts = trustline_worker::serve::auth::default_hosts(addr);
+            if public_hosts.is_empty() {
+                bail!("--public-host: the server listens on {addr}, beyond loopback: name the host names browsers use to reach it (e.g. --public-host trustline.example.com)");
+            }
+        }
         let serve_config = trustline_worker::serve::ServeConfig {
             token: trustline_core::Secret::new(token),
             allowed_origins: args.allowed_origins.clone(),
+            public_hosts,
+            trusted_proxies: args.trusted_proxies.clone(),
+            request_timeout,
+            tenants: config.tenants.clone(),
+            vendor_principal: args.vendor_principal.clone(),
             verify_per_minute: args.verify_per_minute,
             store_path: config.store.path.clone(),
             home_region: config.aws.region.clone(),
@@ -606,8 +684,6 @@ pub(crate) fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<String> {
             );
         }
         let router = trustline_worker::serve::router(serve_config, client, vendor)?;
-        let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
-        let addr = listener.local_addr()?;
         tracing::info!(%addr, "serving the verify API");
         // Scripts and tests read the bound address (with port 0 the OS picks one). This is the
         // CLI's own output, not a log line, so it goes to stderr whatever the log format.

@@ -1,4 +1,8 @@
-//! The API's handlers: verify, register, list/show/remove, trigger and read syncs.
+//! A tenant's connections: verify, register, list/show/remove, syncs, ExternalId rotation.
+//!
+//! Every handler works inside the tenant named in the path (the authorization check has already
+//! matched a session to it); another tenant's connection is simply not found. The ExternalId is
+//! never taken on trust from the body: it is the one the worker issued to the tenant.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -7,17 +11,22 @@ use std::sync::atomic::AtomicBool;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use trustline_core::policy::permissions::DataSet;
 use trustline_core::{ExternalId, IntegrationKind, Region, RoleArn};
 
+use super::auth::check_verify_rate;
+use super::tenants::{existing, internal};
 use super::verify::{self, KeysRequest, RoleRequest, Verdict};
-use super::{ApiError, AppState, Body, check_verify_rate};
-use crate::store::{Connection, ConnectionStatus, Store};
+use super::{ApiError, AppState, Body};
+use crate::store::{AddRefused, Connection, ConnectionStatus, Store};
 
 type Shared = State<Arc<AppState>>;
+
+/// More regions than any partition has (AWS lists 37 as of 2026): a longer list is a mistake.
+pub const MAX_REGIONS: usize = 40;
 
 fn vendor(state: &AppState) -> Result<&Arc<crate::credentials::Provider>, ApiError> {
     state.vendor.as_ref().ok_or_else(|| {
@@ -29,47 +38,102 @@ fn reader(state: &AppState) -> Result<Store, ApiError> {
     Store::open_read_only(&state.config.store_path).map_err(|e| ApiError::internal(&e))
 }
 
-pub(super) async fn verify_role(
-    State(state): Shared,
-    client: ConnectInfo<SocketAddr>,
-    Body(req): Body<RoleRequest>,
-) -> Result<Json<verify::Report>, ApiError> {
-    check_verify_rate(&state, &client)?;
-    if req.data_sets.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("data_sets"),
-            "choose at least one data set: iam, ec2-network, cloudtrail",
+fn no_data_sets() -> ApiError {
+    ApiError::invalid("data_sets", "choose at least one data set: iam, ec2-network, cloudtrail")
+}
+
+/// Regions as given, deduplicated, at most [`MAX_REGIONS`].
+pub(crate) fn check_regions(regions: &[Region]) -> Result<Vec<Region>, ApiError> {
+    let mut seen = BTreeSet::new();
+    let unique: Vec<Region> = regions.iter().filter(|r| seen.insert(r.as_str().to_owned())).cloned().collect();
+    if unique.len() > MAX_REGIONS {
+        return Err(ApiError::invalid(
+            "regions",
+            format!("name at most {MAX_REGIONS} regions (got {}), or none to read every enabled region", unique.len()),
         ));
     }
+    Ok(unique)
+}
+
+/// The ExternalId for a request: the tenant's issued one, or the one the body names if (and
+/// only if) it was issued to this tenant and is still in force.
+fn tenant_external_id(
+    state: &AppState,
+    store: &mut Store,
+    tenant: &str,
+    named: Option<&ExternalId>,
+) -> Result<ExternalId, ApiError> {
+    let now = time::OffsetDateTime::now_utc();
+    match named {
+        Some(id) => {
+            if store.usable_external_id(tenant, id, now).map_err(internal)? {
+                Ok(id.clone())
+            } else {
+                Err(ApiError::invalid(
+                    "external_id",
+                    "this ExternalId was not issued to this customer (or has expired); omit it and Trustline uses the one it issued",
+                ))
+            }
+        }
+        None => {
+            let tenants = &state.config.tenants;
+            let issued = store
+                .onboarding_external_id(tenant, now, tenants.unused_ttl(), || tenants.issue_external_id())
+                .map_err(internal)?;
+            Ok(issued.external_id)
+        }
+    }
+}
+
+pub(super) async fn verify_role(
+    State(state): Shared,
+    Path(tenant): Path<String>,
+    peer: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Body(req): Body<RoleRequest>,
+) -> Result<Json<verify::Report>, ApiError> {
+    if req.data_sets.is_empty() {
+        return Err(no_data_sets());
+    }
+    check_regions(&req.regions)?;
+    let external_id = {
+        let mut store = state.store.lock().await;
+        existing(&store, &tenant)?;
+        tenant_external_id(&state, &mut store, &tenant, req.external_id.as_ref())?
+    };
+    check_verify_rate(&state, &tenant, Some(&peer), &headers)?;
     let vendor = vendor(&state)?;
-    Ok(Json(verify::verify_role(&state.client, vendor, &state.config.home_region, &req).await))
+    Ok(Json(verify::verify_role(&state.client, vendor, &state.config.home_region, &req, &external_id).await))
 }
 
 pub(super) async fn verify_keys(
     State(state): Shared,
-    client: ConnectInfo<SocketAddr>,
+    Path(tenant): Path<String>,
+    peer: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Body(req): Body<KeysRequest>,
 ) -> Result<Json<verify::Report>, ApiError> {
-    check_verify_rate(&state, &client)?;
     if !matches!(req.kind, IntegrationKind::Sts | IntegrationKind::AccessKey) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("kind"),
-            "keys are verified for the sts and access-key kinds only",
-        ));
+        return Err(ApiError::invalid("kind", "keys are verified for the sts and access-key kinds only"));
     }
+    {
+        let mut store = state.store.lock().await;
+        existing(&store, &tenant)?;
+        if let Some(named) = &req.external_id {
+            tenant_external_id(&state, &mut store, &tenant, Some(named))?;
+        }
+    }
+    check_verify_rate(&state, &tenant, Some(&peer), &headers)?;
     Ok(Json(verify::verify_keys(&state.client, &state.config.home_region, &req).await))
 }
 
-/// The body of `POST /v1/connections`: a role (cross-account-role), or a customer's key
-/// (access-key), or both (sts).
+/// The body of `POST /v1/tenants/{tenant}/connections`: a role (cross-account-role), or a
+/// customer's key (access-key), or both (sts). The connection's id is the server's to choose,
+/// and its ExternalId is the one issued to the tenant.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     kind: IntegrationKind,
-    #[serde(default)]
-    id: Option<String>,
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
@@ -86,17 +150,16 @@ pub struct RegisterRequest {
 }
 
 fn missing(field: &'static str, what: &str) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, Some(field), format!("{field} is required {what}"))
+    ApiError::invalid(field, format!("{field} is required {what}"))
 }
 
 /// Turns a verification that did not pass into the registration's refusal.
 fn refusal(report: &verify::Report, field: &'static str) -> Option<ApiError> {
     match report.verdict {
         Verdict::Verified => None,
-        Verdict::Unsafe => Some(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(field),
-            "refused: the role can be assumed without your ExternalId (see POST /v1/verify/role for the checks); fix its trust policy first",
+        Verdict::Unsafe => Some(ApiError::invalid(
+            field,
+            "refused: the role can be assumed without your ExternalId (see the verify route's checks); fix its trust policy first",
         )),
         Verdict::Failed => {
             let failed: Vec<String> = report
@@ -105,41 +168,48 @@ fn refusal(report: &verify::Report, field: &'static str) -> Option<ApiError> {
                 .filter(|c| c.status == verify::Status::Fail)
                 .map(|c| format!("{}: {}", c.id, c.message))
                 .collect();
-            Some(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(field),
-                format!("the connection did not verify: {}", failed.join(" ")),
-            ))
+            Some(ApiError::invalid(field, format!("the connection did not verify: {}", failed.join(" "))))
         }
     }
 }
 
-/// Registers a connection once it verifies; key-based ones keep their secret sealed.
+fn refused_add(e: anyhow::Error) -> ApiError {
+    match e.downcast_ref::<AddRefused>() {
+        Some(r @ (AddRefused::RoleConnected(_) | AddRefused::OtherTenant | AddRefused::IdTaken)) => {
+            ApiError::new(StatusCode::CONFLICT, Some("role_arn"), r.to_string())
+        }
+        Some(r @ AddRefused::ExternalIdNotIssued) => ApiError::invalid("external_id", r.to_string()),
+        Some(r @ AddRefused::Quota(_)) => ApiError::new(StatusCode::FORBIDDEN, None, r.to_string()),
+        Some(r @ AddRefused::NoTenant) => ApiError::new(StatusCode::NOT_FOUND, Some("tenant"), r.to_string()),
+        None => ApiError::invalid("body", format!("{e:#}")),
+    }
+}
+
+/// Registers a connection once it verifies, and starts its first sync; key-based ones keep
+/// their secret sealed.
 pub(super) async fn register(
     State(state): Shared,
-    client: ConnectInfo<SocketAddr>,
+    Path(tenant): Path<String>,
+    peer: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Body(req): Body<RegisterRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     if req.data_sets.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("data_sets"),
-            "choose at least one data set: iam, ec2-network, cloudtrail",
-        ));
+        return Err(no_data_sets());
     }
     // Everything that can be checked without AWS is checked first, so a bad body costs no call.
+    let regions = check_regions(&req.regions)?;
+    if let Some(name) = &req.name {
+        crate::text::check_name("name", name).map_err(|e| ApiError::invalid("name", e))?;
+    }
     let keys = match req.kind {
         IntegrationKind::CrossAccountRole => {
             if req.role_arn.is_none() {
                 return Err(missing("role_arn", "for a cross-account-role connection"));
             }
-            if req.external_id.is_none() {
-                return Err(missing("external_id", "for a cross-account-role connection"));
-            }
             if req.access_key_id.is_some() || req.secret_access_key.is_some() {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    Some("access_key_id"),
+                return Err(ApiError::invalid(
+                    "access_key_id",
                     "a cross-account-role connection takes no keys: Trustline assumes the role with its own credentials",
                 ));
             }
@@ -176,28 +246,44 @@ pub(super) async fn register(
             })
         }
         IntegrationKind::SameAccountRole => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some("kind"),
+            return Err(ApiError::invalid(
+                "kind",
                 "a same-account-role connection is the worker's own credentials: add it where the worker runs, with `trustline accounts add --kind same-account-role`",
             ));
         }
     };
-    if let Some(id) = &req.id {
-        crate::store::Connection::check_id(id)
-            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, Some("id"), format!("{e:#}")))?;
-    }
-    check_verify_rate(&state, &client)?;
+    // The tenant, its quota, and the ExternalId: all from the store, none from the body.
+    let (tenant_row, external_id) = {
+        let mut store = state.store.lock().await;
+        let t = existing(&store, &tenant)?;
+        if store.tenant_connection_count(&tenant).map_err(internal)? >= t.max_connections {
+            return Err(refused_add(AddRefused::Quota(t.max_connections).into()));
+        }
+        let ext = match req.kind {
+            IntegrationKind::CrossAccountRole => {
+                Some(tenant_external_id(&state, &mut store, &tenant, req.external_id.as_ref())?)
+            }
+            _ => match &req.external_id {
+                Some(named) => Some(tenant_external_id(&state, &mut store, &tenant, Some(named))?),
+                None => None,
+            },
+        };
+        (t, ext)
+    };
+    check_verify_rate(&state, &tenant, Some(&peer), &headers)?;
     let report = match &keys {
         None => {
+            let role_arn = req.role_arn.clone().ok_or_else(|| missing("role_arn", ""))?;
+            let external_id = external_id.clone().ok_or_else(|| missing("external_id", ""))?;
             let verify_req = RoleRequest {
-                role_arn: req.role_arn.clone().ok_or_else(|| missing("role_arn", ""))?,
-                external_id: req.external_id.clone().ok_or_else(|| missing("external_id", ""))?,
+                role_arn,
+                external_id: None,
                 expected_account_id: None,
                 data_sets: req.data_sets.clone(),
-                regions: req.regions.clone(),
+                regions: regions.clone(),
             };
-            verify::verify_role(&state.client, vendor(&state)?, &state.config.home_region, &verify_req).await
+            let vendor = vendor(&state)?;
+            verify::verify_role(&state.client, vendor, &state.config.home_region, &verify_req, &external_id).await
         }
         Some(keys) => verify::verify_keys(&state.client, &state.config.home_region, keys).await,
     };
@@ -205,12 +291,7 @@ pub(super) async fn register(
     if let Some(refused) = refusal(&report, field) {
         return Err(refused);
     }
-    let account = report.account_id;
-    let id = req.id.unwrap_or_else(|| {
-        let fallback =
-            || req.role_arn.as_ref().map_or_else(|| "unknown".to_owned(), |r| r.account_id().to_string());
-        format!("aws-{}", account.map_or_else(fallback, |a| a.to_string()))
-    });
+    let id = crate::store::new_connection_id();
     let secret_ref = match (&keys, &state.config.seal) {
         (Some(keys), Some(seal)) => Some(crate::store::SecretRef::Sealed(
             seal.seal(&keys.secret_access_key, &id).map_err(|e| ApiError::internal(&e))?,
@@ -220,35 +301,34 @@ pub(super) async fn register(
     let connection = Connection {
         name: req.name.unwrap_or_else(|| id.clone()),
         id,
+        tenant: tenant.clone(),
         kind: req.kind,
-        account_id: account,
+        account_id: report.account_id,
         role_arn: req.role_arn,
-        external_id: req.external_id,
+        external_id,
+        next_external_id: None,
         access_key_id: keys.map(|k| k.access_key_id),
         secret_ref,
         data_sets: req.data_sets.into_iter().collect::<BTreeSet<_>>(),
-        regions: req.regions,
+        regions,
         status: ConnectionStatus::Active,
         org: None,
         parent: None,
     };
-    let mut store = state.writer.lock().await;
-    if store.connection(&connection.id).map_err(|e| ApiError::internal(&e))?.is_some() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            Some("id"),
-            format!("a connection '{}' already exists", connection.id),
-        ));
+    {
+        let mut store = state.store.lock().await;
+        store.add_connection_within(&connection, Some(tenant_row.max_connections)).map_err(refused_add)?;
     }
-    store
-        .add_connection(&connection)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, None, format!("{e:#}")))?;
-    Ok((StatusCode::CREATED, Json(connection_json(&connection))))
+    start_sync(&state, &connection.id);
+    let mut body = connection_json(&connection);
+    body["first_sync"] = json!("started");
+    Ok((StatusCode::CREATED, Json(body)))
 }
 
 fn connection_json(c: &Connection) -> Value {
     json!({
-        "id": c.id, "name": c.name, "kind": c.kind, "account_id": c.account_id, "role_arn": c.role_arn,
+        "id": c.id, "tenant": c.tenant, "name": c.name, "kind": c.kind, "account_id": c.account_id,
+        "role_arn": c.role_arn, "external_id": c.external_id, "next_external_id": c.next_external_id,
         "access_key_id": c.access_key_id, "secret": c.secret_ref.as_ref().map(|r| match r {
             crate::store::SecretRef::Sealed(_) => "sealed",
             _ => "reference",
@@ -258,9 +338,10 @@ fn connection_json(c: &Connection) -> Value {
     })
 }
 
-pub(super) async fn list(State(state): Shared) -> Result<Json<Value>, ApiError> {
+pub(super) async fn list(State(state): Shared, Path(tenant): Path<String>) -> Result<Json<Value>, ApiError> {
     let store = reader(&state)?;
-    let list = store.connections().map_err(|e| ApiError::internal(&e))?;
+    existing(&store, &tenant)?;
+    let list = store.tenant_connections(&tenant).map_err(internal)?;
     Ok(Json(json!({ "connections": list.iter().map(connection_json).collect::<Vec<_>>() })))
 }
 
@@ -268,61 +349,159 @@ fn not_found(id: &str) -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, Some("id"), format!("no connection '{id}'"))
 }
 
-pub(super) async fn show(State(state): Shared, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let store = reader(&state)?;
-    let c = store.connection(&id).map_err(|e| ApiError::internal(&e))?.ok_or_else(|| not_found(&id))?;
-    Ok(Json(connection_json(&c)))
+fn find(store: &Store, tenant: &str, id: &str) -> Result<Connection, ApiError> {
+    store.tenant_connection(tenant, id).map_err(internal)?.ok_or_else(|| not_found(id))
 }
 
-pub(super) async fn remove(State(state): Shared, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
-    let mut store = state.writer.lock().await;
-    if store.remove_connection(&id).map_err(|e| ApiError::internal(&e))? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(not_found(&id))
-    }
-}
-
-pub(super) async fn trigger_sync(
+pub(super) async fn show(
     State(state): Shared,
-    Path(id): Path<String>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    if reader(&state)?.connection(&id).map_err(|e| ApiError::internal(&e))?.is_none() {
-        return Err(not_found(&id));
-    }
-    let Ok(mut guard) = state.writer.clone().try_lock_owned() else {
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let store = reader(&state)?;
+    Ok(Json(connection_json(&find(&store, &tenant, &id)?)))
+}
+
+/// Whether any of these connections has a triggered sync queued or running.
+pub(super) fn any_syncing(state: &AppState, ids: &[String]) -> bool {
+    let running = state.syncing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    ids.iter().any(|id| running.contains(id))
+}
+
+pub(super) async fn remove(
+    State(state): Shared,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let mut store = state.store.lock().await;
+    find(&store, &tenant, &id)?;
+    // Removing rows a running sync is about to write would leave them orphaned: answer at
+    // once instead of waiting for the sync.
+    if any_syncing(&state, std::slice::from_ref(&id)) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             None,
-            "a sync is already running; try again when it has finished",
+            "this connection's sync is running; try again when it has finished",
         ));
-    };
+    }
+    store.remove_connection(&id).map_err(internal)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Queues a sync of one connection; false if one is already queued or running. Syncs run one
+/// at a time, each on its own store handle, so the API's writes never wait for them.
+fn start_sync(state: &Arc<AppState>, id: &str) -> bool {
+    {
+        let mut running = state.syncing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !running.insert(id.to_owned()) {
+            return false;
+        }
+    }
     let task_state = state.clone();
+    let id = id.to_owned();
     tokio::spawn(async move {
-        let stop = AtomicBool::new(false);
-        let vendor = task_state.vendor.clone();
-        let result = crate::sync::run(
-            &mut guard,
-            &task_state.client,
-            vendor,
-            &task_state.config.sync,
-            Some(&id),
-            &stop,
-        )
+        let result = async {
+            let _permit = task_state.sync_slot.clone().acquire_owned().await?;
+            let mut store = task_state.store.lock().await.sibling()?;
+            let stop = AtomicBool::new(false);
+            crate::sync::run(
+                &mut store,
+                &task_state.client,
+                task_state.vendor.clone(),
+                &task_state.config.sync,
+                Some(&id),
+                &stop,
+            )
+            .await
+        }
         .await;
         if let Err(e) = result {
             tracing::error!(connection = %id, "triggered sync failed: {e:#}");
         }
+        task_state.syncing.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&id);
     });
+    true
+}
+
+pub(super) async fn trigger_sync(
+    State(state): Shared,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    find(&reader(&state)?, &tenant, &id)?;
+    if !start_sync(&state, &id) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            None,
+            "a sync of this connection is already running; try again when it has finished",
+        ));
+    }
     Ok((StatusCode::ACCEPTED, Json(json!({ "status": "started" }))))
 }
 
-pub(super) async fn last_sync(State(state): Shared, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(super) async fn last_sync(
+    State(state): Shared,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
     let store = reader(&state)?;
-    if store.connection(&id).map_err(|e| ApiError::internal(&e))?.is_none() {
-        return Err(not_found(&id));
-    }
-    let running = state.writer.try_lock().is_err();
-    let last = store.last_account_run(&id).map_err(|e| ApiError::internal(&e))?;
+    find(&store, &tenant, &id)?;
+    let running = any_syncing(&state, std::slice::from_ref(&id));
+    let last = store.last_account_run(&id).map_err(internal)?;
     Ok(Json(json!({ "running": running, "last": last })))
+}
+
+/// Rotation's first step: a new ExternalId for the connection, accepted beside the old one.
+pub(super) async fn rotate_external_id(
+    State(state): Shared,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let mut store = state.store.lock().await;
+    let c = find(&store, &tenant, &id)?;
+    if c.kind != IntegrationKind::CrossAccountRole || c.parent.is_some() {
+        return Err(ApiError::invalid(
+            "id",
+            "only a cross-account-role connection (or an Organization connection, for all its members) has an ExternalId to rotate",
+        ));
+    }
+    if c.next_external_id.is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            None,
+            "a rotation is already in progress; complete it first",
+        ));
+    }
+    let tenants = &state.config.tenants;
+    let issued = store
+        .issue_external_id(&tenant, time::OffsetDateTime::now_utc(), None, || tenants.issue_external_id())
+        .map_err(internal)?;
+    store.begin_rotation(&id, &issued.external_id).map_err(internal)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "external_id": issued.external_id,
+            "previous": c.external_id,
+            "next_step": "Have the customer change the role's trust policy to require the new ExternalId (the stack's ExternalId parameter); until then Trustline accepts both. Then complete the rotation, which proves the old one is refused.",
+        })),
+    ))
+}
+
+/// Rotation's last step: proves (by AssumeRole) that the role accepts the new ExternalId and
+/// refuses the old one, then retires the old one.
+pub(super) async fn complete_rotation(
+    State(state): Shared,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let c = find(&reader(&state)?, &tenant, &id)?;
+    let (Some(old), Some(new), Some(role)) = (&c.external_id, &c.next_external_id, &c.role_arn) else {
+        return Err(ApiError::new(StatusCode::CONFLICT, None, "no rotation is in progress for this connection"));
+    };
+    let vendor = vendor(&state)?;
+    let home = &state.config.home_region;
+    let proof = verify::prove_rotation(&state.client, vendor, home, role, old, new).await;
+    if let Err(message) = proof {
+        return Err(ApiError::new(StatusCode::CONFLICT, None, message));
+    }
+    state.store.lock().await.complete_rotation(&id).map_err(internal)?;
+    Ok(Json(json!({
+        "external_id": new,
+        "retired": old,
+        "proof": "AWS refused AssumeRole with the old ExternalId (AccessDenied) and accepted the new one.",
+    })))
 }

@@ -15,14 +15,16 @@ use crate::credentials::Provider;
 /// The session length the vendor's syncs need; the role must allow at least this.
 pub const NEEDED_SESSION_SECONDS: u32 = 3_600;
 
-/// A role to verify (`POST /v1/verify/role`).
+/// A role to verify (`POST /v1/tenants/{tenant}/verify/role`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoleRequest {
     /// The customer's role.
     pub role_arn: RoleArn,
-    /// The ExternalId issued to this customer.
-    pub external_id: ExternalId,
+    /// An ExternalId issued to this customer; default (and usually): the one in force. One the
+    /// customer was not issued is refused before any AWS call.
+    #[serde(default)]
+    pub external_id: Option<ExternalId>,
     /// The account the customer says it is.
     #[serde(default)]
     pub expected_account_id: Option<AccountId>,
@@ -104,6 +106,73 @@ fn decoy_external_id() -> ExternalId {
     })
 }
 
+/// The ExternalIds AWS must refuse for a role whose trust requires exactly `real`: none at all,
+/// an unrelated one, and ones that a loosened condition would let through — `StringLike` with
+/// a wildcard after the vendor's prefix or after part of the value, `StringEqualsIgnoreCase`,
+/// or a condition that only checks a prefix. Each is (check id, title, ExternalId or none).
+pub fn decoys(real: &ExternalId) -> Vec<(&'static str, &'static str, Option<ExternalId>)> {
+    let text = real.as_str();
+    let random = decoy_external_id();
+    let random_tail = random.as_str().rsplit(':').next().unwrap_or("decoy").to_owned();
+    // The vendor's prefix is everything up to the last separator; without one, half the value.
+    let prefix_len = text.rfind([':', '/', '-', '.', '@']).map_or(text.len() / 2, |i| i + 1);
+    let candidates = [
+        ("external_id_required_missing", "The role refuses Trustline without an ExternalId", None),
+        ("external_id_required_wrong", "The role refuses Trustline with a wrong ExternalId", Some(random.as_str().to_owned())),
+        (
+            "external_id_required_same_prefix",
+            "The role refuses another ExternalId with your prefix",
+            Some(format!("{}{random_tail}", &text[..prefix_len])),
+        ),
+        (
+            "external_id_required_longer",
+            "The role refuses your ExternalId with a character added",
+            Some(format!("{text}0")),
+        ),
+        (
+            "external_id_required_shorter",
+            "The role refuses your ExternalId with its last character removed",
+            (text.len() > 2).then(|| text[..text.len() - 1].to_owned()),
+        ),
+        (
+            "external_id_required_case",
+            "The role refuses your ExternalId in other letter case",
+            Some(text.chars().map(|c| if c.is_ascii_lowercase() { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() }).collect()),
+        ),
+    ];
+    candidates
+        .into_iter()
+        .filter_map(|(id, title, value)| match value {
+            None if id == "external_id_required_missing" => Some((id, title, None)),
+            None => None,
+            Some(v) if v == text => None,
+            Some(v) => v.parse().ok().map(|e| (id, title, Some(e))),
+        })
+        .collect()
+}
+
+/// Proves an ExternalId rotation: the role accepts `new`, and AWS refuses `old` (AccessDenied).
+/// The error is one sentence for the operator to pass on.
+pub async fn prove_rotation(
+    client: &AwsClient,
+    vendor: &Arc<Provider>,
+    home: &Region,
+    role: &RoleArn,
+    old: &ExternalId,
+    new: &ExternalId,
+) -> Result<(), String> {
+    if let Err(e) = assume(client, vendor, role, Some(new.clone()), 900, home).await {
+        return Err(format!(
+            "the role does not accept the new ExternalId yet ({e}); the customer must update the trust policy (the stack's ExternalId parameter) first"
+        ));
+    }
+    match assume(client, vendor, role, Some(old.clone()), 900, home).await {
+        Ok(_) => Err("the role still accepts the old ExternalId; the customer must remove it from the trust policy before the rotation can complete".to_owned()),
+        Err(e) if matches!(e.kind(), Some(AwsErrorKind::AccessDenied)) => Ok(()),
+        Err(e) => Err(format!("could not prove that the old ExternalId is refused ({e}); try again")),
+    }
+}
+
 async fn assume(
     client: &AwsClient,
     vendor: &Arc<Provider>,
@@ -126,6 +195,7 @@ pub async fn verify_role(
     vendor: &Arc<Provider>,
     home: &Region,
     req: &RoleRequest,
+    external_id: &ExternalId,
 ) -> Report {
     let mut checks = Vec::new();
     let role = &req.role_arn;
@@ -137,7 +207,7 @@ pub async fn verify_role(
         client,
         vendor,
         role,
-        Some(req.external_id.clone()),
+        Some(external_id.clone()),
         NEEDED_SESSION_SECONDS,
         home,
     )
@@ -200,27 +270,25 @@ pub async fn verify_role(
         }
     };
 
-    // The confused-deputy proof: without the ExternalId, and with a wrong one, AWS must refuse.
+    // The confused-deputy proof: without the ExternalId, and with every value a loosened
+    // condition would accept, AWS must refuse. Anything but AccessDenied proves nothing.
     let mut unsafe_role = false;
-    for (id, title, external_id) in [
-        ("external_id_required_missing", "The role refuses Trustline without an ExternalId", None),
-        (
-            "external_id_required_wrong",
-            "The role refuses Trustline with a wrong ExternalId",
-            Some(decoy_external_id()),
-        ),
-    ] {
-        match assume(client, vendor, role, external_id, 900, home).await {
+    for (id, title, decoy) in decoys(external_id) {
+        match assume(client, vendor, role, decoy, 900, home).await {
             Ok(_) => {
                 unsafe_role = true;
-                checks.push(check(id, title, Status::Fail, None, "The role can be assumed without your ExternalId, so another Trustline customer could trick Trustline into reading your account. Add \"Condition\": {\"StringEquals\": {\"sts:ExternalId\": \"<your ExternalId>\"}} to the trust policy."));
+                checks.push(check(id, title, Status::Fail, None, "The role can be assumed without your exact ExternalId, so another of the vendor's customers could trick the vendor into reading your account. The trust policy must have \"Condition\": {\"StringEquals\": {\"sts:ExternalId\": \"<your ExternalId>\"}} — StringEquals, the whole value, no wildcard."));
             }
             Err(e) if matches!(e.kind(), Some(AwsErrorKind::AccessDenied)) => {
                 checks.push(check(id, title, Status::Pass, e.code(), "AWS refused, as it should."));
             }
-            Err(e) => {
-                checks.push(check(id, title, Status::Warn, e.code(), format!("Could not confirm: {e}")))
-            }
+            Err(e) => checks.push(check(
+                id,
+                title,
+                Status::Fail,
+                e.code(),
+                format!("Could not prove that AWS refuses it (AWS answered: {e}); verify again in a minute."),
+            )),
         }
     }
 

@@ -1,0 +1,154 @@
+//! Tenants, their onboarding sessions and their issued ExternalId.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ApiError, AppState, Body};
+use crate::store::{Store, Tenant};
+
+type Shared = State<Arc<AppState>>;
+
+/// The body of `POST /v1/tenants`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTenant {
+    /// The vendor's own id for the customer.
+    pub id: String,
+    /// Display name (default: the id).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Connections it may register (default: the worker's `tenants.max_connections`).
+    #[serde(default)]
+    pub max_connections: Option<u32>,
+}
+
+/// The body of `POST /v1/tenants/{tenant}/sessions`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSession {
+    /// The session's lifetime in seconds (60–3600; default: the worker's `tenants.session_seconds`).
+    #[serde(default)]
+    pub ttl_seconds: Option<u32>,
+}
+
+fn no_tenant(id: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, Some("tenant"), format!("no tenant '{id}'"))
+}
+
+pub(crate) fn internal(e: anyhow::Error) -> ApiError {
+    ApiError::internal(&e)
+}
+
+/// The tenant named in the path, or 404.
+pub(super) fn existing(store: &Store, id: &str) -> Result<Tenant, ApiError> {
+    store.tenant(id).map_err(internal)?.ok_or_else(|| no_tenant(id))
+}
+
+fn tenant_json(t: &Tenant, connections: u32) -> Value {
+    json!({ "id": t.id, "name": t.name, "max_connections": t.max_connections,
+            "connections": connections, "created_at": t.created_at })
+}
+
+pub(super) async fn create(State(state): Shared, Body(req): Body<CreateTenant>) -> Result<(StatusCode, Json<Value>), ApiError> {
+    Tenant::check_id(&req.id).map_err(|e| ApiError::invalid("id", format!("{e:#}")))?;
+    let name = req.name.unwrap_or_else(|| req.id.clone());
+    crate::text::check_name("name", &name).map_err(|e| ApiError::invalid("name", e))?;
+    let max = req.max_connections.unwrap_or(state.config.tenants.max_connections);
+    let mut store = state.store.lock().await;
+    if store.tenant(&req.id).map_err(internal)?.is_some() {
+        return Err(ApiError::new(StatusCode::CONFLICT, Some("id"), format!("a tenant '{}' already exists", req.id)));
+    }
+    let tenant = store.add_tenant(&req.id, &name, max).map_err(internal)?;
+    Ok((StatusCode::CREATED, Json(tenant_json(&tenant, 0))))
+}
+
+pub(super) async fn list(State(state): Shared) -> Result<Json<Value>, ApiError> {
+    let store = state.store.lock().await;
+    let mut out = Vec::new();
+    for t in store.tenants().map_err(internal)? {
+        out.push(tenant_json(&t, store.tenant_connection_count(&t.id).map_err(internal)?));
+    }
+    Ok(Json(json!({ "tenants": out })))
+}
+
+pub(super) async fn show(State(state): Shared, Path(tenant): Path<String>) -> Result<Json<Value>, ApiError> {
+    let store = state.store.lock().await;
+    let t = existing(&store, &tenant)?;
+    Ok(Json(tenant_json(&t, store.tenant_connection_count(&t.id).map_err(internal)?)))
+}
+
+pub(super) async fn remove(State(state): Shared, Path(tenant): Path<String>) -> Result<StatusCode, ApiError> {
+    let mut store = state.store.lock().await;
+    existing(&store, &tenant)?;
+    let ids: Vec<String> =
+        store.tenant_connections(&tenant).map_err(internal)?.into_iter().map(|c| c.id).collect();
+    if super::connections::any_syncing(&state, &ids) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            None,
+            "a sync of this customer's connections is running; try again when it has finished",
+        ));
+    }
+    store.remove_tenant(&tenant).map_err(internal)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The tenant's onboarding ExternalId, issued now if it has none in force.
+fn onboarding(state: &AppState, store: &mut Store, tenant: &str) -> Result<crate::store::IssuedExternalId, ApiError> {
+    let tenants = &state.config.tenants;
+    store
+        .onboarding_external_id(tenant, time::OffsetDateTime::now_utc(), tenants.unused_ttl(), || {
+            tenants.issue_external_id()
+        })
+        .map_err(internal)
+}
+
+pub(super) async fn create_session(
+    State(state): Shared,
+    Path(tenant): Path<String>,
+    Body(req): Body<CreateSession>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let seconds = req.ttl_seconds.unwrap_or(state.config.tenants.session_seconds);
+    if !(60..=3600).contains(&seconds) {
+        return Err(ApiError::invalid(
+            "ttl_seconds",
+            format!("a session lasts 60 to 3600 seconds (one hour at most), got {seconds}"),
+        ));
+    }
+    let mut store = state.store.lock().await;
+    existing(&store, &tenant)?;
+    let issued = onboarding(&state, &mut store, &tenant)?;
+    let mut random = [0u8; 32];
+    getrandom::fill(&mut random)
+        .map_err(|e| internal(anyhow::anyhow!("the operating system's random number generator failed: {e}")))?;
+    let (token, session) = store
+        .create_session(&tenant, time::OffsetDateTime::now_utc(), time::Duration::seconds(seconds.into()), random)
+        .map_err(internal)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "token": token.expose(),
+            "tenant": tenant,
+            "expires_at": crate::store::timestamp(session.expires_at),
+            "external_id": issued.external_id,
+            "external_id_expires_at": issued.expires_at,
+            "vendor_principal": state.config.vendor_principal,
+        })),
+    ))
+}
+
+pub(super) async fn external_id(State(state): Shared, Path(tenant): Path<String>) -> Result<Json<Value>, ApiError> {
+    let mut store = state.store.lock().await;
+    existing(&store, &tenant)?;
+    let issued = onboarding(&state, &mut store, &tenant)?;
+    Ok(Json(json!({
+        "external_id": issued.external_id,
+        "issued_at": issued.issued_at,
+        "expires_at": issued.expires_at,
+    })))
+}
