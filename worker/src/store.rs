@@ -8,6 +8,7 @@
 
 mod connections;
 mod inventory;
+mod secrets;
 mod writer;
 
 use std::fs::File;

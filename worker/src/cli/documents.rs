@@ -97,7 +97,7 @@ pub(super) fn run(command: Command) -> Result<String> {
             }
             Ok(out)
         }
-        Command::SealKey => Ok(trustline_worker::seal::SealKey::generate()? + "\n"),
+        Command::SealKey { command: None } => Ok(trustline_worker::seal::SealKey::generate()? + "\n"),
         Command::Kinds => {
             let kinds: Vec<_> = IntegrationKind::ALL.iter().map(|k| k.info()).collect();
             Ok(serde_json::to_string_pretty(&kinds)? + "\n")
@@ -128,6 +128,7 @@ pub(super) fn run(command: Command) -> Result<String> {
         | Command::Changes { .. }
         | Command::Export
         | Command::Events { .. }
+        | Command::SealKey { command: Some(_) }
         | Command::Serve(_) => {
             unreachable!("cli::run dispatches the worker commands itself")
         }

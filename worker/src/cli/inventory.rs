@@ -166,6 +166,25 @@ fn seal_from_stdin(id: &str) -> Result<SecretRef> {
     Ok(SecretRef::Sealed(key.seal(&secret, id)?))
 }
 
+/// `seal-key rotate`: every sealed secret re-sealed under the current key.
+pub(crate) fn rotate_seal_key(global: &GlobalArgs) -> Result<String> {
+    use trustline_worker::seal;
+    let keys = seal::SealKeys::from_env()?.with_context(|| {
+        format!(
+            "seal-key rotate re-seals under {}: set it to the new key (from `trustline seal-key`) and {} to the old ones",
+            seal::KEY_ENV,
+            seal::OLD_KEYS_ENV
+        )
+    })?;
+    let config = config(global)?;
+    if !config.store.path.exists() {
+        bail!("no store at {}: pass --store (or set store.path)", config.store.path.display());
+    }
+    let mut store = Store::open(&config.store.path)?;
+    let count = seal::reseal(&mut store, &keys)?;
+    Ok(format!("re-sealed {count} secret(s) under key {}\n", keys.current().kid()))
+}
+
 fn parse_all<T: std::str::FromStr<Err = trustline_core::Error>>(
     flag: &str,
     values: &[String],

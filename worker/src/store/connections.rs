@@ -23,7 +23,8 @@ pub enum SecretRef {
     Env(String),
     /// A file readable by the worker (e.g. a mounted Kubernetes secret).
     File(String),
-    /// Sealed with the operator's key (`sealed:v1:…`), bound to the connection's ID.
+    /// Sealed with the operator's key (`sealed:v2:<kid>:…`, or `sealed:v1:…` from before key IDs),
+    /// bound to the connection's ID.
     Sealed(String),
 }
 
@@ -40,7 +41,7 @@ impl fmt::Display for SecretRef {
 impl FromStr for SecretRef {
     type Err = anyhow::Error;
     fn from_str(s: &str) -> Result<Self> {
-        if s.starts_with(crate::seal::PREFIX) {
+        if crate::seal::is_sealed(s) {
             return Ok(SecretRef::Sealed(s.to_owned()));
         }
         match s.split_once(':') {
@@ -70,7 +71,7 @@ impl SecretRef {
     pub fn read(&self, id: &str) -> Result<trustline_core::Secret> {
         let value = match self {
             SecretRef::Sealed(sealed) => {
-                let key = crate::seal::SealKey::from_env()?.ok_or_else(|| {
+                let key = crate::seal::SealKeys::from_env()?.ok_or_else(|| {
                     anyhow::anyhow!(
                         "connection {id}'s secret is sealed: set {} (or {}) to the key it was sealed with",
                         crate::seal::KEY_ENV,
