@@ -7,6 +7,7 @@
 //! every list either fully before or fully after its sync, and the next run completes the rest.
 
 mod connections;
+mod files;
 mod inventory;
 mod secrets;
 mod writer;
@@ -149,12 +150,7 @@ impl Store {
                 .with_context(|| format!("creating the store's folder {}", dir.display()))?;
         }
         let lock_path = lock_path(path);
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .with_context(|| format!("opening the store's lock file {}", lock_path.display()))?;
+        let file = files::open_lock(&lock_path)?;
         let mut lock = fd_lock::RwLock::new(file);
         match lock.try_write() {
             Ok(guard) => std::mem::forget(guard),
@@ -213,6 +209,7 @@ impl Store {
 }
 
 fn open_db(path: &Path) -> Result<Db> {
+    files::prepare(path)?;
     let db = Db::open(path).with_context(|| format!("opening the store {}", path.display()))?;
     // WAL keeps readers (inventory queries, the API) working while a sync writes, and survives a
     // kill mid-transaction; NORMAL sync is durable at each commit in WAL mode except on power loss.
