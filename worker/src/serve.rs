@@ -7,6 +7,7 @@
 //! never echoed back or logged.
 
 pub mod connections;
+mod static_files;
 pub mod verify;
 
 use std::net::{IpAddr, SocketAddr};
@@ -170,7 +171,7 @@ pub fn router(
     let router =
         Router::new().route("/v1/health", get(|| async { Json(json!({ "status": "ok" })) })).merge(api);
     let router = match static_dir {
-        Some(dir) => router.fallback_service(tower_http::services::ServeDir::new(dir)),
+        Some(dir) => router.fallback_service(static_files::service(dir)?),
         None => router.fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, None, "no such endpoint; see docs/openapi.yaml")
         }),
