@@ -11,3 +11,4 @@ pub mod seal;
 pub mod serve;
 pub mod store;
 pub mod sync;
+pub mod text;
