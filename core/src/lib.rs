@@ -27,5 +27,6 @@ pub use endpoint::{Endpoint, Endpoints, Service};
 pub use error::{Error, ErrorKind};
 pub use external_id::ExternalId;
 pub use integration::IntegrationKind;
+pub use partition::suggest_region;
 pub use secret::{Credentials, Secret};
 pub use sign::Signer;

@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, impl_string_serde, quote};
 
+mod regions;
+
+pub use regions::suggest_region;
+
 /// An AWS partition: a group of regions with its own IAM, console and ARN prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Partition {

@@ -83,8 +83,12 @@ enum Command {
     },
     /// Describe the four integration kinds (JSON), as the wizard shows them.
     Kinds,
-    /// Print a new key for sealing customer secrets in the store (set it as TRUSTLINE_SEAL_KEY).
-    SealKey,
+    /// Print a new key for sealing customer secrets in the store (set it as TRUSTLINE_SEAL_KEY),
+    /// or re-seal the store's secrets under the current key (`seal-key rotate`).
+    SealKey {
+        #[command(subcommand)]
+        command: Option<SealKeyCommand>,
+    },
     /// Print a new operator token for `trustline serve` (256 random bits; TRUSTLINE_API_TOKEN).
     ApiToken,
     /// Manage the vendor's customers (tenants): each owns its connections and ExternalIds.
@@ -141,6 +145,14 @@ enum Command {
     },
     /// Serve the verify and registration API for the onboarding page (docs/openapi.yaml).
     Serve(inventory::ServeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum SealKeyCommand {
+    /// Re-seal every sealed secret in the store under TRUSTLINE_SEAL_KEY, opening them with the
+    /// keys in TRUSTLINE_SEAL_OLD_KEYS (comma-separated) or TRUSTLINE_SEAL_OLD_KEYS_FILE (one a
+    /// line); prints how many were re-sealed. Afterwards the old keys can be dropped.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -375,6 +387,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<String> {
             inventory::events(&cli.global, connection.as_deref(), &since)
         }
         Command::Serve(args) => inventory::serve(&cli.global, args),
+        Command::SealKey { command: Some(SealKeyCommand::Rotate) } => inventory::rotate_seal_key(&cli.global),
         other => documents::run(other),
     }
 }

@@ -175,6 +175,9 @@ pub struct SyncConfig {
     pub cloudtrail_lookback_days: u32,
     /// How far before the last cursor later reads start again, for late-delivered events.
     pub cloudtrail_overlap_minutes: u32,
+    /// Accept region names this build does not know (a region AWS opened after it was built);
+    /// otherwise a typo such as `eu-wset-1` is refused with the nearest real name.
+    pub allow_unknown_regions: bool,
 }
 
 impl Default for SyncConfig {
@@ -188,6 +191,7 @@ impl Default for SyncConfig {
             regions: Vec::new(),
             cloudtrail_lookback_days: 7,
             cloudtrail_overlap_minutes: 15,
+            allow_unknown_regions: false,
         }
     }
 }
@@ -268,6 +272,11 @@ impl Config {
             );
         }
         config.tenants.validate()?;
+        if !config.sync.allow_unknown_regions {
+            for region in &config.sync.regions {
+                crate::text::check_region(region).map_err(|e| anyhow::anyhow!("sync.regions: {e}"))?;
+            }
+        }
         Ok(config)
     }
 }

@@ -176,7 +176,15 @@ impl Provider {
     async fn fetch(&self, client: &AwsClient) -> Result<(Credentials, Option<OffsetDateTime>)> {
         match &self.source {
             Source::Static(c) => Ok((c.clone(), None)),
-            Source::AssumeRole { base, role, external_id, next_external_id, session_name, duration, region } => {
+            Source::AssumeRole {
+                base,
+                role,
+                external_id,
+                next_external_id,
+                session_name,
+                duration,
+                region,
+            } => {
                 let op = |id: Option<&ExternalId>| -> Result<sts::AssumeRole> {
                     let op = sts::AssumeRole::new(role.clone(), session_name)?.duration_seconds(*duration)?;
                     Ok(match id {

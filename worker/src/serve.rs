@@ -11,6 +11,7 @@
 
 pub mod auth;
 pub mod connections;
+mod static_files;
 pub mod tenants;
 pub mod verify;
 
@@ -138,6 +139,8 @@ pub struct ServeConfig {
     pub sync: SyncOptions,
     /// What tenants are issued.
     pub tenants: TenantsConfig,
+    /// Accept region names this build does not know.
+    pub allow_unknown_regions: bool,
     /// The vendor's principal (for the customer's trust policy), handed to onboarding sessions.
     pub vendor_principal: Option<String>,
     /// The operator's key for sealing the secrets of key-based connections registered through
@@ -207,7 +210,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             }
         };
         // An empty body is an empty object, so that bodiless POSTs with optional fields work.
-        let bytes = if bytes.iter().all(u8::is_ascii_whitespace) { axum::body::Bytes::from_static(b"{}") } else { bytes };
+        let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
+            axum::body::Bytes::from_static(b"{}")
+        } else {
+            bytes
+        };
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         match serde_path_to_error::deserialize::<_, T>(&mut de) {
             Ok(value) => Ok(Body(value)),
@@ -273,7 +280,7 @@ pub fn router(
     }
     let api = api.route_layer(middleware::from_fn_with_state(state.clone(), auth::authorize));
     let router = match static_dir {
-        Some(dir) => api.fallback_service(tower_http::services::ServeDir::new(dir)),
+        Some(dir) => api.fallback_service(static_files::service(dir)?),
         None => api.fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, None, "no such endpoint; see docs/openapi.yaml")
         }),

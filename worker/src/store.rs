@@ -7,7 +7,9 @@
 //! every list either fully before or fully after its sync, and the next run completes the rest.
 
 mod connections;
+mod files;
 mod inventory;
+mod secrets;
 mod tenants;
 mod writer;
 
@@ -17,9 +19,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use rusqlite::Connection as Db;
 
-pub use connections::{AddRefused, new_connection_id, Connection, ConnectionStatus, Member, MemberChanges, OrgSettings, SecretRef};
-pub use tenants::{DEFAULT_TENANT, IssuedExternalId, SESSION_PREFIX, Session, Tenant};
+pub use connections::{
+    AddRefused, Connection, ConnectionStatus, Member, MemberChanges, OrgSettings, SecretRef,
+    new_connection_id,
+};
 pub use inventory::{AccountOutcome, ChangeRecord, InventoryFilter, Scope, StoredResource};
+pub use tenants::{DEFAULT_TENANT, IssuedExternalId, SESSION_PREFIX, Session, Tenant};
 pub use writer::{Ending, Finished, Write, Writer};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -195,12 +200,7 @@ impl Store {
                 .with_context(|| format!("creating the store's folder {}", dir.display()))?;
         }
         let lock_path = lock_path(path);
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .with_context(|| format!("opening the store's lock file {}", lock_path.display()))?;
+        let file = files::open_lock(&lock_path)?;
         let mut lock = fd_lock::RwLock::new(file);
         match lock.try_write() {
             Ok(guard) => std::mem::forget(guard),
@@ -266,6 +266,7 @@ impl Store {
 }
 
 fn open_db(path: &Path) -> Result<Db> {
+    files::prepare(path)?;
     let db = Db::open(path).with_context(|| format!("opening the store {}", path.display()))?;
     // WAL keeps readers (inventory queries, the API) working while a sync writes, and survives a
     // kill mid-transaction; NORMAL sync is durable at each commit in WAL mode except on power loss.
@@ -309,6 +310,53 @@ mod tests {
         let again = Store::open(&path).unwrap();
         drop(again);
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_store_from_before_tenants_moves_into_the_default_tenant() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v3.db");
+        {
+            let db = rusqlite::Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..3] {
+                db.execute_batch(sql).unwrap();
+            }
+            db.pragma_update(None, "user_version", 3).unwrap();
+            db.execute_batch(
+                "INSERT INTO connections (id, name, kind, account_id, role_arn, external_id, data_sets, regions, status, created_at)
+                 VALUES ('prod', 'Prod', 'cross-account-role', '123456789012', 'arn:aws:iam::123456789012:role/R', 'vendor:ext-1', '[\"iam\"]', '[]', 'active', '2026-11-01T00:00:00Z'),
+                        ('stage', 'Stage', 'cross-account-role', '210987654321', 'arn:aws:iam::210987654321:role/R', 'vendor:ext-1', '[\"iam\"]', '[]', 'active', '2026-11-02T00:00:00Z');",
+            )
+            .unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        let connections = store.connections().unwrap();
+        assert_eq!(connections.len(), 2);
+        assert!(connections.iter().all(|c| c.tenant == DEFAULT_TENANT));
+        // Their ExternalId is now one the worker has on record for the default tenant.
+        let ext: trustline_core::ExternalId = "vendor:ext-1".parse().unwrap();
+        assert_eq!(store.external_id_owner(&ext).unwrap().as_deref(), Some(DEFAULT_TENANT));
+        // And the new constraints hold for what was migrated: the role is connected once, and the
+        // account belongs to its tenant.
+        store.add_tenant("other", "Other", 10).unwrap();
+        let mut copy = connections[0].clone();
+        copy.id = "copy".into();
+        let err = store.add_connection(&copy).unwrap_err();
+        assert!(
+            matches!(err.downcast_ref::<AddRefused>(), Some(AddRefused::RoleConnected(id)) if id == "prod")
+        );
+        let issued = store
+            .issue_external_id("other", time::OffsetDateTime::now_utc(), None, || Ok("other:ext".parse()?))
+            .unwrap();
+        let mut theirs = connections[0].clone();
+        theirs.id = "theirs".into();
+        theirs.tenant = "other".into();
+        theirs.role_arn = Some("arn:aws:iam::123456789012:role/Other".parse().unwrap());
+        theirs.external_id = Some(issued.external_id);
+        let err = store.add_connection(&theirs).unwrap_err();
+        assert!(matches!(err.downcast_ref::<AddRefused>(), Some(AddRefused::OtherTenant)), "{err:#}");
+        let version: usize = store.db.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, MIGRATIONS.len());
     }
 
     #[test]

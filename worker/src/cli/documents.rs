@@ -97,10 +97,11 @@ pub(super) fn run(command: Command) -> Result<String> {
             }
             Ok(out)
         }
-        Command::SealKey => Ok(trustline_worker::seal::SealKey::generate()? + "\n"),
+        Command::SealKey { command: None } => Ok(trustline_worker::seal::SealKey::generate()? + "\n"),
         Command::ApiToken => {
             let mut bytes = [0u8; 32];
-            getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("the operating system's random number generator failed: {e}"))?;
+            getrandom::fill(&mut bytes)
+                .map_err(|e| anyhow::anyhow!("the operating system's random number generator failed: {e}"))?;
             Ok(data_encoding::BASE64URL_NOPAD.encode(&bytes) + "\n")
         }
         Command::Kinds => {
@@ -134,6 +135,7 @@ pub(super) fn run(command: Command) -> Result<String> {
         | Command::Changes { .. }
         | Command::Export
         | Command::Events { .. }
+        | Command::SealKey { command: Some(_) }
         | Command::Serve(_) => {
             unreachable!("cli::run dispatches the worker commands itself")
         }

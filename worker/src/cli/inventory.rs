@@ -171,6 +171,25 @@ fn seal_from_stdin(id: &str) -> Result<SecretRef> {
     Ok(SecretRef::Sealed(key.seal(&secret, id)?))
 }
 
+/// `seal-key rotate`: every sealed secret re-sealed under the current key.
+pub(crate) fn rotate_seal_key(global: &GlobalArgs) -> Result<String> {
+    use trustline_worker::seal;
+    let keys = seal::SealKeys::from_env()?.with_context(|| {
+        format!(
+            "seal-key rotate re-seals under {}: set it to the new key (from `trustline seal-key`) and {} to the old ones",
+            seal::KEY_ENV,
+            seal::OLD_KEYS_ENV
+        )
+    })?;
+    let config = config(global)?;
+    if !config.store.path.exists() {
+        bail!("no store at {}: pass --store (or set store.path)", config.store.path.display());
+    }
+    let mut store = Store::open(&config.store.path)?;
+    let count = seal::reseal(&mut store, &keys)?;
+    Ok(format!("re-sealed {count} secret(s) under key {}\n", keys.current().kid()))
+}
+
 fn parse_all<T: std::str::FromStr<Err = trustline_core::Error>>(
     flag: &str,
     values: &[String],
@@ -217,6 +236,9 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
                 Some("stdin") => Some(seal_from_stdin(&id)?),
                 other => other.map(str::parse).transpose().context("--secret")?,
             };
+            if let Some(name) = &a.name {
+                trustline_worker::text::check_name("--name", name).map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
             let role_arn: Option<trustline_core::RoleArn> =
                 a.role_arn.as_deref().map(str::parse).transpose().context("--role-arn")?;
             let mut data_sets =
@@ -248,14 +270,27 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
                 access_key_id: a.access_key_id,
                 secret_ref,
                 data_sets,
-                regions: parse_all::<Region>("region", &a.regions)?,
+                regions: {
+                    let regions = parse_all::<Region>("region", &a.regions)?;
+                    if !config.sync.allow_unknown_regions {
+                        for r in &regions {
+                            trustline_worker::text::check_region(r)
+                                .map_err(|e| anyhow::anyhow!("--region: {e}"))?;
+                        }
+                    }
+                    regions
+                },
                 status: ConnectionStatus::Active,
                 org,
                 parent: None,
             };
             store.add_connection(&connection)?;
-            let ext = connection.external_id.as_ref().map(|e| format!(", ExternalId {e}")).unwrap_or_default();
-            Ok(format!("added {} ({}) for tenant {}{ext}\n", connection.id, connection.kind, connection.tenant))
+            let ext =
+                connection.external_id.as_ref().map(|e| format!(", ExternalId {e}")).unwrap_or_default();
+            Ok(format!(
+                "added {} ({}) for tenant {}{ext}\n",
+                connection.id, connection.kind, connection.tenant
+            ))
         }
         AccountsCommand::List { format } => {
             let store = Store::open_read_only(&config.store.path)?;
@@ -273,7 +308,7 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
                                 c.id.clone(),
                                 c.kind.to_string(),
                                 c.account_id.map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
-                                c.name.clone(),
+                                trustline_worker::text::for_terminal(&c.name).into_owned(),
                                 c.status.as_str().to_owned(),
                                 match (&c.org, &c.parent) {
                                     (Some(_), _) => "organization".to_owned(),
@@ -627,13 +662,13 @@ pub(crate) fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<String> {
     let request_timeout =
         trustline_worker::schedule::parse_duration(&args.request_timeout).context("--request-timeout")?;
     if let Some(principal) = &args.vendor_principal {
-        principal
-            .parse::<trustline_core::Arn>()
-            .map_err(|e| anyhow::anyhow!("--vendor-principal: {e}"))?;
+        principal.parse::<trustline_core::Arn>().map_err(|e| anyhow::anyhow!("--vendor-principal: {e}"))?;
     }
     for host in &args.public_hosts {
         if host.is_empty() || host.contains(['/', '@', ' ']) {
-            bail!("--public-host: expected a host name with an optional :PORT, such as trustline.example.com, got '{host}'");
+            bail!(
+                "--public-host: expected a host name with an optional :PORT, such as trustline.example.com, got '{host}'"
+            );
         }
     }
     for origin in &args.allowed_origins {
@@ -669,6 +704,7 @@ pub(crate) fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<String> {
             trusted_proxies: args.trusted_proxies.clone(),
             request_timeout,
             tenants: config.tenants.clone(),
+            allow_unknown_regions: config.sync.allow_unknown_regions,
             vendor_principal: args.vendor_principal.clone(),
             verify_per_minute: args.verify_per_minute,
             store_path: config.store.path.clone(),

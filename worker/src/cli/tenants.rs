@@ -43,6 +43,7 @@ pub(crate) fn tenants(global: &GlobalArgs, cmd: TenantsCommand) -> Result<String
     match cmd {
         TenantsCommand::Add { id, name, max_connections } => {
             let name = name.unwrap_or_else(|| id.clone());
+            trustline_worker::text::check_name("--name", &name).map_err(|e| anyhow::anyhow!("{e}"))?;
             let mut store = Store::open(&config.store.path)?;
             let tenant = store
                 .add_tenant(&id, &name, max_connections.unwrap_or(config.tenants.max_connections))
@@ -59,7 +60,7 @@ pub(crate) fn tenants(global: &GlobalArgs, cmd: TenantsCommand) -> Result<String
                     for t in &list {
                         rows.push(vec![
                             t.id.clone(),
-                            t.name.clone(),
+                            trustline_worker::text::for_terminal(&t.name).into_owned(),
                             store.tenant_connection_count(&t.id)?.to_string(),
                             t.max_connections.to_string(),
                             t.created_at.clone(),

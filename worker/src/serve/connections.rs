@@ -42,15 +42,25 @@ fn no_data_sets() -> ApiError {
     ApiError::invalid("data_sets", "choose at least one data set: iam, ec2-network, cloudtrail")
 }
 
-/// Regions as given, deduplicated, at most [`MAX_REGIONS`].
-pub(crate) fn check_regions(regions: &[Region]) -> Result<Vec<Region>, ApiError> {
+/// Regions as given, deduplicated, at most [`MAX_REGIONS`], each one AWS has (unless the
+/// operator allows regions newer than this build).
+pub(crate) fn check_regions(state: &AppState, regions: &[Region]) -> Result<Vec<Region>, ApiError> {
     let mut seen = BTreeSet::new();
-    let unique: Vec<Region> = regions.iter().filter(|r| seen.insert(r.as_str().to_owned())).cloned().collect();
+    let unique: Vec<Region> =
+        regions.iter().filter(|r| seen.insert(r.as_str().to_owned())).cloned().collect();
     if unique.len() > MAX_REGIONS {
         return Err(ApiError::invalid(
             "regions",
-            format!("name at most {MAX_REGIONS} regions (got {}), or none to read every enabled region", unique.len()),
+            format!(
+                "name at most {MAX_REGIONS} regions (got {}), or none to read every enabled region",
+                unique.len()
+            ),
         ));
+    }
+    if !state.config.allow_unknown_regions {
+        for (i, region) in unique.iter().enumerate() {
+            crate::text::check_region(region).map_err(|e| ApiError::invalid(&format!("regions[{i}]"), e))?;
+        }
     }
     Ok(unique)
 }
@@ -95,7 +105,7 @@ pub(super) async fn verify_role(
     if req.data_sets.is_empty() {
         return Err(no_data_sets());
     }
-    check_regions(&req.regions)?;
+    check_regions(&state, &req.regions)?;
     let external_id = {
         let mut store = state.store.lock().await;
         existing(&store, &tenant)?;
@@ -198,7 +208,7 @@ pub(super) async fn register(
         return Err(no_data_sets());
     }
     // Everything that can be checked without AWS is checked first, so a bad body costs no call.
-    let regions = check_regions(&req.regions)?;
+    let regions = check_regions(&state, &req.regions)?;
     if let Some(name) = &req.name {
         crate::text::check_name("name", name).map_err(|e| ApiError::invalid("name", e))?;
     }
@@ -283,7 +293,8 @@ pub(super) async fn register(
                 regions: regions.clone(),
             };
             let vendor = vendor(&state)?;
-            verify::verify_role(&state.client, vendor, &state.config.home_region, &verify_req, &external_id).await
+            verify::verify_role(&state.client, vendor, &state.config.home_region, &verify_req, &external_id)
+                .await
         }
         Some(keys) => verify::verify_keys(&state.client, &state.config.home_region, keys).await,
     };
@@ -490,7 +501,11 @@ pub(super) async fn complete_rotation(
 ) -> Result<Json<Value>, ApiError> {
     let c = find(&reader(&state)?, &tenant, &id)?;
     let (Some(old), Some(new), Some(role)) = (&c.external_id, &c.next_external_id, &c.role_arn) else {
-        return Err(ApiError::new(StatusCode::CONFLICT, None, "no rotation is in progress for this connection"));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            None,
+            "no rotation is in progress for this connection",
+        ));
     };
     let vendor = vendor(&state)?;
     let home = &state.config.home_region;

@@ -54,14 +54,21 @@ fn tenant_json(t: &Tenant, connections: u32) -> Value {
             "connections": connections, "created_at": t.created_at })
 }
 
-pub(super) async fn create(State(state): Shared, Body(req): Body<CreateTenant>) -> Result<(StatusCode, Json<Value>), ApiError> {
+pub(super) async fn create(
+    State(state): Shared,
+    Body(req): Body<CreateTenant>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     Tenant::check_id(&req.id).map_err(|e| ApiError::invalid("id", format!("{e:#}")))?;
     let name = req.name.unwrap_or_else(|| req.id.clone());
     crate::text::check_name("name", &name).map_err(|e| ApiError::invalid("name", e))?;
     let max = req.max_connections.unwrap_or(state.config.tenants.max_connections);
     let mut store = state.store.lock().await;
     if store.tenant(&req.id).map_err(internal)?.is_some() {
-        return Err(ApiError::new(StatusCode::CONFLICT, Some("id"), format!("a tenant '{}' already exists", req.id)));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            Some("id"),
+            format!("a tenant '{}' already exists", req.id),
+        ));
     }
     let tenant = store.add_tenant(&req.id, &name, max).map_err(internal)?;
     Ok((StatusCode::CREATED, Json(tenant_json(&tenant, 0))))
@@ -99,7 +106,11 @@ pub(super) async fn remove(State(state): Shared, Path(tenant): Path<String>) -> 
 }
 
 /// The tenant's onboarding ExternalId, issued now if it has none in force.
-fn onboarding(state: &AppState, store: &mut Store, tenant: &str) -> Result<crate::store::IssuedExternalId, ApiError> {
+fn onboarding(
+    state: &AppState,
+    store: &mut Store,
+    tenant: &str,
+) -> Result<crate::store::IssuedExternalId, ApiError> {
     let tenants = &state.config.tenants;
     store
         .onboarding_external_id(tenant, time::OffsetDateTime::now_utc(), tenants.unused_ttl(), || {
@@ -124,10 +135,16 @@ pub(super) async fn create_session(
     existing(&store, &tenant)?;
     let issued = onboarding(&state, &mut store, &tenant)?;
     let mut random = [0u8; 32];
-    getrandom::fill(&mut random)
-        .map_err(|e| internal(anyhow::anyhow!("the operating system's random number generator failed: {e}")))?;
+    getrandom::fill(&mut random).map_err(|e| {
+        internal(anyhow::anyhow!("the operating system's random number generator failed: {e}"))
+    })?;
     let (token, session) = store
-        .create_session(&tenant, time::OffsetDateTime::now_utc(), time::Duration::seconds(seconds.into()), random)
+        .create_session(
+            &tenant,
+            time::OffsetDateTime::now_utc(),
+            time::Duration::seconds(seconds.into()),
+            random,
+        )
         .map_err(internal)?;
     Ok((
         StatusCode::CREATED,
@@ -142,7 +159,10 @@ pub(super) async fn create_session(
     ))
 }
 
-pub(super) async fn external_id(State(state): Shared, Path(tenant): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(super) async fn external_id(
+    State(state): Shared,
+    Path(tenant): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let mut store = state.store.lock().await;
     existing(&store, &tenant)?;
     let issued = onboarding(&state, &mut store, &tenant)?;

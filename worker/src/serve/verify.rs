@@ -116,30 +116,45 @@ pub fn decoys(real: &ExternalId) -> Vec<(&'static str, &'static str, Option<Exte
     let random_tail = random.as_str().rsplit(':').next().unwrap_or("decoy").to_owned();
     // The vendor's prefix is everything up to the last separator; without one, half the value.
     let prefix_len = text.rfind([':', '/', '-', '.', '@']).map_or(text.len() / 2, |i| i + 1);
-    let candidates = [
-        ("external_id_required_missing", "The role refuses Trustline without an ExternalId", None),
-        ("external_id_required_wrong", "The role refuses Trustline with a wrong ExternalId", Some(random.as_str().to_owned())),
-        (
-            "external_id_required_same_prefix",
-            "The role refuses another ExternalId with your prefix",
-            Some(format!("{}{random_tail}", &text[..prefix_len])),
-        ),
-        (
-            "external_id_required_longer",
-            "The role refuses your ExternalId with a character added",
-            Some(format!("{text}0")),
-        ),
-        (
-            "external_id_required_shorter",
-            "The role refuses your ExternalId with its last character removed",
-            (text.len() > 2).then(|| text[..text.len() - 1].to_owned()),
-        ),
-        (
-            "external_id_required_case",
-            "The role refuses your ExternalId in other letter case",
-            Some(text.chars().map(|c| if c.is_ascii_lowercase() { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() }).collect()),
-        ),
-    ];
+    let candidates =
+        [
+            ("external_id_required_missing", "The role refuses Trustline without an ExternalId", None),
+            (
+                "external_id_required_wrong",
+                "The role refuses Trustline with a wrong ExternalId",
+                Some(random.as_str().to_owned()),
+            ),
+            (
+                "external_id_required_same_prefix",
+                "The role refuses another ExternalId with your prefix",
+                Some(format!("{}{random_tail}", &text[..prefix_len])),
+            ),
+            (
+                "external_id_required_longer",
+                "The role refuses your ExternalId with a character added",
+                Some(format!("{text}0")),
+            ),
+            (
+                "external_id_required_shorter",
+                "The role refuses your ExternalId with its last character removed",
+                (text.len() > 2).then(|| text[..text.len() - 1].to_owned()),
+            ),
+            (
+                "external_id_required_case",
+                "The role refuses your ExternalId in other letter case",
+                Some(
+                    text.chars()
+                        .map(|c| {
+                            if c.is_ascii_lowercase() {
+                                c.to_ascii_uppercase()
+                            } else {
+                                c.to_ascii_lowercase()
+                            }
+                        })
+                        .collect(),
+                ),
+            ),
+        ];
     candidates
         .into_iter()
         .filter_map(|(id, title, value)| match value {
@@ -203,15 +218,8 @@ pub async fn verify_role(
         check(id, title, Status::Skipped, None, "Not checked: Trustline could not assume the role.")
     };
 
-    let session = match assume(
-        client,
-        vendor,
-        role,
-        Some(external_id.clone()),
-        NEEDED_SESSION_SECONDS,
-        home,
-    )
-    .await
+    let session = match assume(client, vendor, role, Some(external_id.clone()), NEEDED_SESSION_SECONDS, home)
+        .await
     {
         Ok(s) => {
             checks.push(check(

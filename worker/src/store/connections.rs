@@ -23,7 +23,8 @@ pub enum SecretRef {
     Env(String),
     /// A file readable by the worker (e.g. a mounted Kubernetes secret).
     File(String),
-    /// Sealed with the operator's key (`sealed:v1:…`), bound to the connection's ID.
+    /// Sealed with the operator's key (`sealed:v2:<kid>:…`, or `sealed:v1:…` from before key IDs),
+    /// bound to the connection's ID.
     Sealed(String),
 }
 
@@ -40,7 +41,7 @@ impl fmt::Display for SecretRef {
 impl FromStr for SecretRef {
     type Err = anyhow::Error;
     fn from_str(s: &str) -> Result<Self> {
-        if s.starts_with(crate::seal::PREFIX) {
+        if crate::seal::is_sealed(s) {
             return Ok(SecretRef::Sealed(s.to_owned()));
         }
         match s.split_once(':') {
@@ -70,7 +71,7 @@ impl SecretRef {
     pub fn read(&self, id: &str) -> Result<trustline_core::Secret> {
         let value = match self {
             SecretRef::Sealed(sealed) => {
-                let key = crate::seal::SealKey::from_env()?.ok_or_else(|| {
+                let key = crate::seal::SealKeys::from_env()?.ok_or_else(|| {
                     anyhow::anyhow!(
                         "connection {id}'s secret is sealed: set {} (or {}) to the key it was sealed with",
                         crate::seal::KEY_ENV,
@@ -236,6 +237,7 @@ impl Connection {
     pub fn validate(&self) -> Result<()> {
         Connection::check_id(&self.id)?;
         super::Tenant::check_id(&self.tenant).context("tenant")?;
+        crate::text::check_name("name", &self.name).map_err(|e| anyhow::anyhow!("{e}"))?;
         match self.kind {
             IntegrationKind::CrossAccountRole => {
                 if self.role_arn.is_none() || self.external_id.is_none() {
@@ -483,9 +485,11 @@ impl Store {
         }
         if let Some(role) = &c.role_arn {
             let owner: Option<(String, String)> = tx
-                .query_row("SELECT id, tenant_id FROM connections WHERE role_arn = ?1", [role.to_string()], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
+                .query_row(
+                    "SELECT id, tenant_id FROM connections WHERE role_arn = ?1",
+                    [role.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
                 .optional()?;
             match owner {
                 Some((id, tenant)) if tenant == c.tenant => return Err(AddRefused::RoleConnected(id).into()),
@@ -521,8 +525,9 @@ impl Store {
 
     /// A tenant's connections, by id.
     pub fn tenant_connections(&self, tenant: &str) -> Result<Vec<Connection>> {
-        let mut stmt =
-            self.db.prepare(&format!("SELECT {COLUMNS} FROM connections WHERE tenant_id = ?1 ORDER BY id"))?;
+        let mut stmt = self
+            .db
+            .prepare(&format!("SELECT {COLUMNS} FROM connections WHERE tenant_id = ?1 ORDER BY id"))?;
         let rows = stmt.query_map([tenant], Connection::from_row)?;
         rows.map(|r| r?).collect()
     }
@@ -536,10 +541,10 @@ impl Store {
     /// the current one until [`Store::complete_rotation`].
     pub fn begin_rotation(&mut self, id: &str, next: &ExternalId) -> Result<()> {
         let tx = self.db.transaction()?;
-        tx.execute("UPDATE connections SET next_external_id = ?2 WHERE id = ?1 OR parent_id = ?1", params![
-            id,
-            next.as_str()
-        ])?;
+        tx.execute(
+            "UPDATE connections SET next_external_id = ?2 WHERE id = ?1 OR parent_id = ?1",
+            params![id, next.as_str()],
+        )?;
         Store::keep_external_id(&tx, next)?;
         tx.commit()?;
         Ok(())
@@ -563,10 +568,10 @@ impl Store {
             |r| r.get(0),
         )?;
         if !still_used {
-            tx.execute("UPDATE external_ids SET retired_at = ?2 WHERE value = ?1", params![
-                old.as_str(),
-                now_text()
-            ])?;
+            tx.execute(
+                "UPDATE external_ids SET retired_at = ?2 WHERE value = ?1",
+                params![old.as_str(), now_text()],
+            )?;
         }
         tx.commit()?;
         Ok(())

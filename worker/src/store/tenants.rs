@@ -109,18 +109,14 @@ impl Store {
     pub fn tenant(&self, id: &str) -> Result<Option<Tenant>> {
         Ok(self
             .db
-            .query_row(
-                "SELECT id, name, max_connections, created_at FROM tenants WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok(Tenant {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        max_connections: r.get(2)?,
-                        created_at: r.get(3)?,
-                    })
-                },
-            )
+            .query_row("SELECT id, name, max_connections, created_at FROM tenants WHERE id = ?1", [id], |r| {
+                Ok(Tenant {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    max_connections: r.get(2)?,
+                    created_at: r.get(3)?,
+                })
+            })
             .optional()?)
     }
 
@@ -349,7 +345,8 @@ mod tests {
         let mut issue = counter();
         let first = store.onboarding_external_id("a", t0, week, &mut issue).unwrap();
         // Asked again within the week: the same one.
-        let again = store.onboarding_external_id("a", t0 + time::Duration::days(6), week, &mut issue).unwrap();
+        let again =
+            store.onboarding_external_id("a", t0 + time::Duration::days(6), week, &mut issue).unwrap();
         assert_eq!(first.external_id, again.external_id);
         assert!(store.usable_external_id("a", &first.external_id, t0).unwrap());
         // After the week it is refused, and a new one is issued.
@@ -361,7 +358,9 @@ mod tests {
         let tx = store.db.transaction().unwrap();
         Store::keep_external_id(&tx, &second.external_id).unwrap();
         tx.commit().unwrap();
-        assert!(store.usable_external_id("a", &second.external_id, later + time::Duration::days(400)).unwrap());
+        assert!(
+            store.usable_external_id("a", &second.external_id, later + time::Duration::days(400)).unwrap()
+        );
     }
 
     #[test]
@@ -372,10 +371,10 @@ mod tests {
         let now = time::OffsetDateTime::now_utc();
         let issued = store.issue_external_id("a", now, None, counter()).unwrap();
         // The same value cannot be issued or imported for another tenant (the primary key).
-        let clash =
-            store.db.execute("INSERT INTO external_ids (value, tenant_id, issued_at) VALUES (?1, 'b', 'x')", [
-                issued.external_id.as_str(),
-            ]);
+        let clash = store.db.execute(
+            "INSERT INTO external_ids (value, tenant_id, issued_at) VALUES (?1, 'b', 'x')",
+            [issued.external_id.as_str()],
+        );
         assert!(clash.is_err());
         let err = store.import_external_id("b", &issued.external_id).unwrap_err();
         assert!(err.to_string().contains("another tenant"), "{err}");

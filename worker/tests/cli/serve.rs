@@ -72,7 +72,14 @@ impl Server {
         Server { child, url, dir }
     }
 
-    fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>, extra: &[(&str, &str)]) -> RawResponse {
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> RawResponse {
         let auth = token.map(|t| format!("Bearer {t}"));
         let mut headers = vec![("Content-Type", "application/json")];
         if let Some(a) = &auth {
@@ -95,9 +102,11 @@ impl Server {
 
     /// Adds a tenant and returns a browser session's token for it.
     fn tenant(&self, id: &str) -> Session {
-        let (status, body) = self.json("POST", "/v1/tenants", json!({ "id": id, "name": format!("Customer {id}") }));
+        let (status, body) =
+            self.json("POST", "/v1/tenants", json!({ "id": id, "name": format!("Customer {id}") }));
         assert_eq!(status, 201, "{body}");
-        let (status, s) = self.json("POST", &format!("/v1/tenants/{id}/sessions"), json!({ "ttl_seconds": 600 }));
+        let (status, s) =
+            self.json("POST", &format!("/v1/tenants/{id}/sessions"), json!({ "ttl_seconds": 600 }));
         assert_eq!(status, 201, "{s}");
         Session {
             tenant: id.to_owned(),
@@ -197,7 +206,8 @@ fn verify_proves_the_issued_external_id_is_enforced_and_refuses_unsafe_roles() {
     let acme = server.tenant("acme");
     let safe = role(&aws, "222222222222", "Safe", trust(Some(&acme.external_id)), &[]);
     let open = role(&aws, "222222222222", "Open", trust(None), &[]);
-    let no_list = role(&aws, "222222222222", "NoListUsers", trust(Some(&acme.external_id)), &["iam:ListUsers"]);
+    let no_list =
+        role(&aws, "222222222222", "NoListUsers", trust(Some(&acme.external_id)), &["iam:ListUsers"]);
 
     let mut body = json!({ "role_arn": safe, "expected_account_id": "222222222222", "data_sets": ["iam"] });
     let (status, report) = acme_call(&server, &acme, "POST", "/verify/role", body.clone());
@@ -270,7 +280,8 @@ fn acme_call(server: &Server, s: &Session, method: &str, rest: &str, body: Value
 #[test]
 fn another_customer_cannot_use_what_is_not_theirs() {
     let aws = standin();
-    let server = Server::start(&aws.endpoint(), VENDOR, "attacks", &["--set", "tenants.external_id_prefix=acme:"]);
+    let server =
+        Server::start(&aws.endpoint(), VENDOR, "attacks", &["--set", "tenants.external_id_prefix=acme:"]);
     let a = server.tenant("customer-a");
     let b = server.tenant("customer-b");
     assert!(a.external_id.starts_with("acme:") && a.external_id != b.external_id);
@@ -329,7 +340,8 @@ fn another_customer_cannot_use_what_is_not_theirs() {
         trust_with(r#","Condition":{"StringLike":{"sts:ExternalId":"acme:*"}}"#),
         &[],
     );
-    let (status, report) = acme_call(&server, &b, "POST", "/verify/role", json!({"role_arn": loose, "data_sets": ["iam"]}));
+    let (status, report) =
+        acme_call(&server, &b, "POST", "/verify/role", json!({"role_arn": loose, "data_sets": ["iam"]}));
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["verdict"], "unsafe", "{report}");
     assert_eq!(status_of(&report, "external_id_required_same_prefix"), "fail", "{report}");
@@ -337,7 +349,13 @@ fn another_customer_cannot_use_what_is_not_theirs() {
 
     // 5,000 copies of a region: refused before anything is stored or called.
     let mut body = role_body(&a_role);
-    body["regions"] = json!(vec!["us-east-1"; 5000].into_iter().enumerate().map(|(i, r)| if i % 2 == 0 { r.to_owned() } else { format!("us-west-{}", i % 41 + 1) }).collect::<Vec<_>>());
+    body["regions"] = json!(
+        vec!["us-east-1"; 5000]
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| if i % 2 == 0 { r.to_owned() } else { format!("us-west-{}", i % 41 + 1) })
+            .collect::<Vec<_>>()
+    );
     let (status, err) = acme_call(&server, &b, "POST", "/connections", body);
     assert_eq!((status, err["error"]["field"].as_str()), (422, Some("regions")), "{err}");
     let mut body = role_body(&a_role);
@@ -459,11 +477,16 @@ fn auth_cors_hosts_limits_and_bad_bodies() {
 
     // DNS rebinding: a page whose name now points at loopback gets nothing, not even the page.
     let port = server.url.rsplit(':').next().unwrap().to_owned();
-    for host in [format!("evil.example:{port}"), format!("localhost.evil.example:{port}"), format!("127.0.0.1.nip.io:{port}")] {
+    for host in [
+        format!("evil.example:{port}"),
+        format!("localhost.evil.example:{port}"),
+        format!("127.0.0.1.nip.io:{port}"),
+    ] {
         let r = server.request("GET", "/v1/tenants", Some(TOKEN), None, &[("Host", &host)]);
         assert_eq!(r.status, 421, "{host}: {}", r.text());
     }
-    let r = server.request("GET", "/v1/tenants", Some(TOKEN), None, &[("Host", &format!("localhost:{port}"))]);
+    let r =
+        server.request("GET", "/v1/tenants", Some(TOKEN), None, &[("Host", &format!("localhost:{port}"))]);
     assert_eq!(r.status, 200);
 
     // CORS: the configured origin is answered, others are not.
@@ -482,8 +505,16 @@ fn auth_cors_hosts_limits_and_bad_bodies() {
     let cases = [
         (json!({"data_sets": ["iam"]}), "role_arn", "role_arn is required"),
         (json!({"role_arn": safe, "data_sets": ["iam"], "id": "mine"}), "id", "unknown field"),
-        (json!({"role_arn": "TrustlineReader", "data_sets": ["iam"]}), "role_arn", "is a role name, not a role ARN"),
-        (json!({"role_arn": safe, "external_id": "a b", "data_sets": ["iam"]}), "external_id", "contains ' '"),
+        (
+            json!({"role_arn": "TrustlineReader", "data_sets": ["iam"]}),
+            "role_arn",
+            "is a role name, not a role ARN",
+        ),
+        (
+            json!({"role_arn": safe, "external_id": "a b", "data_sets": ["iam"]}),
+            "external_id",
+            "contains ' '",
+        ),
         (json!({"role_arn": safe, "data_sets": "iam"}), "data_sets", "invalid type"),
         (json!({"role_arn": safe, "data_sets": ["s3"]}), "data_sets[0]", "unknown data set"),
         (json!({"role_arn": safe, "data_sets": ["iam"], "secret": "x"}), "secret", "unknown field"),
@@ -510,7 +541,13 @@ fn auth_cors_hosts_limits_and_bad_bodies() {
 
     // Keys are never echoed back.
     let keys = json!({"kind": "access-key", "access_key_id": "AKIAUNKNOWN000000001", "secret_access_key": "very-secret-value"});
-    let r = server.request("POST", "/v1/tenants/acme/verify/keys", Some(&acme.token), Some(&keys.to_string()), &[]);
+    let r = server.request(
+        "POST",
+        "/v1/tenants/acme/verify/keys",
+        Some(&acme.token),
+        Some(&keys.to_string()),
+        &[],
+    );
     assert_eq!(r.status, 200);
     assert!(!r.text().contains("very-secret-value"));
     let report: Value = serde_json::from_slice(&r.body).unwrap();
@@ -550,7 +587,10 @@ fn registration_and_removal_never_wait_for_a_running_sync() {
     assert_eq!(status, 201, "{created}");
     let slow_id = created["id"].as_str().unwrap().to_owned();
     std::thread::sleep(std::time::Duration::from_millis(500));
-    assert_eq!(server.json("GET", &a.path(&format!("/connections/{slow_id}/sync")), Value::Null).1["running"], true);
+    assert_eq!(
+        server.json("GET", &a.path(&format!("/connections/{slow_id}/sync")), Value::Null).1["running"],
+        true
+    );
 
     let quick = role(&aws, "333333333333", "Quick", trust(Some(&b.external_id)), &[]);
     let started = std::time::Instant::now();
@@ -559,7 +599,11 @@ fn registration_and_removal_never_wait_for_a_running_sync() {
     assert_eq!(status, 201, "{created}");
     assert!(took < std::time::Duration::from_secs(1), "registration took {took:?} during a sync");
     let started = std::time::Instant::now();
-    let (status, _) = server.json("DELETE", &b.path(&format!("/connections/{}", created["id"].as_str().unwrap())), Value::Null);
+    let (status, _) = server.json(
+        "DELETE",
+        &b.path(&format!("/connections/{}", created["id"].as_str().unwrap())),
+        Value::Null,
+    );
     assert!(matches!(status, 204 | 409), "{status}");
     assert!(started.elapsed() < std::time::Duration::from_secs(1), "removal took {:?}", started.elapsed());
     let last = server.last_sync("busy-a", &slow_id);
@@ -589,9 +633,13 @@ fn a_rotated_out_external_id_is_proven_refused() {
     // The customer has not changed the role yet: nothing to complete.
     let (status, err) = server.json("POST", &complete, Value::Null);
     assert_eq!(status, 409, "{err}");
-    assert!(err["error"]["message"].as_str().unwrap().contains("does not accept the new ExternalId"), "{err}");
+    assert!(
+        err["error"]["message"].as_str().unwrap().contains("does not accept the new ExternalId"),
+        "{err}"
+    );
     // During the grace period the role accepts both, and syncs go on.
-    let both = trust_with(&format!(r#","Condition":{{"StringEquals":{{"sts:ExternalId":["{old}","{new}"]}}}}"#));
+    let both =
+        trust_with(&format!(r#","Condition":{{"StringEquals":{{"sts:ExternalId":["{old}","{new}"]}}}}"#));
     role(&aws, "222222222222", "Rotating", both, &[]);
     let (status, err) = server.json("POST", &complete, Value::Null);
     assert_eq!(status, 409, "{err}");
@@ -602,9 +650,15 @@ fn a_rotated_out_external_id_is_proven_refused() {
     assert_eq!(server.last_sync("acme", &id)["last"]["status"], "ok");
     let (status, done) = server.json("POST", &complete, Value::Null);
     assert_eq!(status, 200, "{done}");
-    assert_eq!((done["external_id"].as_str(), done["retired"].as_str()), (Some(new.as_str()), Some(old.as_str())));
+    assert_eq!(
+        (done["external_id"].as_str(), done["retired"].as_str()),
+        (Some(new.as_str()), Some(old.as_str()))
+    );
     let (_, shown) = acme_call(&server, &acme, "GET", &format!("/connections/{id}"), Value::Null);
-    assert_eq!((shown["external_id"].as_str(), &shown["next_external_id"]), (Some(new.as_str()), &Value::Null));
+    assert_eq!(
+        (shown["external_id"].as_str(), &shown["next_external_id"]),
+        (Some(new.as_str()), &Value::Null)
+    );
     // The retired one is no longer this customer's to name.
     let mut body = json!({ "role_arn": arn, "data_sets": ["iam"], "external_id": old });
     let (status, err) = acme_call(&server, &acme, "POST", "/verify/role", body.clone());
@@ -631,7 +685,8 @@ fn key_connections_register_with_their_secret_sealed() {
     drop(plain);
 
     let key = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
-    let server = Server::start_in(store_dir("sealed"), &aws.endpoint(), VENDOR, &[], &[("TRUSTLINE_SEAL_KEY", key)]);
+    let server =
+        Server::start_in(store_dir("sealed"), &aws.endpoint(), VENDOR, &[], &[("TRUSTLINE_SEAL_KEY", key)]);
     let s = server.tenant("keys");
     // Missing pieces are named before any AWS call.
     let mut no_secret = body.clone();
@@ -673,7 +728,12 @@ fn same_account_role_against_moto_with_permission_probes() {
     let dir = store_dir("moto");
     let store = dir.join("trustline.db");
     let cli = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_trustline")).args(args).arg("--store").arg(&store).output().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_trustline"))
+            .args(args)
+            .arg("--store")
+            .arg(&store)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     };
