@@ -12,7 +12,7 @@ use yew::AppHandle;
 use yew::prelude::*;
 
 use crate::components::frame::{Frame, cancelled};
-use crate::config::{Config, Options};
+use crate::config::{Config, ExternalIdSource, Options};
 use crate::host::Host;
 use crate::state::{Action, Step, Wizard};
 use crate::steps::access::AccessStep;
@@ -115,7 +115,9 @@ pub fn mount_wizard(args: JsValue) -> Result<MountedWizard, JsError> {
         Err(trustline_core::Error::invalid("externalId", "the first module always passes its ExternalId"))
     })
     .map_err(|e| JsError::new(&e.to_string()))?;
-    config.external_id_generated = get("externalIdGenerated").as_bool() == Some(true);
+    if let Some(source) = get("externalIdSource").as_string().as_deref().and_then(ExternalIdSource::from_id) {
+        config.external_id_source = source;
+    }
     let kind: IntegrationKind = get("kind")
         .as_string()
         .unwrap_or_default()

@@ -36,12 +36,12 @@ export interface TrustlineOptions {
   templateUrl?: string;
   /** HTTPS S3 URL of the Organization (StackSet) template. */
   orgTemplateUrl?: string;
-  /** This customer's ExternalId from the host's backend; generated in the browser when absent. */
+  /** Without a session: this customer's ExternalId (else one is generated in the browser). With a session it may only repeat `session.externalId`. */
   externalId?: string;
-  /** Prefix for a generated ExternalId, e.g. "acme:tenant-42:". */
+  /** Prefix for an ExternalId generated in the browser (no session), e.g. "acme:tenant-42:". */
   externalIdPrefix?: string;
-  /** The verify API (docs/verify-api.md): the page POSTs to `${url}/v1/verify/role` and `/v1/verify/keys`. */
-  verify?: { url: string; headers?: Record<string, string> };
+  /** The tenant's browser session, from your backend (the worker's `POST /v1/tenants/{tenant}/sessions`). With it the wizard shows the worker's ExternalId and verifies with the worker; without it the wizard is a pure helper that verifies nothing. */
+  session?: TrustlineSession;
   /** Kinds to offer; default all four. With one kind the choice screen is skipped. */
   allowedKinds?: IntegrationKindId[];
   /** Regions preselected in the scope step; none means every region. */
@@ -62,16 +62,41 @@ export interface TrustlineOptions {
   onCancel?: () => void;
 }
 
+/**
+ * A browser session for one tenant, as your backend received it from the worker. The token is
+ * kept in this page's memory only and sent only as `Authorization: Bearer` to
+ * `${url}/v1/tenants/${encodeURIComponent(tenant)}/verify/role` and `/verify/keys`; it is never
+ * part of the result, an event, storage or the URL. Never pass the worker's operator token.
+ */
+export interface TrustlineSession {
+  /** The worker's API, or your backend's proxy of it: https://…, a same-origin path such as "/trustline", or http://127.0.0.1/localhost in development. */
+  url: string;
+  /** The tenant (your customer) the session is for. */
+  tenant: string;
+  /** The session token, "tl_session_…". */
+  token: string;
+  /** The ExternalId the worker issued to the tenant: the role the customer creates requires it. */
+  externalId: string;
+  /** When the session expires (RFC 3339). */
+  expiresAt?: string;
+}
+
 /** The result: `detail` of the `trustline:complete` DOM event (which never carries a secret) and `onComplete`'s argument. */
 export interface TrustlineResult {
   kind: IntegrationKindId;
   organization: boolean;
   externalId: string;
+  /** "session": the worker issued it to `tenant` (register the connection under that tenant); "option": the host's `externalId`; "browser": generated in this page, no tenant has it, so the worker cannot register the role. */
+  externalIdSource: "session" | "option" | "browser";
+  /** `externalIdSource === "browser"`. */
   externalIdGenerated: boolean;
+  /** The session's tenant; null without a session. */
+  tenant: string | null;
   roleArn: string | null;
   accountId: string | null;
   dataSets: string[];
   regions: string[];
+  /** The worker's verdict; null when nothing was verified (no session, or the same-account role). */
   verdict: "verified" | "unsafe" | "failed" | null;
   verified: boolean;
   checks: { id: string; title: string; status: "pass" | "fail" | "warn" | "skipped"; aws_error_code?: string; message: string }[];

@@ -4,12 +4,11 @@
 
 mod json;
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use trustline_core::policy::trust::VendorPrincipal;
-use trustline_core::{ExternalId, IntegrationKind, Region};
+use trustline_core::{ExternalId, IntegrationKind, Region, Secret};
 
 /// Every option `mount()` accepts, in the spelling hosts use (camelCase).
 pub const KNOWN_OPTIONS: [&str; 16] = [
@@ -19,7 +18,7 @@ pub const KNOWN_OPTIONS: [&str; 16] = [
     "orgTemplateUrl",
     "externalId",
     "externalIdPrefix",
-    "verify",
+    "session",
     "allowedKinds",
     "defaultRegions",
     "region",
@@ -43,12 +42,13 @@ pub struct Options {
     pub template_url: Option<String>,
     /// HTTPS S3 URL of the vendor's Organization (StackSet) template.
     pub org_template_url: Option<String>,
-    /// The ExternalId the host's backend issued; without it the page generates one.
+    /// The ExternalId the host's backend issued; without it (and without a session) the page
+    /// generates one. With a session it may only repeat the session's.
     pub external_id: Option<String>,
     /// Prefix for a generated ExternalId (e.g. `acme:tenant-42:`).
     pub external_id_prefix: Option<String>,
-    /// Where the verify API lives and which headers to send it.
-    pub verify: Option<VerifyOptions>,
+    /// The tenant's browser session from the vendor's backend: the worker's verify API.
+    pub session: Option<SessionOptions>,
     /// The integration kinds to offer (ids such as `cross-account-role`); default all.
     pub allowed_kinds: Option<Vec<String>>,
     /// Regions preselected in the scope step; empty means every region.
@@ -65,14 +65,98 @@ pub struct Options {
     pub sts_endpoint: Option<String>,
 }
 
-/// `verify: { url, headers }`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct VerifyOptions {
-    /// Base URL of the verify API; the page POSTs to `{url}/v1/verify/role` and `/v1/verify/keys`.
+/// `session: { url, tenant, token, externalId, expiresAt? }`: what the vendor's backend got from
+/// the worker's `POST /v1/tenants/{tenant}/sessions`, and where the worker (or the backend's
+/// proxy of it) is.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionOptions {
+    /// Base URL of the worker's API; the page POSTs to `{url}/v1/tenants/{tenant}/verify/role|keys`.
     pub url: String,
-    /// Extra headers, e.g. `Authorization` when the host does not proxy.
+    /// The tenant (the vendor's customer) the session is for.
+    pub tenant: String,
+    /// The session's bearer token (`tl_session_…`): short-lived, this tenant's only.
+    pub token: String,
+    /// The ExternalId the worker issued to the tenant.
+    pub external_id: String,
+    /// When the session expires (RFC 3339), as the worker said.
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub expires_at: Option<String>,
+}
+
+impl fmt::Debug for SessionOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionOptions")
+            .field("url", &self.url)
+            .field("tenant", &self.tenant)
+            .field("token", &"** redacted **")
+            .field("external_id", &self.external_id)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// A validated session. The token is a [`Secret`]: redacted when printed, zeroized when dropped,
+/// and held in memory only (never in storage, the URL, the DOM or an event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Base URL of the worker's API, without a trailing slash.
+    pub url: String,
+    /// The tenant.
+    pub tenant: String,
+    /// The bearer token.
+    pub token: Secret,
+    /// When the session expires, as the worker said.
+    pub expires_at: Option<String>,
+}
+
+/// What the wizard asks the worker to verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyTarget {
+    /// `POST …/verify/role`.
+    Role,
+    /// `POST …/verify/keys`.
+    Keys,
+}
+
+impl Session {
+    /// `{url}/v1/tenants/{tenant}/verify/role` (or `keys`), the tenant percent-encoded as
+    /// `encodeURIComponent` does.
+    pub fn verify_url(&self, target: VerifyTarget) -> String {
+        let what = match target {
+            VerifyTarget::Role => "role",
+            VerifyTarget::Keys => "keys",
+        };
+        format!("{}/v1/tenants/{}/verify/{what}", self.url, encode_uri_component(&self.tenant))
+    }
+}
+
+/// Where the ExternalId in use came from; only a session's can be registered with the worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExternalIdSource {
+    /// Issued by the worker to the session's tenant.
+    Session,
+    /// The host's `externalId` option, without a session.
+    Option,
+    /// Generated in this browser: no Trustline tenant has it.
+    Browser,
+}
+
+impl ExternalIdSource {
+    /// The id used in the result (`externalIdSource`) and the hand-over.
+    pub fn id(self) -> &'static str {
+        match self {
+            ExternalIdSource::Session => "session",
+            ExternalIdSource::Option => "option",
+            ExternalIdSource::Browser => "browser",
+        }
+    }
+
+    /// Reads [`ExternalIdSource::id`].
+    pub fn from_id(id: &str) -> Option<Self> {
+        [Self::Session, Self::Option, Self::Browser].into_iter().find(|s| s.id() == id)
+    }
 }
 
 /// An option the wizard cannot work with.
@@ -111,10 +195,10 @@ pub struct Config {
     pub org_template_url: Option<String>,
     /// This customer's ExternalId.
     pub external_id: ExternalId,
-    /// Whether the page generated the ExternalId (the host must store it from the result).
-    pub external_id_generated: bool,
-    /// The verify API, when the host has one.
-    pub verify: Option<VerifyOptions>,
+    /// Where it came from.
+    pub external_id_source: ExternalIdSource,
+    /// The tenant's session with the worker, when the host has one (then the page verifies).
+    pub session: Option<Session>,
     /// The kinds offered, safest first.
     pub allowed_kinds: Vec<IntegrationKind>,
     /// Regions preselected in the scope step.
@@ -134,6 +218,12 @@ pub struct Config {
 /// Fails on option names the wizard does not know (a typo would otherwise be ignored silently).
 pub fn check_option_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<(), OptionError> {
     for name in names {
+        if name == "verify" {
+            return Err(OptionError::new(
+                name,
+                "was replaced by `session: { url, tenant, token, externalId }`: a browser session your backend gets from the worker (POST /v1/tenants/{tenant}/sessions)",
+            ));
+        }
         if !KNOWN_OPTIONS.contains(&name) {
             return Err(OptionError::new(
                 name,
@@ -174,20 +264,44 @@ impl Config {
                 check_template_url(url, &region).map_err(|e| OptionError::new(name, e.message()))?;
             }
         }
-        let (external_id, external_id_generated) = match &options.external_id {
-            Some(id) => (
-                id.parse().map_err(|e: trustline_core::Error| OptionError::new("externalId", e.message()))?,
-                false,
+        let host_external_id = match &options.external_id {
+            Some(id) => Some(
+                id.parse::<ExternalId>()
+                    .map_err(|e: trustline_core::Error| OptionError::new("externalId", e.message()))?,
             ),
-            None => (
-                generate(options.external_id_prefix.as_deref())
-                    .map_err(|e| OptionError::new("externalIdPrefix", e.message()))?,
-                true,
-            ),
-        };
-        let verify = match options.verify {
-            Some(v) => Some(check_verify(v)?),
             None => None,
+        };
+        let (external_id, external_id_source, session) = match options.session {
+            // The worker issued the tenant's ExternalId: the page never makes one up, and a
+            // different one from the host would end in a role the worker refuses to use.
+            Some(s) => {
+                let (session, issued) = check_session(s)?;
+                if let Some(id) = host_external_id.filter(|id| *id != issued) {
+                    return Err(OptionError::new(
+                        "externalId",
+                        format!(
+                            "'{id}' differs from session.externalId '{issued}', the one the worker issued to tenant '{}'; omit externalId",
+                            session.tenant
+                        ),
+                    ));
+                }
+                if options.external_id_prefix.is_some() {
+                    return Err(OptionError::new(
+                        "externalIdPrefix",
+                        "has no use with a session (the worker issued the ExternalId); omit it",
+                    ));
+                }
+                (issued, ExternalIdSource::Session, Some(session))
+            }
+            None => match host_external_id {
+                Some(id) => (id, ExternalIdSource::Option, None),
+                None => (
+                    generate(options.external_id_prefix.as_deref())
+                        .map_err(|e| OptionError::new("externalIdPrefix", e.message()))?,
+                    ExternalIdSource::Browser,
+                    None,
+                ),
+            },
         };
         let allowed_kinds = match &options.allowed_kinds {
             None => IntegrationKind::ALL.to_vec(),
@@ -234,8 +348,8 @@ impl Config {
             template_url: options.template_url,
             org_template_url: options.org_template_url,
             external_id,
-            external_id_generated,
-            verify,
+            external_id_source,
+            session,
             allowed_kinds,
             default_regions,
             region,
@@ -248,17 +362,30 @@ impl Config {
 }
 
 impl Config {
+    /// Whether the page generated the ExternalId (no tenant has it: it cannot be registered).
+    pub fn external_id_generated(&self) -> bool {
+        self.external_id_source == ExternalIdSource::Browser
+    }
+
     /// Options that validate back into this configuration, with the ExternalId in use (so a
-    /// generated one is kept): what the first module hands over to the second with.
+    /// generated one is kept): what the first module hands over to the second with (in memory,
+    /// as a JS value: the session's token with it).
     pub fn to_options(&self) -> Options {
+        let session = self.session.as_ref().map(|s| SessionOptions {
+            url: s.url.clone(),
+            tenant: s.tenant.clone(),
+            token: s.token.expose().to_owned(),
+            external_id: self.external_id.to_string(),
+            expires_at: s.expires_at.clone(),
+        });
         Options {
             vendor_principal: Some(self.vendor.to_string()),
             vendor_name: Some(self.vendor_name.clone()),
             template_url: self.template_url.clone(),
             org_template_url: self.org_template_url.clone(),
-            external_id: Some(self.external_id.to_string()),
+            external_id: session.is_none().then(|| self.external_id.to_string()),
             external_id_prefix: None,
-            verify: self.verify.clone(),
+            session,
             allowed_kinds: Some(self.allowed_kinds.iter().map(|k| k.id().to_owned()).collect()),
             default_regions: Some(self.default_regions.iter().map(ToString::to_string).collect()),
             region: Some(self.region.to_string()),
@@ -295,32 +422,89 @@ fn required<'a>(value: &'a Option<String>, option: &str, example: &str) -> Resul
     }
 }
 
-fn check_verify(v: VerifyOptions) -> Result<VerifyOptions, OptionError> {
-    let url = v.url.trim_end_matches('/');
+/// The prefix of the worker's browser-session tokens. Anything else (the operator's token above
+/// all, which may do everything for every tenant) must not reach a page.
+const SESSION_TOKEN_PREFIX: &str = "tl_session_";
+
+fn check_session(s: SessionOptions) -> Result<(Session, ExternalId), OptionError> {
+    let url = s.url.trim_end_matches('/');
     let scheme_ok = url.starts_with("https://")
         || url.starts_with("http://127.0.0.1")
         || url.starts_with("http://localhost")
-        || url.starts_with('/');
+        || url.starts_with("http://[::1]")
+        || url.starts_with('/')
+        || s.url == "/";
     if !scheme_ok {
         return Err(OptionError::new(
-            "verify.url",
+            "session.url",
             format!(
                 "must be https:// (or http://127.0.0.1 / http://localhost for development, or a same-origin path such as /api), got '{}'",
-                v.url
+                s.url
             ),
         ));
     }
-    for name in v.headers.keys() {
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return Err(OptionError::new("verify.headers", format!("'{name}' is not a valid header name")));
+    if s.tenant.trim().is_empty() {
+        return Err(OptionError::new(
+            "session.tenant",
+            "is required: the tenant the session was created for, e.g. \"acme-corp\"",
+        ));
+    }
+    // The token's value is never part of an error: errors reach the console and the page.
+    if !s.token.starts_with(SESSION_TOKEN_PREFIX) {
+        return Err(OptionError::new(
+            "session.token",
+            format!(
+                "must be a browser session token ({SESSION_TOKEN_PREFIX}…) from POST /v1/tenants/{{tenant}}/sessions on your backend; never give a page the worker's operator token"
+            ),
+        ));
+    }
+    if !s.token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(OptionError::new("session.token", "must be the token as the worker sent it (no spaces)"));
+    }
+    let issued: ExternalId = s
+        .external_id
+        .parse()
+        .map_err(|e: trustline_core::Error| OptionError::new("session.externalId", e.message()))?;
+    let session = Session {
+        url: url.to_owned(),
+        tenant: s.tenant,
+        token: Secret::new(s.token),
+        expires_at: s.expires_at,
+    };
+    Ok((session, issued))
+}
+
+/// JavaScript's `encodeURIComponent`: everything but `A-Z a-z 0-9 - _ . ! ~ * ' ( )` as UTF-8
+/// `%XX`, so that a tenant id is one path segment whatever it holds.
+fn encode_uri_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
         }
     }
-    Ok(VerifyOptions { url: url.to_owned(), headers: v.headers })
+    out
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// The ExternalId the worker issued to the test tenant.
+    pub(crate) const ISSUED: &str = "tl-acme-corp-4k2m9x7q";
+
+    /// The session every test starts from.
+    pub(crate) fn session() -> SessionOptions {
+        SessionOptions {
+            url: "https://acme.example/trustline/".into(),
+            tenant: "acme corp/1".into(),
+            token: "tl_session_Zm9vYmFy".into(),
+            external_id: ISSUED.into(),
+            expires_at: Some("2026-12-05T01:00:00Z".into()),
+        }
+    }
 
     /// Options every test starts from.
     pub(crate) fn options() -> Options {
@@ -328,10 +512,7 @@ pub(crate) mod tests {
             vendor_principal: Some("arn:aws:iam::111122223333:root".into()),
             vendor_name: Some("Acme".into()),
             template_url: Some("https://acme-onboarding.s3.us-east-1.amazonaws.com/role.yaml".into()),
-            verify: Some(VerifyOptions {
-                url: "https://acme.example/trustline/".into(),
-                headers: BTreeMap::new(),
-            }),
+            session: Some(session()),
             ..Options::default()
         }
     }
@@ -340,60 +521,133 @@ pub(crate) mod tests {
         format!("{}generated0000", prefix.unwrap_or("")).parse()
     }
 
-    /// The configuration every reducer test uses.
+    /// The configuration every reducer test uses (with a session).
     pub(crate) fn config() -> Config {
-        Config::from_options(options(), fixed).unwrap()
+        Config::from_options(options(), |_| panic!("a session's ExternalId is never generated")).unwrap()
+    }
+
+    /// A configuration without a session: the wizard as a pure helper.
+    pub(crate) fn helper_config() -> Config {
+        Config::from_options(Options { session: None, ..options() }, fixed).unwrap()
     }
 
     #[test]
     fn defaults_are_filled_in() {
         let c = config();
-        assert_eq!(c.external_id.as_str(), "generated0000");
-        assert!(c.external_id_generated);
+        assert_eq!(c.external_id.as_str(), ISSUED);
+        assert_eq!(c.external_id_source, ExternalIdSource::Session);
+        assert!(!c.external_id_generated());
         assert_eq!(c.allowed_kinds, IntegrationKind::ALL);
         assert_eq!(c.region.as_str(), "us-east-1");
-        assert_eq!(c.verify.unwrap().url, "https://acme.example/trustline");
+        let session = c.session.unwrap();
+        assert_eq!(session.url, "https://acme.example/trustline");
+        assert_eq!(
+            session.verify_url(VerifyTarget::Role),
+            "https://acme.example/trustline/v1/tenants/acme%20corp%2F1/verify/role"
+        );
         assert_eq!(c.title, "Connect your AWS account to Acme");
+    }
+
+    #[test]
+    fn without_a_session_the_external_id_is_the_hosts_or_generated_in_the_browser() {
+        let c = helper_config();
+        assert_eq!(c.external_id.as_str(), "generated0000");
+        assert_eq!((c.external_id_source, c.external_id_generated()), (ExternalIdSource::Browser, true));
+        assert!(c.session.is_none());
+        let c = Config::from_options(
+            Options { session: None, external_id: Some("acme:tenant-42:abc".into()), ..options() },
+            |_| panic!("must not generate when the host supplied one"),
+        )
+        .unwrap();
+        assert_eq!(
+            (c.external_id.as_str(), c.external_id_source),
+            ("acme:tenant-42:abc", ExternalIdSource::Option)
+        );
+    }
+
+    #[test]
+    fn a_session_url_is_joined_with_the_tenant_as_one_segment() {
+        for (url, tenant, expected) in [
+            ("/", "demo", "/v1/tenants/demo/verify/keys"),
+            ("/api/", "a.b_c-d~e", "/api/v1/tenants/a.b_c-d~e/verify/keys"),
+            ("http://127.0.0.1:8787", "ü?#", "http://127.0.0.1:8787/v1/tenants/%C3%BC%3F%23/verify/keys"),
+        ] {
+            let options = Options {
+                session: Some(SessionOptions { url: url.into(), tenant: tenant.into(), ..session() }),
+                ..options()
+            };
+            let c = Config::from_options(options, fixed).unwrap();
+            assert_eq!(c.session.unwrap().verify_url(VerifyTarget::Keys), expected);
+        }
+    }
+
+    #[test]
+    fn the_token_is_never_printed() {
+        let c = config();
+        for text in [format!("{c:?}"), format!("{:?}", options()), format!("{:?}", c.to_options())] {
+            assert!(!text.contains("Zm9vYmFy"), "{text}");
+            assert!(text.contains("redacted"), "{text}");
+        }
     }
 
     #[test]
     fn host_external_id_and_kinds_are_kept_in_safety_order() {
         let c = Config::from_options(
             Options {
-                external_id: Some("acme:tenant-42:abc".into()),
+                external_id: Some(ISSUED.into()),
                 allowed_kinds: Some(vec!["access-key".into(), "cross-account-role".into()]),
                 default_regions: Some(vec!["eu-west-1".into()]),
                 ..options()
             },
-            |_| panic!("must not generate when the host supplied one"),
+            |_| panic!("must not generate with a session"),
         )
         .unwrap();
-        assert!(!c.external_id_generated);
+        assert_eq!(c.external_id_source, ExternalIdSource::Session, "the same ExternalId as the session's");
         assert_eq!(c.allowed_kinds, [IntegrationKind::CrossAccountRole, IntegrationKind::AccessKey]);
         assert_eq!(c.region.as_str(), "eu-west-1");
     }
 
     #[test]
     fn bad_options_name_the_option() {
-        let cases: [(Options, &str, &str); 8] = [
+        let with_session = |s: SessionOptions| Options { session: Some(s), ..options() };
+        let cases: [(Options, &str, &str); 14] = [
             (Options { vendor_principal: None, ..options() }, "vendorPrincipal", "required"),
             (Options { vendor_principal: Some("123".into()), ..options() }, "vendorPrincipal", "12 digits"),
             (Options { vendor_name: Some(" ".into()), ..options() }, "vendorName", "required"),
             (Options { template_url: Some("http://x".into()), ..options() }, "templateUrl", "https"),
             (Options { external_id: Some("a b".into()), ..options() }, "externalId", "STS allows"),
+            (
+                Options { external_id: Some("other123".into()), ..options() },
+                "externalId",
+                "differs from session.externalId",
+            ),
+            (
+                Options { external_id_prefix: Some("acme:".into()), ..options() },
+                "externalIdPrefix",
+                "no use with a session",
+            ),
             (Options { allowed_kinds: Some(vec!["role".into()]), ..options() }, "allowedKinds", "unknown"),
             (
                 Options { default_regions: Some(vec!["eu-west-1a".into()]), ..options() },
                 "defaultRegions",
                 "zone",
             ),
+            (with_session(SessionOptions { url: "ftp://x".into(), ..session() }), "session.url", "https"),
+            (with_session(SessionOptions { tenant: " ".into(), ..session() }), "session.tenant", "required"),
             (
-                Options {
-                    verify: Some(VerifyOptions { url: "ftp://x".into(), ..Default::default() }),
-                    ..options()
-                },
-                "verify.url",
-                "https",
+                with_session(SessionOptions { token: "0123456789abcdef".into(), ..session() }),
+                "session.token",
+                "operator token",
+            ),
+            (
+                with_session(SessionOptions { token: "tl_session_a b".into(), ..session() }),
+                "session.token",
+                "no spaces",
+            ),
+            (
+                with_session(SessionOptions { external_id: "x".into(), ..session() }),
+                "session.externalId",
+                "2",
             ),
         ];
         for (opts, option, needle) in cases {
@@ -401,9 +655,12 @@ pub(crate) mod tests {
             assert_eq!(err.option, option, "{err}");
             assert!(err.message.contains(needle), "{err}");
             assert!(err.to_string().starts_with(&format!("Trustline: option `{option}`")));
+            assert!(!err.to_string().contains("0123456789abcdef"), "a token is never in an error: {err}");
         }
         let err = check_option_names(["vendorName", "vendorPrinciple"]).unwrap_err();
         assert_eq!(err.option, "vendorPrinciple");
+        let err = check_option_names(["verify"]).unwrap_err();
+        assert!(err.message.contains("replaced by `session"), "{err}");
         assert!(check_option_names(KNOWN_OPTIONS).is_ok());
     }
 }

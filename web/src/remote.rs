@@ -1,13 +1,13 @@
 //! The two calls the page makes: STS GetCallerIdentity, SigV4-signed with core's signer and the
-//! JS clock, and the host's verify API. Both go through `fetch`; neither logs or stores what it
-//! sends.
+//! JS clock, and the worker's verify API for the session's tenant (the session's token as a
+//! bearer token). Both go through `fetch`; neither logs or stores what it sends.
 
 use trustline_core::aws::HttpResponse;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, RequestInit, Response};
 
-use crate::config::Config;
+use crate::config::{Config, VerifyTarget};
 use crate::documents::exports::get_caller_identity;
 use crate::js;
 use crate::keys::{self, KeyIdentity};
@@ -41,20 +41,22 @@ pub(crate) async fn check_key(
     keys::caller_identity(&HttpResponse::new(status, Vec::new(), body))
 }
 
-/// Calls the host's verify API.
+/// Calls the worker's verify API for the session's tenant.
 pub(crate) async fn verify(
     config: &Config,
-    path: &str,
+    target: VerifyTarget,
     body: &serde_json::Value,
 ) -> Result<VerifyResponse, String> {
-    let Some(api) = &config.verify else { return Err("this page has no verify service configured".into()) };
+    let Some(session) = &config.session else {
+        return Err("this page has no verify service configured".into());
+    };
     let headers = Headers::new().map_err(|e| js::message(&e))?;
-    for (name, value) in &api.headers {
-        headers.set(name, value).map_err(|e| js::message(&e))?;
-    }
+    headers
+        .set("authorization", &format!("Bearer {}", session.token.expose()))
+        .map_err(|_| "the session's token is not a valid header value".to_owned())?;
     headers.set("content-type", "application/json").map_err(|e| js::message(&e))?;
     let (status, response) =
-        fetch("POST", &format!("{}{path}", api.url), &headers, body.to_string().into_bytes())
+        fetch("POST", &session.verify_url(target), &headers, body.to_string().into_bytes())
             .await
             .map_err(|e| format!("could not reach the verify service ({e}); try again in a minute"))?;
     parse_verify_response(status, &String::from_utf8_lossy(&response))

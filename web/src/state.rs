@@ -389,7 +389,7 @@ impl Wizard {
     /// Whether the kind is verified by the host's API (the same-account role is checked by the
     /// vendor's software inside the account instead).
     pub fn verifies_remotely(&self) -> bool {
-        self.config.verify.is_some() && self.kind.is_some_and(|k| k != IntegrationKind::SameAccountRole)
+        self.config.session.is_some() && self.kind.is_some_and(|k| k != IntegrationKind::SameAccountRole)
     }
 
     /// Whether the verify button may be used now.

@@ -2,14 +2,14 @@
 //! object with it, and the first module writes the normalised options for the second, which
 //! reads them with serde (a test keeps the two shapes identical).
 
-use super::{OptionError, Options, VerifyOptions, check_option_names};
+use super::{OptionError, Options, SessionOptions, check_option_names};
 use crate::json::{self, Json, Value, opt_text, texts};
 
 /// The options' examples, for type errors: (name, what it must be).
 const SHAPES: [(&str, &str); 3] = [
     ("allowedKinds", "a list of kind ids, e.g. [\"cross-account-role\"]"),
     ("defaultRegions", "a list of regions, e.g. [\"eu-west-1\"]"),
-    ("verify", "an object such as { url: \"/api/trustline\", headers: {} }"),
+    ("session", "an object such as { url, tenant, token, externalId } from your backend"),
 ];
 
 fn wrong_type(option: &str) -> OptionError {
@@ -30,9 +30,9 @@ impl Options {
         check_option_names(names.iter().map(String::as_str))?;
         let text = |name: &str| json::opt_string(v, name).map_err(|_| wrong_type(name));
         let list = |name: &str| json::opt_strings(v, name).map_err(|_| wrong_type(name));
-        let verify = match v.field("verify") {
+        let session = match v.field("session") {
             None => None,
-            Some(verify) => Some(VerifyOptions::from_json(&verify)?),
+            Some(session) => Some(SessionOptions::from_json(&session)?),
         };
         Ok(Options {
             vendor_principal: text("vendorPrincipal")?,
@@ -41,7 +41,7 @@ impl Options {
             org_template_url: text("orgTemplateUrl")?,
             external_id: text("externalId")?,
             external_id_prefix: text("externalIdPrefix")?,
-            verify,
+            session,
             allowed_kinds: list("allowedKinds")?,
             default_regions: list("defaultRegions")?,
             region: text("region")?,
@@ -63,7 +63,7 @@ impl Options {
             ("orgTemplateUrl", text(&self.org_template_url)),
             ("externalId", text(&self.external_id)),
             ("externalIdPrefix", text(&self.external_id_prefix)),
-            ("verify", self.verify.as_ref().map_or_else(Value::null, VerifyOptions::to_json)),
+            ("session", self.session.as_ref().map_or_else(Value::null, SessionOptions::to_json)),
             ("allowedKinds", list(&self.allowed_kinds)),
             ("defaultRegions", list(&self.default_regions)),
             ("region", text(&self.region)),
@@ -75,37 +75,46 @@ impl Options {
     }
 }
 
-impl VerifyOptions {
-    fn from_json(v: &Value) -> Result<VerifyOptions, OptionError> {
-        let url = match json::string(v, "url") {
-            Ok(url) => url,
-            Err(_) if v.keys().is_some() => {
-                return Err(OptionError::new(
-                    "verify.url",
-                    "is required and must be a string, e.g. \"/api/trustline\"",
-                ));
-            }
-            Err(_) => return Err(wrong_type("verify")),
-        };
-        let mut headers = std::collections::BTreeMap::new();
-        if let Some(h) = v.field("headers") {
-            let wrong = || {
-                OptionError::new(
-                    "verify.headers",
-                    "must be an object of strings, e.g. { Authorization: \"Bearer …\" }",
-                )
+/// The session's fields, in the spelling hosts use.
+const SESSION_FIELDS: [&str; 5] = ["url", "tenant", "token", "externalId", "expiresAt"];
+
+impl SessionOptions {
+    fn from_json(v: &Value) -> Result<SessionOptions, OptionError> {
+        let names = v.keys().ok_or_else(|| wrong_type("session"))?;
+        if let Some(name) = names.iter().find(|n| !SESSION_FIELDS.contains(&n.as_str())) {
+            let hint = if name == "headers" {
+                "the session's token is the only credential the page sends (as Authorization: Bearer); remove `headers`".to_owned()
+            } else {
+                format!("unknown field; a session has {}", SESSION_FIELDS.join(", "))
             };
-            for name in h.keys().ok_or_else(wrong)? {
-                let value = h.field(&name).and_then(|value| value.string()).ok_or_else(wrong)?;
-                headers.insert(name, value);
-            }
+            return Err(OptionError::new(&format!("session.{name}"), hint));
         }
-        Ok(VerifyOptions { url, headers })
+        let field = |name: &str, example: &str| {
+            json::string(v, name).map_err(|_| {
+                OptionError::new(
+                    &format!("session.{name}"),
+                    format!("is required and must be a string, e.g. {example} (as your backend got it from the worker)"),
+                )
+            })
+        };
+        Ok(SessionOptions {
+            url: field("url", "\"/api/trustline\"")?,
+            tenant: field("tenant", "\"acme-corp\"")?,
+            token: field("token", "\"tl_session_…\"")?,
+            external_id: field("externalId", "the session's external_id")?,
+            expires_at: json::opt_string(v, "expiresAt")
+                .map_err(|_| OptionError::new("session.expiresAt", "must be a string (RFC 3339)"))?,
+        })
     }
 
     fn to_json(&self) -> Value {
-        let headers = self.headers.iter().map(|(k, v)| (k.as_str(), Value::text(v))).collect();
-        Value::object(vec![("url", Value::text(&self.url)), ("headers", Value::object(headers))])
+        Value::object(vec![
+            ("url", Value::text(&self.url)),
+            ("tenant", Value::text(&self.tenant)),
+            ("token", Value::text(&self.token)),
+            ("externalId", Value::text(&self.external_id)),
+            ("expiresAt", opt_text(self.expires_at.as_deref())),
+        ])
     }
 }
 
@@ -115,18 +124,18 @@ mod tests {
 
     use super::*;
     use crate::config::Config;
-    use crate::config::tests::{config, options};
+    use crate::config::tests::{config, helper_config, options};
 
     #[test]
     fn the_host_object_is_read_with_every_option() {
         let host = json!({
             "vendorPrincipal": "arn:aws:iam::111122223333:root", "vendorName": "Acme",
             "allowedKinds": ["sts"], "defaultRegions": ["eu-west-1"], "intro": null,
-            "verify": { "url": "/api", "headers": { "Authorization": "Bearer x" } },
+            "session": { "url": "/api", "tenant": "acme", "token": "tl_session_x", "externalId": "abc123" },
         });
         let read = Options::from_json(&host).unwrap();
         assert_eq!(read, serde_json::from_value::<Options>(host).unwrap());
-        assert_eq!(read.verify.unwrap().headers["Authorization"], "Bearer x");
+        assert_eq!(read.session.unwrap().token, "tl_session_x");
     }
 
     #[test]
@@ -135,9 +144,16 @@ mod tests {
             (json!({ "vendorName": 5 }), "vendorName", "must be a string"),
             (json!({ "allowedKinds": "sts" }), "allowedKinds", "list of kind ids"),
             (json!({ "defaultRegions": [1] }), "defaultRegions", "list of regions"),
-            (json!({ "verify": "/api" }), "verify", "an object"),
-            (json!({ "verify": {} }), "verify.url", "is required"),
-            (json!({ "verify": { "url": "/api", "headers": { "a": 1 } } }), "verify.headers", "strings"),
+            (json!({ "session": "tl_session_x" }), "session", "an object"),
+            (json!({ "session": {} }), "session.url", "is required"),
+            (
+                json!({ "session": { "url": "/api", "tenant": "a", "externalId": "abc" } }),
+                "session.token",
+                "is required",
+            ),
+            (json!({ "session": { "url": "/api", "headers": {} } }), "session.headers", "remove `headers`"),
+            (json!({ "session": { "url": "/api", "tnant": "a" } }), "session.tnant", "unknown field"),
+            (json!({ "verify": { "url": "/api" } }), "verify", "replaced by `session"),
             (json!({ "vendorPrinciple": "x" }), "vendorPrinciple", "unknown option"),
             (json!(["vendorName"]), "options", "needs an object"),
         ];
@@ -152,8 +168,9 @@ mod tests {
     fn written_options_are_what_serde_writes_and_read_back() {
         let mut all = options();
         all.allowed_kinds = Some(vec!["sts".into()]);
-        all.verify.as_mut().unwrap().headers.insert("Authorization".into(), "Bearer x".into());
-        for o in [all, Options::default()] {
+        let mut no_expiry = options();
+        no_expiry.session.as_mut().unwrap().expires_at = None;
+        for o in [all, no_expiry, Options::default()] {
             assert_eq!(o.to_json(), serde_json::to_value(&o).unwrap());
             assert_eq!(Options::from_json(&o.to_json()).unwrap(), o);
         }
@@ -161,10 +178,12 @@ mod tests {
 
     #[test]
     fn the_second_module_gets_options_that_validate_into_the_same_config() {
-        let config = config();
-        // As the second module reads them: with serde.
-        let read: Options = serde_json::from_value(config.to_options().to_json()).unwrap();
-        let again = Config::from_options(read, |_| panic!("the ExternalId in use travels")).unwrap();
-        assert_eq!(Config { external_id_generated: true, ..again }, config);
+        for config in [config(), helper_config()] {
+            // As the second module reads them: with serde.
+            let read: Options = serde_json::from_value(config.to_options().to_json()).unwrap();
+            let again = Config::from_options(read, |_| panic!("the ExternalId in use travels")).unwrap();
+            // The hand-over says where a browser-generated ExternalId came from.
+            assert_eq!(Config { external_id_source: config.external_id_source, ..again }, config);
+        }
     }
 }

@@ -296,7 +296,7 @@ fn same_account_kit(kit: &mut AccessKit, scope: &Scope, account: Option<AccountS
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::tests::config;
+    use crate::config::tests::{ISSUED, config};
     use crate::state::ScopeInput;
 
     fn scope(kind: IntegrationKind, edit: impl FnOnce(&mut ScopeInput)) -> Scope {
@@ -309,7 +309,8 @@ mod tests {
     fn the_role_kit_has_a_launch_link_with_the_external_id() {
         let kit = access_kit(&config(), &scope(IntegrationKind::CrossAccountRole, |_| {}));
         let link = kit.launch_link.unwrap();
-        assert!(link.contains("param_ExternalId=generated0000"), "{link}");
+        // The session's ExternalId, issued by the worker, wherever the customer may copy it from.
+        assert!(link.contains(&format!("param_ExternalId={ISSUED}")), "{link}");
         assert!(link.contains("stackName=Acme-read-only-access"), "{link}");
         let ids: Vec<_> = kit
             .templates
@@ -319,7 +320,10 @@ mod tests {
             .map(|d| d.id.as_str())
             .collect();
         assert_eq!(ids, ["template-yaml", "template-json", "trust-policy", "terraform"]);
-        assert!(kit.templates[0].body.contains("Default: generated0000"));
+        assert!(kit.templates[0].body.contains(&format!("Default: {ISSUED}")));
+        for d in kit.templates.iter().chain(&kit.policies).chain(&kit.alternatives) {
+            assert!(d.body.contains(ISSUED), "{}: {}", d.id, d.body);
+        }
         assert_eq!(kit.errors.len(), 2, "{:?}", kit.errors);
     }
 

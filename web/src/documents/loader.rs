@@ -95,7 +95,7 @@ pub(crate) fn mount_rest(
         ("host", host.to_js()),
         ("options", config.to_options().to_json()),
         ("kind", Value::text(kind.id())),
-        ("externalIdGenerated", Value::flag(config.external_id_generated)),
+        ("externalIdSource", Value::text(config.external_id_source.id())),
     ]);
     mount.call1(&JsValue::NULL, &args).map_err(|e| crate::js::message(&e))
 }

@@ -4,17 +4,20 @@ use serde::Serialize;
 use trustline_core::{IntegrationKind, Region};
 
 use super::{Check, Step, Verdict, Wizard};
+use crate::config::{ExternalIdSource, VerifyTarget};
 
 impl Wizard {
-    /// The request for the verify API: its path and JSON body. For keys the body holds the
-    /// secret, which is why it is built only when the call is made and never stored.
-    pub fn verify_request(&self) -> Option<(&'static str, serde_json::Value)> {
+    /// The request for the worker's verify API: what to verify and the JSON body. For keys the
+    /// body holds the secret, which is why it is built only when the call is made and never
+    /// stored. The role's ExternalId is the one the session's tenant was issued: the worker
+    /// uses that one anyway and refuses any other (422, field `external_id`).
+    pub fn verify_request(&self) -> Option<(VerifyTarget, serde_json::Value)> {
         let kind = self.kind?;
         let scope = self.parsed_scope()?.ok()?;
         let regions: Vec<&str> = scope.permissions.regions.iter().map(Region::as_str).collect();
         match kind {
             IntegrationKind::CrossAccountRole => Some((
-                "/v1/verify/role",
+                VerifyTarget::Role,
                 serde_json::json!({
                     "role_arn": self.role_arn().ok()?.to_string(),
                     "external_id": self.config.external_id.as_str(),
@@ -24,7 +27,7 @@ impl Wizard {
                 }),
             )),
             IntegrationKind::Sts | IntegrationKind::AccessKey => Some((
-                "/v1/verify/keys",
+                VerifyTarget::Keys,
                 serde_json::json!({
                     "kind": kind.id(),
                     "access_key_id": self.connect.access_key_id,
@@ -51,7 +54,9 @@ impl Wizard {
             kind: kind.id(),
             organization: scope.organization,
             external_id: self.config.external_id.to_string(),
-            external_id_generated: self.config.external_id_generated,
+            external_id_source: self.config.external_id_source,
+            external_id_generated: self.config.external_id_generated(),
+            tenant: self.config.session.as_ref().map(|s| s.tenant.clone()),
             role_arn: self.needs_role_arn().then(|| self.connect.role_arn.clone()),
             account_id: verified
                 .and_then(|r| r.account_id.clone())
@@ -78,8 +83,14 @@ pub struct Completion {
     pub organization: bool,
     /// The ExternalId the role requires (store it: the vendor presents it on every AssumeRole).
     pub external_id: String,
-    /// Whether the page generated it (the host's backend has not seen it yet).
+    /// Where it came from: `session` (the worker issued it to `tenant`), `option` (the host's
+    /// `externalId`, without a session) or `browser` (generated here: no tenant has it, so the
+    /// worker cannot register a role that requires it).
+    pub external_id_source: ExternalIdSource,
+    /// Whether the page generated it (`external_id_source` is `browser`).
     pub external_id_generated: bool,
+    /// The session's tenant, to register the connection under; null without a session.
+    pub tenant: Option<String>,
     /// The role ARN, for role kinds.
     pub role_arn: Option<String>,
     /// The connected account.

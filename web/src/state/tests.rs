@@ -7,8 +7,8 @@ use trustline_core::Secret;
 use trustline_core::policy::permissions::DataSet;
 
 use super::*;
-use crate::config::tests::{config, options};
-use crate::config::{Config, Options};
+use crate::config::tests::{ISSUED, config, helper_config, options};
+use crate::config::{Config, ExternalIdSource, Options, VerifyTarget};
 
 const ARN: &str = "arn:aws:iam::123456789012:role/VendorReadOnly";
 const KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -40,9 +40,9 @@ fn the_recommended_path_from_landing_to_done() {
     assert_eq!(w.step, Step::Connect);
     let w = run(w, [Action::SetRoleArn(ARN.into())]);
     assert!(w.can_verify() && !w.can_finish());
-    let (path, body) = w.verify_request().unwrap();
-    assert_eq!(path, "/v1/verify/role");
-    assert_eq!(body["external_id"], "generated0000");
+    let (target, body) = w.verify_request().unwrap();
+    assert_eq!(target, VerifyTarget::Role);
+    assert_eq!(body["external_id"], ISSUED);
     assert_eq!(body["data_sets"], serde_json::json!(["iam", "ec2-network", "cloudtrail"]));
     let w = run(w, [Action::VerifyStarted]);
     assert_eq!(w.verify, Remote::Running);
@@ -53,7 +53,14 @@ fn the_recommended_path_from_landing_to_done() {
     let done = w.completion().unwrap();
     assert_eq!(done.kind, "cross-account-role");
     assert_eq!(done.role_arn.as_deref(), Some(ARN));
-    assert!(done.verified && done.external_id_generated);
+    assert!(done.verified && !done.external_id_generated);
+    assert_eq!(done.external_id, ISSUED);
+    assert_eq!(
+        (done.external_id_source, done.tenant.as_deref()),
+        (ExternalIdSource::Session, Some("acme corp/1"))
+    );
+    let json = serde_json::to_string(&done).unwrap();
+    assert!(!json.contains("tl_session_"), "the session's token never leaves in the result: {json}");
     assert_eq!(done.account_id.as_deref(), Some("123456789012"));
     // Done is final: Back and Next do nothing.
     assert_eq!(run(w, [Action::Back, Action::Next]).step, Step::Done);
@@ -251,8 +258,8 @@ fn keys_are_checked_then_verified_and_root_keys_refused() {
         [Action::KeyCheckFinished { generation: g, result: identity("arn:aws:iam::123456789012:user/r") }],
     );
     assert!(w.can_verify());
-    let (path, body) = w.verify_request().unwrap();
-    assert_eq!(path, "/v1/verify/keys");
+    let (target, body) = w.verify_request().unwrap();
+    assert_eq!(target, VerifyTarget::Keys);
     assert_eq!(
         (body["kind"].as_str(), body["secret_access_key"].as_str()),
         (Some("access-key"), Some(SECRET))
@@ -305,7 +312,7 @@ fn sts_needs_a_role_arn_and_a_key() {
 }
 
 #[test]
-fn same_account_role_and_hosts_without_a_verify_api_finish_without_verifying() {
+fn same_account_role_and_hosts_without_a_session_finish_without_verifying() {
     let w = run(
         wizard(),
         [Action::ChooseKind(SameAccountRole), Action::Next, Action::Next, Action::SetRoleArn(ARN.into())],
@@ -313,8 +320,7 @@ fn same_account_role_and_hosts_without_a_verify_api_finish_without_verifying() {
     assert!(!w.verifies_remotely() && w.can_finish() && w.verify_request().is_none());
     let w = run(w, [Action::Next]);
     assert_eq!(w.completion().unwrap().verdict, None);
-    let no_verify = Config::from_options(Options { verify: None, ..options() }, |_| "x0".parse()).unwrap();
-    let w = Wizard::new(Rc::new(no_verify));
+    let w = Wizard::new(Rc::new(helper_config()));
     let w = run(
         w,
         [
@@ -326,6 +332,10 @@ fn same_account_role_and_hosts_without_a_verify_api_finish_without_verifying() {
         ],
     );
     assert_eq!(w.step, Step::Done);
+    // A pure helper's result says the ExternalId was made up in the browser: no tenant has it.
+    let done = w.completion().unwrap();
+    assert_eq!((done.external_id_source, done.external_id_generated), (ExternalIdSource::Browser, true));
+    assert_eq!((done.tenant, done.verdict), (None, None));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// `POST /v1/verify/role` and `/v1/verify/keys` responses.
+/// `POST /v1/tenants/{tenant}/verify/role` and `…/verify/keys` responses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifyResponse {
     /// The overall outcome.
@@ -94,7 +94,14 @@ pub fn parse_verify_response(status: u16, body: &str) -> Result<VerifyResponse, 
         Ok(ApiError { error: ApiErrorBody { field: Some(field), message } }) => {
             Err(format!("{field}: {message}"))
         }
+        Ok(ApiError { error: ApiErrorBody { field: None, message } }) if status == 401 => Err(format!(
+            "{message}: this page's session with the verify service has ended; reload the page to start a new one"
+        )),
         Ok(ApiError { error: ApiErrorBody { field: None, message } }) => Err(message),
+        Err(_) if status == 401 => {
+            Err("this page's session with the verify service has ended; reload the page to start a new one"
+                .into())
+        }
         Err(_) => Err(format!("the verify service answered HTTP {status}; try again in a minute")),
     }
 }
@@ -116,9 +123,16 @@ mod tests {
         let err = parse_verify_response(400, r#"{"error":{"field":"role_arn","message":"not a role"}}"#);
         assert_eq!(err.unwrap_err(), "role_arn: not a role");
         assert_eq!(
-            parse_verify_response(401, r#"{"error":{"field":null,"message":"bad token"}}"#).unwrap_err(),
-            "bad token"
+            parse_verify_response(403, r#"{"error":{"field":null,"message":"not your tenant"}}"#)
+                .unwrap_err(),
+            "not your tenant"
         );
+        assert!(
+            parse_verify_response(401, r#"{"error":{"field":null,"message":"session expired"}}"#)
+                .unwrap_err()
+                .starts_with("session expired: this page's session")
+        );
+        assert!(parse_verify_response(401, "").unwrap_err().contains("reload the page"));
         assert!(parse_verify_response(502, "<html>").unwrap_err().contains("HTTP 502"));
         assert!(parse_verify_response(200, "{}").unwrap_err().contains("cannot read"));
     }

@@ -30,14 +30,14 @@ fn start_key_check(w: &UseReducerHandle<Wizard>) {
 fn start_verify(w: &UseReducerHandle<Wizard>) {
     let d = w.dispatcher();
     let request = w.verify_request().filter(|_| w.can_verify());
-    let Some((path, body)) = request else {
+    let Some((target, body)) = request else {
         d.dispatch(Action::VerifyStarted);
         return;
     };
     let (config, generation) = (w.config.clone(), w.generation);
     d.dispatch(Action::VerifyStarted);
     spawn_local(async move {
-        let result = remote::verify(&config, path, &body).await;
+        let result = remote::verify(&config, target, &body).await;
         d.dispatch(Action::VerifyFinished { generation, result });
     });
 }

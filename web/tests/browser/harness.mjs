@@ -1,5 +1,6 @@
 // Test support for the wizard's browser tests: a static server for the Trunk build (with a
-// FAKE verify API and a FAKE STS root-key answer, both clearly labelled), Chromium through
+// FAKE session endpoint, a FAKE verify API and a FAKE STS root-key answer, all clearly
+// labelled), Chromium through
 // playwright-core, and moto on a free loopback port. Everything starts on free ports and is
 // stopped by the tests.
 import { spawn } from "node:child_process";
@@ -21,7 +22,22 @@ export const ARTIFACTS = path.join(ROOT, "target/web-artifacts");
 const DASHBOARD = path.join(ROOT, "web/examples/dashboard");
 
 export const VENDOR = "arn:aws:iam::111122223333:root";
+/** The ExternalId the FAKE worker "issued" to TENANT. */
 export const EXTERNAL_ID = "acme:tenant-42:7h3x4mpl3xt3rn4l1d";
+export const TENANT = "acme-corp";
+/** The FAKE session's bearer token: the only credential a page may hold. */
+export const SESSION_TOKEN = "tl_session_fAk3br0ws3rs3ss10n7k";
+
+/** A FAKE session for TENANT, shaped like the worker's `POST /v1/tenants/{tenant}/sessions`. */
+export function fakeSession() {
+  return {
+    token: SESSION_TOKEN,
+    tenant: TENANT,
+    expires_at: "2026-12-05T01:00:00Z",
+    external_id: EXTERNAL_ID,
+    vendor_principal: VENDOR,
+  };
+}
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -45,29 +61,64 @@ export async function freePort() {
   });
 }
 
-/** Options the standalone page gets unless a test changes them. */
+/** Options the standalone page gets unless a test changes them: `sessionFrom` (web/boot.js)
+ * gets the FAKE session from this server, so no token is in the page's HTML. */
 export function defaultConfig(base) {
   return {
     vendorPrincipal: VENDOR,
     vendorName: "Acme",
     templateUrl: "https://acme-onboarding.s3.us-east-1.amazonaws.com/trustline/role.yaml",
     orgTemplateUrl: "https://acme-onboarding.s3.us-east-1.amazonaws.com/trustline/org.yaml",
-    externalId: EXTERNAL_ID,
-    verify: { url: `${base}/api`, headers: { "x-test": "1" } },
+    sessionFrom: { endpoint: "/session", url: `${base}/api` },
   };
+}
+
+/** The `session` option for mount() with the FAKE session (the dashboard tests). */
+export function sessionOption(base) {
+  return { url: `${base}/api`, tenant: TENANT, token: SESSION_TOKEN, externalId: EXTERNAL_ID };
 }
 
 const pass = (id, title) => ({ id, title, status: "pass", message: `${title}: passed.` });
 
 /**
- * FAKE verify API for browser tests only — contract-shaped per docs/verify-api.md, but NOT the
- * worker's implementation (issue 6). Role names containing "Unsafe" or "Broken" select the
- * unsafe and failed answers.
+ * FAKE worker routes for browser tests only (verify, and registration for the dashboard) —
+ * contract-shaped like the worker's tenant routes (`/v1/tenants/{tenant}/…` with the session's
+ * bearer token; 401 without it, 403 for another tenant), but NOT the worker's implementation. Role names containing "Unsafe" or "Broken" select the unsafe and
+ * failed answers.
  */
-export function fakeVerify(pathname, body) {
-  if (pathname === "/api/v1/verify/role") {
-    if (!body.role_arn || !body.external_id || !Array.isArray(body.data_sets)) {
-      return [400, { error: { field: body.role_arn ? "external_id" : "role_arn", message: "missing field (fake verify)" } }];
+export function fakeWorker(method, pathname, body, headers, state) {
+  const route = pathname.match(/^\/api\/v1\/tenants\/([^/]+)\/(.+)$/);
+  if (!route) return [404, { error: { field: null, message: "no such route (fake worker)" } }];
+  if (headers.authorization !== `Bearer ${SESSION_TOKEN}`) {
+    return [401, { error: { field: null, message: "no valid session (fake worker)" } }];
+  }
+  if (decodeURIComponent(route[1]) !== TENANT) {
+    return [403, { error: { field: null, message: "the session is for another tenant (fake worker)" } }];
+  }
+  const rest = route[2];
+  if (method === "POST" && (rest === "verify/role" || rest === "verify/keys")) return fakeVerify(rest, body);
+  // FAKE registration for the dashboard example: lists what was registered, syncs instantly.
+  if (method === "POST" && rest === "connections") {
+    const account = body.role_arn?.split(":")[4] ?? "123456789012";
+    const connection = { id: `c-fake${state.connections.length + 1}`, name: `aws-${account}`, kind: body.kind,
+      account_id: account, role_arn: body.role_arn ?? null, status: "active", first_sync: "started" };
+    state.connections.push(connection);
+    return [201, connection];
+  }
+  if (method === "GET" && rest === "connections") return [200, { connections: state.connections }];
+  if (method === "GET" && /^connections\/[^/]+\/sync$/.test(rest)) {
+    return [200, { running: false, last: { status: "ok", resources: 3, error: null } }];
+  }
+  return [404, { error: { field: null, message: "no such route (fake worker)" } }];
+}
+
+function fakeVerify(what, body) {
+  if (what === "verify/role") {
+    if (!body.role_arn || !Array.isArray(body.data_sets)) {
+      return [400, { error: { field: "role_arn", message: "missing field (fake verify)" } }];
+    }
+    if (body.external_id !== undefined && body.external_id !== EXTERNAL_ID) {
+      return [422, { error: { field: "external_id", message: "not the ExternalId issued to this tenant (fake verify)" } }];
     }
     const account = body.role_arn.split(":")[4];
     if (body.role_arn.includes("Unsafe")) {
@@ -93,7 +144,7 @@ export function fakeVerify(pathname, body) {
       pass("session_duration", "Sessions may last an hour"),
     ] }];
   }
-  if (pathname === "/api/v1/verify/keys") {
+  {
     if (!body.access_key_id || !body.secret_access_key) {
       return [400, { error: { field: "access_key_id", message: "missing key (fake verify)" } }];
     }
@@ -101,7 +152,6 @@ export function fakeVerify(pathname, body) {
     if (body.kind === "sts") checks.push(pass("assume_role", "The key can assume the role"));
     return [200, { verdict: "verified", account_id: "123456789012", checks }];
   }
-  return [404, { error: { field: null, message: "no such route (fake verify)" } }];
 }
 
 /** FAKE STS for the root-key warning only (moto never answers with a root ARN). */
@@ -125,7 +175,7 @@ async function readBody(req) {
 export async function startServer() {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const state = { config: defaultConfig(base), dashboardConfig: null, verifyRequests: [] };
+  const state = { config: defaultConfig(base), dashboardConfig: null, verifyRequests: [], sessions: 0, connections: [] };
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url, base);
@@ -133,10 +183,15 @@ export async function startServer() {
         res.writeHead(status, { "content-type": type, "cache-control": "no-store" });
         res.end(body);
       };
-      if (req.method === "POST" && url.pathname.startsWith("/api/")) {
+      if (req.method === "POST" && url.pathname === "/session") {
+        await readBody(req);
+        state.sessions += 1;
+        return send(201, "application/json", JSON.stringify(fakeSession()));
+      }
+      if (url.pathname.startsWith("/api/")) {
         const body = JSON.parse((await readBody(req)) || "{}");
-        state.verifyRequests.push({ path: url.pathname, body, headers: req.headers });
-        const [status, json] = fakeVerify(url.pathname, body);
+        if (req.method === "POST") state.verifyRequests.push({ path: url.pathname, body, headers: req.headers });
+        const [status, json] = fakeWorker(req.method, url.pathname, body, req.headers, state);
         return send(status, "application/json", JSON.stringify(json));
       }
       let file;

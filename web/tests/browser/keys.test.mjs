@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
-import { motoIam, newPage, screenshot, serverAndBrowser, startFakeRootSts, startMoto } from "./harness.mjs";
+import { SESSION_TOKEN, TENANT, motoIam, newPage, screenshot, serverAndBrowser, startFakeRootSts, startMoto } from "./harness.mjs";
 
 const fx = serverAndBrowser();
 let moto;
@@ -69,7 +69,8 @@ describe("key kinds", () => {
     await page.click("#tl-next");
     assert.equal(await page.getAttribute(".tl-wizard", "data-step"), "done");
     const request = fx.server.state.verifyRequests.at(-1);
-    assert.equal(request.path, "/api/v1/verify/keys");
+    assert.equal(request.path, `/api/v1/tenants/${TENANT}/verify/keys`);
+    assert.equal(request.headers.authorization, `Bearer ${SESSION_TOKEN}`);
     assert.equal(request.body.kind, "access-key");
     assert.equal(request.body.secret_access_key, key.secret, "the secret goes to the verify API only");
     const detail = JSON.parse(await page.evaluate(() => window.__detail));

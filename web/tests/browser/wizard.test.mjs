@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { EXTERNAL_ID, clicker, newPage, screenshot, serverAndBrowser } from "./harness.mjs";
+import { EXTERNAL_ID, SESSION_TOKEN, TENANT, clicker, newPage, screenshot, serverAndBrowser } from "./harness.mjs";
 
 const ROLE_ARN = "arn:aws:iam::123456789012:role/VendorReadOnly";
 const KEY_ID = "AKIAIOSFODNN7EXAMPLE";
@@ -26,7 +26,14 @@ const step = (page) => page.getAttribute(".tl-wizard", "data-step");
 describe("standalone wizard", () => {
   test("recommended path: cross-account role from landing to verified, clicks counted", async () => {
     fx.server.state.verifyRequests = [];
+    const sessionsBefore = fx.server.state.sessions;
     const { page, problems, context } = await open();
+    assert.equal(fx.server.state.sessions, sessionsBefore + 1, "the page asked the backend for a session");
+    await page.evaluate(() => {
+      document.getElementById("trustline-wizard").addEventListener("trustline:complete", (e) => {
+        window.__detail = JSON.stringify(e.detail);
+      });
+    });
     const c = clicker(page);
     const screens = new Set([await step(page)]);
     await screenshot(page, "01-kind");
@@ -57,8 +64,8 @@ describe("standalone wizard", () => {
     console.log(`recommended path: ${screens.size} screens, ${clicks} clicks from landing to verified (goal: ≤ 4 screens, ≤ 6 clicks)`);
     assert.ok(screens.size <= 4 && clicks <= 6, `${screens.size} screens, ${clicks} clicks`);
     const [request] = fx.server.state.verifyRequests;
-    assert.equal(request.path, "/api/v1/verify/role");
-    assert.equal(request.headers["x-test"], "1", "the host's verify headers are sent");
+    assert.equal(request.path, `/api/v1/tenants/${TENANT}/verify/role`);
+    assert.equal(request.headers.authorization, `Bearer ${SESSION_TOKEN}`, "the session's token, as a bearer token");
     assert.deepEqual(request.body, {
       role_arn: ROLE_ARN,
       external_id: EXTERNAL_ID,
@@ -70,6 +77,19 @@ describe("standalone wizard", () => {
     assert.equal(await step(page), "done");
     assert.match(await page.textContent("#tl-summary"), /Verified/);
     await screenshot(page, "05-done");
+    const detail = JSON.parse(await page.evaluate(() => window.__detail));
+    assert.deepEqual([detail.tenant, detail.externalId, detail.externalIdSource, detail.externalIdGenerated], [TENANT, EXTERNAL_ID, "session", false]);
+    // The session's token lives in memory only.
+    const leaks = await page.evaluate((token) => ({
+      detail: (window.__detail ?? "").includes(token),
+      local: JSON.stringify(localStorage).includes(token),
+      session: JSON.stringify(sessionStorage).includes(token),
+      cookie: document.cookie.includes(token),
+      url: location.href.includes(token),
+      html: document.documentElement.outerHTML.includes(token),
+      attributes: [...document.querySelectorAll("*")].some((el) => [...el.attributes].some((a) => a.value.includes(token))),
+    }), SESSION_TOKEN);
+    assert.deepEqual(leaks, { detail: false, local: false, session: false, cookie: false, url: false, html: false, attributes: false });
     assert.deepEqual(problems, [], "no console errors or CSP violations");
     await context.close();
   });
@@ -247,14 +267,33 @@ describe("standalone wizard", () => {
     await context.close();
   });
 
-  test("allowed kinds and a generated ExternalId; bad options show an error, not a blank page", async () => {
-    let { page, context } = await open({ allowedKinds: ["access-key", "cross-account-role"], externalId: undefined, externalIdPrefix: "acme:t1:" });
+  test("without a session: a pure helper with a generated ExternalId, which the result says; bad options show an error, not a blank page", async () => {
+    const saved = fx.server.state.config;
+    let { page, context } = await open({ allowedKinds: ["access-key", "cross-account-role"], sessionFrom: undefined, externalIdPrefix: "acme:t1:" });
     assert.equal(await page.$$eval(".tl-card", (cards) => cards.length), 2);
+    await page.evaluate(() => {
+      document.getElementById("trustline-wizard").addEventListener("trustline:complete", (e) => {
+        window.__detail = JSON.stringify(e.detail);
+      });
+    });
     await page.click("#tl-kind-cross-account-role");
     await page.click("#tl-next");
-    assert.match(await page.textContent("#tl-external-id"), /^acme:t1:[a-z0-9]{32}$/);
+    const generated = await page.textContent("#tl-external-id");
+    assert.match(generated, /^acme:t1:[a-z0-9]{32}$/);
+    await page.click("#tl-next");
+    assert.equal(await page.$("#tl-verify"), null, "nothing to verify with");
+    await page.fill("#tl-role-arn", ROLE_ARN);
+    await page.click("#tl-next");
+    assert.equal(await step(page), "done");
+    const detail = JSON.parse(await page.evaluate(() => window.__detail));
+    assert.deepEqual([detail.externalId, detail.externalIdSource, detail.externalIdGenerated, detail.tenant, detail.verdict], [generated, "browser", true, null, null]);
+    await screenshot(page, "helper-done");
     await context.close();
-    fx.server.state.config = { ...fx.server.state.config, allowedKinds: undefined, externalIdPrefix: undefined, externalId: EXTERNAL_ID };
+    fx.server.state.config = saved;
+    // An externalId that is not the session's is refused, naming the option.
+    ({ page, context } = await newPageWith({ externalId: "acme:someone-else:123" }));
+    assert.match(await page.textContent("#trustline-wizard"), /option `externalId`: 'acme:someone-else:123' differs from session.externalId/);
+    await context.close();
     ({ page, context } = await newPageWith({ vendorPrincipal: "123456789012" }));
     const text = await page.textContent("#trustline-wizard");
     assert.match(text, /option `vendorPrincipal`/);
