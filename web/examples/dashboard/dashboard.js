@@ -1,11 +1,18 @@
-// The host side of embedding: load the wasm module, mount the wizard into the panel, listen for
-// completion as a DOM event and as a callback, and destroy the wizard when done or cancelled.
+// The host side of embedding, as a vendor's dashboard does it: ask its own backend
+// (server.mjs) for a browser session for the signed-in customer's tenant, mount the wizard
+// with it, listen for completion as a DOM event and as a callback, register the finished
+// connection with the worker using the session's token, list the tenant's connections and
+// follow the first sync the registration started.
 //
-// With a `backend` in the dashboard's config ({ url, headers }: the Trustline worker's API, or
-// the vendor's own backend proxying it), a completed wizard is registered there
-// (POST /v1/connections), the list of connected accounts comes from it, and the new account's
-// first sync is started and followed until its inventory is in. Without one, the dashboard only
-// shows what the wizard handed over.
+// The page never sees the worker's operator token: its backend keeps that. The session's
+// token lives in this module's memory only (no storage, no URL, no DOM), and is sent only as
+// `Authorization: Bearer` to the worker's routes for this tenant.
+//
+// #dashboard-config holds the wizard's options plus two settings of this page:
+//   sessionEndpoint  where the backend hands out sessions (default "/api/session"); null: no
+//                    backend, the wizard is a pure helper and the page only shows its result
+//   apiUrl           the worker's API as this page reaches it (default: this origin, which
+//                    server.mjs proxies to the worker)
 import init, { mount } from "/trustline-web.js";
 
 await init({ module_or_path: "/trustline-web_bg.wasm" });
@@ -16,9 +23,11 @@ const events = document.getElementById("events");
 const accounts = document.getElementById("accounts");
 const errorBox = document.getElementById("mount-error");
 const status = document.getElementById("backend-status");
-// `backend` is the dashboard's own setting; everything else is the wizard's options.
-const { backend, ...options } = JSON.parse(document.getElementById("dashboard-config").textContent);
+const config = JSON.parse(document.getElementById("dashboard-config").textContent);
+const { sessionEndpoint = "/api/session", apiUrl = location.origin, ...options } = config;
 let handle = null;
+/** The current session: { token, tenant, expires_at, external_id, vendor_principal }. */
+let session = null;
 
 function logEvent(text) {
   const li = document.createElement("li");
@@ -39,20 +48,32 @@ function close() {
   button.disabled = false;
 }
 
-/** One call to the backend; throws an Error with the API's message (which names the field). */
+/** The API's error as one line that names the field: "role_arn: …". */
+async function failure(response) {
+  const json = await response.json().catch(() => null);
+  const error = json?.error;
+  return new Error(error ? `${error.field ? `${error.field}: ` : ""}${error.message}` : `HTTP ${response.status}`);
+}
+
+/** A fresh session from this dashboard's backend (sessions last minutes: one per wizard). */
+async function newSession() {
+  const response = await fetch(sessionEndpoint, { method: "POST", credentials: "same-origin" });
+  if (!response.ok) throw await failure(response);
+  session = await response.json();
+  return session;
+}
+
+/** One call to the worker for the session's tenant; throws an Error naming the field. */
 async function api(method, path, body) {
-  const response = await fetch(backend.url.replace(/\/$/, "") + path, {
+  const tenant = `/v1/tenants/${encodeURIComponent(session.tenant)}`;
+  const response = await fetch(apiUrl.replace(/\/$/, "") + tenant + path, {
     method,
-    headers: { "content-type": "application/json", ...(backend.headers ?? {}) },
+    headers: { "content-type": "application/json", authorization: `Bearer ${session.token}` },
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: "omit",
   });
-  const json = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) {
-    const error = json?.error;
-    throw new Error(error ? `${error.field ? `${error.field}: ` : ""}${error.message}` : `HTTP ${response.status}`);
-  }
-  return json;
+  if (!response.ok) throw await failure(response);
+  return response.status === 204 ? null : response.json();
 }
 
 function renderAccounts(list) {
@@ -72,25 +93,24 @@ function renderAccounts(list) {
 }
 
 async function refreshAccounts() {
-  renderAccounts((await api("GET", "/v1/connections")).connections);
+  renderAccounts((await api("GET", "/connections")).connections);
 }
 
-/** Starts the connection's first sync and waits for its summary. */
+/** Waits for the first sync, which the registration started, to finish. */
 async function firstSync(id) {
-  await api("POST", `/v1/connections/${encodeURIComponent(id)}/sync`);
   for (let i = 0; i < 600; i++) {
-    const state = await api("GET", `/v1/connections/${encodeURIComponent(id)}/sync`);
+    const state = await api("GET", `/connections/${encodeURIComponent(id)}/sync`);
     if (!state.running && state.last) return state.last;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error("the first sync is taking long; it goes on in the worker");
 }
 
-/** What the dashboard's backend receives: the wizard's result, in the API's words. */
+/** The registration, in the API's words: no id (the worker makes one), no ExternalId (the
+ * worker uses the one it issued to the tenant). */
 function registration(result) {
   const body = { kind: result.kind, data_sets: result.dataSets, regions: result.regions };
   if (result.roleArn) body.role_arn = result.roleArn;
-  if (result.kind !== "access-key" && result.externalId) body.external_id = result.externalId;
   if (result.accessKeyId) {
     body.access_key_id = result.accessKeyId;
     body.secret_access_key = result.secretAccessKey;
@@ -101,12 +121,13 @@ function registration(result) {
 async function register(result) {
   say("Registering the account…");
   try {
-    const connection = await api("POST", "/v1/connections", registration(result));
+    const connection = await api("POST", "/connections", registration(result));
     logEvent(`registered ${connection.id}`);
     await refreshAccounts();
     say(`Connected ${connection.account_id}. First inventory sync running…`);
     const last = await firstSync(connection.id);
     logEvent(`synced ${connection.id}: ${last.status}, ${last.resources} resources`);
+    await refreshAccounts();
     say(last.status === "ok"
       ? `Connected ${connection.account_id}: ${last.resources} resources inventoried.`
       : `Connected ${connection.account_id}, but its first sync ${last.status}: ${last.error ?? "see the worker's log"}`,
@@ -117,29 +138,44 @@ async function register(result) {
   }
 }
 
-// The DOM event bubbles from the mount element; its detail never holds a secret.
+/** Shows what a pure helper handed over (no session: nothing can be registered). */
+function showResult(result) {
+  accounts.querySelector(".empty")?.remove();
+  const li = document.createElement("li");
+  li.textContent = `${result.accountId ?? "?"} — ${result.roleArn ?? result.accessKeyId}`;
+  accounts.append(li);
+  if (result.externalIdSource === "browser") {
+    say("Not registered: the ExternalId was generated in this browser, so no tenant has it.", true);
+  }
+}
+
+// The DOM event bubbles from the mount element; its detail never holds a secret or the token.
 panel.addEventListener("trustline:complete", (e) => logEvent(`event trustline:complete ${e.detail.kind}`));
 panel.addEventListener("trustline:cancel", () => logEvent("event trustline:cancel"));
 
-button.addEventListener("click", () => {
-  if (handle) return;
+async function open() {
   errorBox.hidden = true;
+  button.disabled = true;
   try {
+    const s = sessionEndpoint ? await newSession() : null;
+    const wizardSession = s && {
+      url: apiUrl,
+      tenant: s.tenant,
+      token: s.token,
+      externalId: s.external_id,
+      expiresAt: s.expires_at,
+    };
     handle = mount(panel.querySelector(".wizard-root"), {
+      vendorPrincipal: s?.vendor_principal ?? undefined,
       ...options,
+      ...(wizardSession ? { session: wizardSession } : {}),
       title: "Connect an AWS account to Acme",
       onComplete(result) {
         logEvent(`callback onComplete ${result.kind} verified=${result.verified}`);
         setTimeout(close, 0);
-        if (backend) {
-          // The secret (key kinds) goes to the backend once, in this request's body, and is not kept.
-          register(result);
-          return;
-        }
-        accounts.querySelector(".empty")?.remove();
-        const li = document.createElement("li");
-        li.textContent = `${result.accountId ?? "?"} — ${result.roleArn ?? result.accessKeyId}`;
-        accounts.append(li);
+        // The secret (key kinds) goes to the worker once, in this request's body, and is not kept.
+        if (result.tenant) register(result);
+        else showResult(result);
       },
       onCancel() {
         logEvent("callback onCancel");
@@ -147,18 +183,24 @@ button.addEventListener("click", () => {
       },
     });
     panel.hidden = false;
-    button.disabled = true;
   } catch (err) {
-    // Bad options: mount throws an Error naming the option.
+    // Bad options (mount throws an Error naming the option), or no session from the backend.
     errorBox.textContent = err.message;
     errorBox.hidden = false;
+    button.disabled = false;
   }
+}
+
+button.addEventListener("click", () => {
+  if (!handle) open();
 });
 
 // Usable once the wizard's module is initialised and the handler is attached (the page's tests
 // wait for this too).
 button.disabled = false;
 
-if (backend) {
-  refreshAccounts().catch((err) => say(`The backend did not answer: ${err.message}`, true));
+if (sessionEndpoint) {
+  newSession()
+    .then(refreshAccounts)
+    .catch((err) => say(`The backend did not answer: ${err.message}`, true));
 }

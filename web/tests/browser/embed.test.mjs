@@ -1,12 +1,14 @@
-// The "existing dashboard" example (web/examples/dashboard: plain HTML + JS, no Yew) mounts the
-// wizard, gets the result as a callback and a DOM event, and destroys it; cancel and bad
-// options too. Also checks the TypeScript declarations the build ships.
+// The "existing dashboard" example (web/examples/dashboard: plain HTML + JS, no Yew) gets a
+// session from its backend (here the harness's FAKE one), mounts the wizard with it, gets the
+// result as a callback and a DOM event, registers it (FAKE worker routes) and destroys the
+// wizard; cancel and bad options too. Also checks the TypeScript declarations the build ships.
+// The dashboard against the real worker and its real backend (server.mjs): worker.test.mjs.
 import assert from "node:assert/strict";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { describe, test } from "node:test";
 
-import { DIST, EXTERNAL_ID, VENDOR, newPage, screenshot, serverAndBrowser } from "./harness.mjs";
+import { DIST, SESSION_TOKEN, VENDOR, newPage, screenshot, serverAndBrowser } from "./harness.mjs";
 
 const fx = serverAndBrowser();
 
@@ -22,11 +24,12 @@ const events = (page) => page.$$eval("#events li", (lis) => lis.map((li) => li.t
 
 describe("embedding", () => {
   test("mount, complete (callback and event), destroy", async () => {
+    fx.server.state.connections = [];
+    // The vendor principal comes with the session (the worker's vendor_principal).
     const { page, problems, context } = await dashboard({
-      vendorPrincipal: VENDOR,
       vendorName: "Acme",
-      externalId: EXTERNAL_ID,
-      verify: { url: `${fx.server.base}/api` },
+      sessionEndpoint: "/session",
+      apiUrl: `${fx.server.base}/api`,
     });
     // Give the wasm module a moment: mount is available once init() resolved.
     await page.waitForTimeout(100);
@@ -41,27 +44,33 @@ describe("embedding", () => {
     await page.click("#tl-verify");
     await page.waitForSelector(".tl-checks.tl-ok");
     await page.click("#tl-next");
-    await page.waitForFunction(() => document.querySelectorAll("#events li").length >= 2);
+    await page.waitForFunction(() => document.querySelectorAll("#events li").length >= 4);
     assert.deepEqual(await events(page), [
       "event trustline:complete cross-account-role",
       "callback onComplete cross-account-role verified=true",
+      "registered c-fake1",
+      "synced c-fake1: ok, 3 resources",
     ]);
     await page.waitForFunction(() => document.getElementById("connect-panel").hidden);
     assert.equal(await page.$$eval(".tl-wizard", (w) => w.length), 0, "destroy() removed the wizard");
-    assert.match(await page.textContent("#accounts"), /123456789012 — arn:aws:iam::123456789012:role\/VendorReadOnly/);
+    assert.match(await page.textContent("#accounts"), /123456789012 — aws-123456789012 \(cross-account-role, active\)/);
+    assert.match(await page.textContent("#backend-status"), /3 resources inventoried/);
+    const registration = fx.server.state.verifyRequests.at(-1);
+    assert.equal(registration.headers.authorization, `Bearer ${SESSION_TOKEN}`);
+    assert.deepEqual(Object.keys(registration.body).sort(), ["data_sets", "kind", "regions", "role_arn"], "no id, no ExternalId");
     await screenshot(page, "dashboard-completed");
     // Mount again and cancel.
     await page.click("#connect-aws");
     await page.waitForSelector("#connect-panel .tl-wizard");
     await page.click("#tl-cancel");
     await page.waitForFunction(() => document.getElementById("connect-panel").hidden);
-    assert.deepEqual((await events(page)).slice(2), ["event trustline:cancel", "callback onCancel"]);
+    assert.deepEqual((await events(page)).slice(4), ["event trustline:cancel", "callback onCancel"]);
     assert.deepEqual(problems, []);
     await context.close();
   });
 
   test("bad options: mount throws an Error naming the option", async () => {
-    const { page, context } = await dashboard({ vendorName: "Acme", vendorPrinciple: VENDOR });
+    const { page, context } = await dashboard({ vendorName: "Acme", vendorPrinciple: VENDOR, sessionEndpoint: null });
     await page.waitForTimeout(100);
     await page.click("#connect-aws");
     await page.waitForSelector("#mount-error:not([hidden])");
@@ -82,25 +91,36 @@ describe("embedding", () => {
         attempt(null, {}),
         attempt(el, { vendorName: "Acme" }),
         attempt(el, { vendorPrincipal: "arn:aws:iam::111122223333:root", vendorName: "Acme", onComplete: 5 }),
-        attempt(el, { vendorPrincipal: "arn:aws:iam::111122223333:root", vendorName: "Acme", verify: { url: "ftp://x" } }),
+        attempt(el, { vendorPrincipal: "arn:aws:iam::111122223333:root", vendorName: "Acme", verify: { url: "/api" } }),
         // Parsed by the browser's URL in the wizard's module, checked by core.
         attempt(el, { vendorPrincipal: "arn:aws:iam::111122223333:root", vendorName: "Acme", templateUrl: "http://b.s3.amazonaws.com/t.yaml" }),
         attempt(el, { vendorPrincipal: "arn:aws:iam::111122223333:root", vendorName: "Acme", templateUrl: "https://example.com/t.yaml" }),
         attempt(el, { vendorPrincipal: "arn:aws:iam::111122223333:root", vendorName: "Acme", templateUrl: "not a url" }),
+        // A page must never hold the operator's token: only session tokens are accepted.
+        attempt(el, { vendorPrincipal: "arn:aws:iam::111122223333:root", vendorName: "Acme",
+          session: { url: "/api", tenant: "acme", token: "4f1e9a7c2d0b5e8f", externalId: "abc123" } }),
+        attempt(el, { vendorPrincipal: "arn:aws:iam::111122223333:root", vendorName: "Acme",
+          session: { url: "/api", tenant: "acme", token: "tl_session_x", externalId: "abc123", headers: { "x-a": "1" } } }),
+        attempt(el, { vendorPrincipal: "arn:aws:iam::111122223333:root", vendorName: "Acme", externalId: "abc123",
+          session: { url: "/api", tenant: "acme", token: "tl_session_x", externalId: "def456" } }),
       ];
     });
     assert.match(messages[0], /option `element`/);
     assert.match(messages[1], /option `vendorPrincipal`: is required/);
     assert.match(messages[2], /option `onComplete`: must be a function/);
-    assert.match(messages[3], /option `verify.url`/);
+    assert.match(messages[3], /option `verify`: was replaced by `session/);
     assert.match(messages[4], /option `templateUrl`: the template URL must use https/);
     assert.match(messages[5], /option `templateUrl`: CloudFormation only reads templates from Amazon S3/);
     assert.match(messages[6], /option `templateUrl`: 'not a url' is not a URL/);
+    assert.match(messages[7], /option `session.token`: must be a browser session token .*never give a page the worker's operator token/);
+    assert.ok(!messages[7].includes("4f1e9a7c2d0b5e8f"), "the token is not in the error");
+    assert.match(messages[8], /option `session.headers`/);
+    assert.match(messages[9], /option `externalId`: 'abc123' differs from session.externalId 'def456'/);
     await context.close();
   });
 
   test("pure helpers work without mounting", async () => {
-    const { page, context } = await dashboard({ vendorPrincipal: VENDOR, vendorName: "Acme" });
+    const { page, context } = await dashboard({ vendorPrincipal: VENDOR, vendorName: "Acme", sessionEndpoint: null });
     const out = await page.evaluate(async (vendor) => {
       const m = await import("/trustline-web.js");
       const errorOf = (f) => {
@@ -149,6 +169,9 @@ describe("embedding", () => {
     for (const needle of [
       "export interface TrustlineOptions",
       "export interface TrustlineResult",
+      "export interface TrustlineSession",
+      "session?: TrustlineSession;",
+      'externalIdSource: "session" | "option" | "browser";',
       "export function mount(element: Element, options: TrustlineOptions): WizardHandle;",
       "destroy(): void;",
       "export function generateExternalId(prefix?: string | null): string;",
@@ -162,5 +185,6 @@ describe("embedding", () => {
     ]) {
       assert.ok(dts.includes(needle), `missing in trustline-web.d.ts: ${needle}`);
     }
+    assert.ok(!/verify\?:|headers\?: Record/.test(dts), "no `verify` or `headers` options any more");
   });
 });
