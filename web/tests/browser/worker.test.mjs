@@ -303,7 +303,9 @@ describe("dashboard + its backend + wizard + the real worker", () => {
     const served = await (await fetch(`${fx.base}/dashboard/`)).text();
     const standalone = await fs.readFile(path.join(DIST, "index.html"), "utf8");
     for (const json of [config(served, "dashboard-config"), config(standalone, "trustline-config")]) {
-      assert.doesNotMatch(json, /token|authorization|headers|session"/i, json);
+      // No such keys (sessionFrom, a URL to ask for a session at load time, is fine).
+      assert.doesNotMatch(json, /"(token|authorization|headers|session|verify)"\s*:/i, json);
+      assert.ok(!json.includes(TOKEN), json);
     }
   });
 });
