@@ -4,10 +4,8 @@
 //! never presents an expired session.
 
 mod chain;
-mod profile;
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -45,10 +43,8 @@ enum Source {
         duration: u32,
         region: Region,
     },
-    /// AssumeRoleWithWebIdentity with a token file (EKS IRSA).
-    WebIdentity { role: RoleArn, token_file: PathBuf, session_name: String, region: Region },
-    /// An HTTP credentials endpoint (ECS container credentials, EC2 IMDSv2).
-    Endpoint(chain::HttpSource),
+    /// The AWS SDK's default credential chain (the vendor's own credentials).
+    Sdk(aws_credential_types::provider::SharedCredentialsProvider),
 }
 
 struct Cached {
@@ -205,19 +201,7 @@ impl Provider {
                 };
                 Ok((assumed.credentials, Some(assumed.expiration)))
             }
-            Source::WebIdentity { role, token_file, session_name, region } => {
-                let token = std::fs::read_to_string(token_file)
-                    .with_context(|| format!("reading the web identity token {}", token_file.display()))?;
-                let op = sts::AssumeRoleWithWebIdentity::new(
-                    role.clone(),
-                    session_name,
-                    trustline_core::Secret::new(token.trim()),
-                )?;
-                let anonymous = Provider::fixed(Credentials::new("anonymous", "", None), "no credentials");
-                let assumed = client.call(&op, &role.account_id().to_string(), region, &anonymous).await?;
-                Ok((assumed.role.credentials, Some(assumed.role.expiration)))
-            }
-            Source::Endpoint(source) => source.fetch().await,
+            Source::Sdk(chain) => chain::fetch(chain).await,
         }
     }
 }

@@ -83,8 +83,11 @@ impl Worker {
             .env_remove("AWS_SESSION_TOKEN");
         match &self.config_file {
             // Role chaining: the vendor's own role, from its key, then each customer's role.
+            // The SDK's chain assumes that role itself, through the endpoint the SDK is told of.
             Some(file) => {
-                cmd.env("AWS_CONFIG_FILE", file).env("AWS_PROFILE", "vendor-role");
+                cmd.env("AWS_CONFIG_FILE", file)
+                    .env("AWS_PROFILE", "vendor-role")
+                    .env("AWS_ENDPOINT_URL_STS", &self.endpoint);
             }
             None => {
                 cmd.env("AWS_CONFIG_FILE", "/dev/null");
