@@ -162,6 +162,19 @@ pub(crate) struct AppState {
     syncing: Mutex<std::collections::BTreeSet<String>>,
     /// One triggered sync at a time: each reads many accounts at once already.
     sync_slot: Arc<tokio::sync::Semaphore>,
+    /// Cancelled when the server stops: triggered syncs start no new account and finish.
+    shutdown: tokio_util::sync::CancellationToken,
+    /// Triggered syncs, so that stopping waits for them to record their end.
+    tasks: tokio_util::task::TaskTracker,
+}
+
+/// A running server's handle for stopping it: cancel, then wait for what it started.
+#[derive(Debug, Clone)]
+pub struct Shutdown {
+    /// Cancelled to stop.
+    pub token: tokio_util::sync::CancellationToken,
+    /// The server's background tasks (triggered syncs).
+    pub tasks: tokio_util::task::TaskTracker,
 }
 
 /// An API error: a status and `{"error": {"field", "message"}}`.
@@ -253,6 +266,7 @@ pub fn router(
     config: ServeConfig,
     client: AwsClient,
     vendor: Option<Arc<Provider>>,
+    shutdown: &Shutdown,
 ) -> anyhow::Result<Router> {
     auth::check_operator_token(config.token.expose())?;
     let per_minute = NonZeroU32::new(config.verify_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
@@ -272,6 +286,8 @@ pub fn router(
         store: Arc::new(tokio::sync::Mutex::new(store)),
         syncing: Mutex::new(std::collections::BTreeSet::new()),
         sync_slot: Arc::new(tokio::sync::Semaphore::new(1)),
+        shutdown: shutdown.token.clone(),
+        tasks: shutdown.tasks.clone(),
     });
     auth::spawn_limiter_eviction(&state);
     let mut api = Router::new();
@@ -293,14 +309,18 @@ pub fn router(
         .with_state(state))
 }
 
-/// Serves until `shutdown` resolves.
+/// Serves until `shutdown` is cancelled, then waits for the syncs it started to finish (they
+/// start no new account once cancelled).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    shutdown: Shutdown,
 ) -> anyhow::Result<()> {
+    let token = shutdown.token.clone();
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move { token.cancelled().await })
         .await?;
+    shutdown.tasks.close();
+    shutdown.tasks.wait().await;
     Ok(())
 }

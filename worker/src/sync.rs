@@ -355,7 +355,7 @@ async fn list_account(
     sink.send(Write::Finish { connection: c.id.clone(), unread, calls, duration_ms }).await;
 }
 
-/// Runs one sync over every active connection. `stop` set (Ctrl-C, SIGTERM) means: start no new
+/// Runs one sync over every active connection. `stop` cancelled (Ctrl-C, SIGTERM) means: start no new
 /// account, finish and commit the ones in flight.
 pub async fn run(
     store: &mut Store,
@@ -363,7 +363,7 @@ pub async fn run(
     vendor: Option<Arc<Provider>>,
     options: &SyncOptions,
     only: Option<&str>,
-    stop: &AtomicBool,
+    stop: &tokio_util::sync::CancellationToken,
 ) -> Result<RunSummary> {
     let started = Instant::now();
     if let Some(id) = only
@@ -460,7 +460,7 @@ pub async fn run(
     let produce = async move {
         stream::iter(work)
             .take_while(|_| {
-                std::future::ready(!stop.load(Ordering::SeqCst) && !writer_failed_ref.load(Ordering::SeqCst))
+                std::future::ready(!stop.is_cancelled() && !writer_failed_ref.load(Ordering::SeqCst))
             })
             .map(|(c, cursors)| {
                 let span = tracing::info_span!(parent: &run_span_child, "account", connection = %c.id);
@@ -510,7 +510,7 @@ pub async fn run(
     let ((), committed) = futures::join!(produce, consume);
     writer_thread.join().map_err(|_| anyhow!("the store writer panicked"))?;
     committed?;
-    let status = if stop.load(Ordering::SeqCst) {
+    let status = if stop.is_cancelled() {
         "interrupted"
     } else if summary.failed.is_empty() && summary.partial.is_empty() {
         "ok"

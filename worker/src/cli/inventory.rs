@@ -2,10 +2,10 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
+use tokio_util::sync::CancellationToken;
 use trustline_core::policy::permissions::DataSet;
 use trustline_core::{IntegrationKind, Region};
 use trustline_worker::client::{AwsClient, RetryPolicy};
@@ -364,12 +364,12 @@ struct Runner {
 }
 
 impl Runner {
-    fn new(global: &GlobalArgs, concurrency: Option<usize>) -> Result<Runner> {
+    async fn new(global: &GlobalArgs, concurrency: Option<usize>) -> Result<Runner> {
         let config = config(global)?;
         let store = Store::open(&config.store.path)?;
         let client =
             AwsClient::new(config.aws.endpoint_url.clone(), config.limits.limiter(), RetryPolicy::default())?;
-        let vendor: Option<Arc<Provider>> = match vendor_chain(&config.aws.region) {
+        let vendor: Option<Arc<Provider>> = match vendor_chain(&config.aws.region).await {
             Ok(p) => Some(p),
             Err(e) => {
                 tracing::warn!("no vendor credentials ({e:#}); only key-based connections can sync");
@@ -383,7 +383,7 @@ impl Runner {
         Ok(Runner { store, client, vendor, options })
     }
 
-    async fn once(&mut self, only: Option<&str>, stop: &AtomicBool) -> Result<sync::RunSummary> {
+    async fn once(&mut self, only: Option<&str>, stop: &CancellationToken) -> Result<sync::RunSummary> {
         sync::run(&mut self.store, &self.client, self.vendor.clone(), &self.options, only, stop).await
     }
 }
@@ -423,10 +423,10 @@ pub(crate) fn sync(
     json: bool,
 ) -> Result<String> {
     init_logging(global.log_format);
-    let mut runner = Runner::new(global, concurrency)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
-        let stop = Arc::new(AtomicBool::new(false));
+        let mut runner = Runner::new(global, concurrency).await?;
+        let stop = CancellationToken::new();
         spawn_stop_on_signal(stop.clone());
         let summary = runner.once(connection.as_deref(), &stop).await?;
         let text = if json { serde_json::to_string_pretty(&summary)? + "\n" } else { summary_text(&summary) };
@@ -446,10 +446,10 @@ pub(crate) fn run_scheduled(
     init_logging(global.log_format);
     let schedule: trustline_worker::schedule::Schedule = schedule.parse().context("--schedule")?;
     let jitter = trustline_worker::schedule::parse_duration(jitter).context("--jitter")?;
-    let mut runner = Runner::new(global, concurrency)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
-        let stop = Arc::new(AtomicBool::new(false));
+        let mut runner = Runner::new(global, concurrency).await?;
+        let stop = CancellationToken::new();
         spawn_stop_on_signal(stop.clone());
         loop {
             match runner.once(None, &stop).await {
@@ -457,18 +457,14 @@ pub(crate) fn run_scheduled(
                 // A run that cannot start (the store, say) is logged; the next one may succeed.
                 Err(e) => tracing::error!("sync run failed: {e:#}"),
             }
-            if stop.load(Ordering::SeqCst) {
+            if stop.is_cancelled() {
                 break;
             }
             let wait = schedule.wait(chrono::Utc::now())? + trustline_worker::schedule::jitter(jitter);
             tracing::info!(seconds = wait.as_secs(), "next sync");
-            let deadline = tokio::time::Instant::now() + wait;
-            while tokio::time::Instant::now() < deadline && !stop.load(Ordering::SeqCst) {
-                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-                tokio::time::sleep(std::time::Duration::from_millis(250).min(left)).await;
-            }
-            if stop.load(Ordering::SeqCst) {
-                break;
+            tokio::select! {
+                () = stop.cancelled() => break,
+                () = tokio::time::sleep(wait) => {}
             }
         }
         tracing::info!("stopped");
@@ -476,7 +472,9 @@ pub(crate) fn run_scheduled(
     })
 }
 
-fn spawn_stop_on_signal(stop: Arc<AtomicBool>) {
+/// Cancels `stop` on SIGTERM or Ctrl-C: runs start no new account, finish those in flight, and
+/// the process exits.
+fn spawn_stop_on_signal(stop: CancellationToken) {
     tokio::spawn(async move {
         #[cfg(unix)]
         {
@@ -492,7 +490,7 @@ fn spawn_stop_on_signal(stop: Arc<AtomicBool>) {
         #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
         tracing::warn!("stopping: finishing the accounts in flight, starting no new ones");
-        stop.store(true, Ordering::SeqCst);
+        stop.cancel();
     });
 }
 
@@ -681,7 +679,7 @@ pub(crate) fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<String> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let client = AwsClient::new(config.aws.endpoint_url.clone(), config.limits.limiter(), RetryPolicy::default())?;
-        let vendor = match vendor_chain(&config.aws.region) {
+        let vendor = match vendor_chain(&config.aws.region).await {
             Ok(p) => Some(p),
             Err(e) => {
                 tracing::warn!("no vendor credentials ({e:#}); role verification will answer 503 until they are configured");
@@ -719,7 +717,11 @@ pub(crate) fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<String> {
                 trustline_worker::seal::KEY_ENV
             );
         }
-        let router = trustline_worker::serve::router(serve_config, client, vendor)?;
+        let shutdown = trustline_worker::serve::Shutdown {
+            token: CancellationToken::new(),
+            tasks: tokio_util::task::TaskTracker::new(),
+        };
+        let router = trustline_worker::serve::router(serve_config, client, vendor, &shutdown)?;
         tracing::info!(%addr, "serving the verify API");
         // Scripts and tests read the bound address (with port 0 the OS picks one). This is the
         // CLI's own output, not a log line, so it goes to stderr whatever the log format.
@@ -727,13 +729,7 @@ pub(crate) fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<String> {
         {
             eprintln!("listening on http://{addr}");
         }
-        let stop = Arc::new(AtomicBool::new(false));
-        spawn_stop_on_signal(stop.clone());
-        let shutdown = async move {
-            while !stop.load(Ordering::SeqCst) {
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            }
-        };
+        spawn_stop_on_signal(shutdown.token.clone());
         trustline_worker::serve::serve(listener, router, shutdown).await?;
         Ok(String::new())
     })

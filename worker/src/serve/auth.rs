@@ -247,10 +247,14 @@ pub(super) fn check_verify_rate(
 pub(super) fn spawn_limiter_eviction(state: &Arc<AppState>) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
     let weak = Arc::downgrade(state);
+    let shutdown = state.shutdown.clone();
     runtime.spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
-            tick.tick().await;
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                _ = tick.tick() => {}
+            }
             let Some(state) = weak.upgrade() else { return };
             state.verify_limiter.retain_recent();
             state.verify_limiter.shrink_to_fit();

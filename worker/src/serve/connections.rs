@@ -7,7 +7,6 @@
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
@@ -408,18 +407,17 @@ fn start_sync(state: &Arc<AppState>, id: &str) -> bool {
     }
     let task_state = state.clone();
     let id = id.to_owned();
-    tokio::spawn(async move {
+    state.tasks.spawn(async move {
         let result = async {
             let _permit = task_state.sync_slot.clone().acquire_owned().await?;
             let mut store = task_state.store.lock().await.sibling()?;
-            let stop = AtomicBool::new(false);
             crate::sync::run(
                 &mut store,
                 &task_state.client,
                 task_state.vendor.clone(),
                 &task_state.config.sync,
                 Some(&id),
-                &stop,
+                &task_state.shutdown,
             )
             .await
         }
