@@ -1,5 +1,6 @@
 # Python tools in a private virtualenv: moto (the AWS stand-in), cfn-lint, parliament,
-# policy_sentry (linters for generated documents) and botocore (signing cross-check).
+# policy_sentry (linters for generated documents), botocore (signing cross-check) and
+# schemathesis (the API contract).
 req="$ROOT/scripts/requirements.txt"
 stamp="$TRUSTLINE_VENV/.requirements.sha256"
 want=$(sha256sum "$req" | cut -d' ' -f1)
