@@ -125,6 +125,7 @@ pub(super) async fn verify_keys(
     if !matches!(req.kind, IntegrationKind::Sts | IntegrationKind::AccessKey) {
         return Err(ApiError::invalid("kind", "keys are verified for the sts and access-key kinds only"));
     }
+    check_access_key_id(&req.access_key_id)?;
     {
         let mut store = state.store.lock().await;
         existing(&store, &tenant)?;
@@ -156,6 +157,18 @@ pub struct RegisterRequest {
     data_sets: Vec<DataSet>,
     #[serde(default)]
     regions: Vec<Region>,
+}
+
+/// An access key ID is letters, digits and `_` (IAM's AccessKeyId pattern `[\w]+`); anything
+/// else cannot be signed into a request header, and would only cost a round of retries.
+fn check_access_key_id(id: &str) -> Result<(), ApiError> {
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(ApiError::invalid(
+            "access_key_id",
+            "an access key ID is letters and digits only (AKIA…); copy it again",
+        ));
+    }
+    Ok(())
 }
 
 fn missing(field: &'static str, what: &str) -> ApiError {
@@ -234,6 +247,7 @@ pub(super) async fn register(
                 return Err(missing("role_arn", what));
             }
             let key = req.access_key_id.clone().ok_or_else(|| missing("access_key_id", what))?;
+            check_access_key_id(&key)?;
             let secret = req.secret_access_key.clone().ok_or_else(|| missing("secret_access_key", what))?;
             if state.config.seal.is_none() {
                 return Err(ApiError::new(
