@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Organization-scale benchmark (issue 7): `trustline sync` of a simulated AWS Organization
+# Organization-scale benchmark: `trustline sync` of a simulated AWS Organization
 # (testkit's aws-sim, loopback) of 1,000 member accounts x 4 regions, ~300 IAM entities per
 # account, ~120 EC2 and network objects and 2,000 CloudTrail events per account-region, 50 ms per
 # call, with AWS's documented rate limits enforced per (account, region, API). Prints wall time

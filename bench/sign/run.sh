@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SigV4 signing benchmark: the same request set signed by Trustline (native, criterion),
 # botocore's SigV4Auth and @smithy/signature-v4 in one run; prints the cost per request and the
-# ratios. Targets (issue 3): ≤ 2 µs per request, ≥ 20× botocore, ≥ 3× @smithy/signature-v4.
+# ratios. Targets: ≤ 2 µs per request, ≥ 20× botocore, ≥ 3× @smithy/signature-v4.
 # With --wasm it also measures signing inside wasm in headless Chromium (a release wasm build of
 # the wire test's `signing_cost_in_wasm`, 22 calls signed for a second per path).
 source "$(dirname "$0")/../../scripts/lib.sh"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sync benchmark (issue 4): seeds a moto server with 2,000 users (1 key each), 500 roles, 20
+# Sync benchmark: seeds a moto server with 2,000 users (1 key each), 500 roles, 20
 # groups, 300 local policies and 1,000 instances in 2 regions, then times `trustline sync`
 # (release build) against a plain sequential boto3 paginator inventory of the same account on the
 # same server, alternating, and prints wall times, the ratio, calls and peak RSS.

@@ -1,4 +1,4 @@
-//! SigV4 signing cost per request (issue 3's target: ≤ 2 µs natively).
+//! SigV4 signing cost per request (target: ≤ 2 µs natively).
 //!
 //! The request set is also written to `target/sign-bench/requests.json`, so that
 //! `bench/sign/run.sh` signs exactly the same requests with botocore and @smithy/signature-v4.

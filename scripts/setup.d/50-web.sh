@@ -1,4 +1,4 @@
-# Web wizard (issue 5): Trunk builds it; wasm-opt comes from npm's binaryen because Debian's
+# Web wizard: Trunk builds it; wasm-opt comes from npm's binaryen because Debian's
 # (v108) cannot read current rustc output; playwright-core drives Debian's Chromium in the
 # browser tests. The npm packages are pinned by web/tests/browser/package-lock.json and installed
 # into $TRUSTLINE_NODE, never into the repository. Trunk 0.22 needs a newer rustc: stay on 0.21.

@@ -13,7 +13,7 @@ cargo build -q --locked -p trustline-worker -p trustline-testkit --bin trustline
 log "browser tests (Playwright + Chromium); screenshots in target/web-artifacts/"
 node --test --test-concurrency=1 "$ROOT/web/tests/browser/"*.test.mjs
 log "web budgets"
-# Issue 5's budgets: the first step's transfer (150,000 bytes gzip) and its time to interactive
+# The wizard's budgets: the first step's transfer (150,000 bytes gzip) and its time to interactive
 # (500 ms median). A miss fails the stage; TRUSTLINE_WEB_BUDGET_STRICT=0 only reports it (for a
 # machine too loaded to time page loads).
 if ! bash "$ROOT/scripts/web-budget.sh"; then

@@ -1,4 +1,4 @@
-//! An AWS-shaped organization simulator for benchmarks and fault tests (issue 7): a management
+//! An AWS-shaped organization simulator for benchmarks and fault tests: a management
 //! account and N member accounts with generated IAM, EC2 and CloudTrail inventories, served in
 //! AWS's wire shapes on loopback, behind AWS's token buckets, with latency and a deterministic
 //! fault plan.
@@ -17,7 +17,7 @@
 //! | EC2 Describe* | 20/s | 100 | account and region | EC2 API reference, "Request throttling" (non-mutating actions bucket) |
 //! | IAM | 10/s | 20 | account | not published; the worker's limiter assumes the same (`worker/src/limiter.rs`) |
 //! | Organizations | 5/s | 10 | account | not published; AWS advises backing off on TooManyRequestsException |
-//! | STS | 600/s | 600 | calling account | issue 7's figure; STS documents its request quotas per account and region |
+//! | STS | 600/s | 600 | calling account | not published as a rate (AWS's knowledge center, "IAM and AWS STS throttling errors", says only that calls count against an account-wide limit and advises caching sessions); set high so that it never paces a sync of 1,000 accounts |
 //!
 //! Throttling answers are AWS's: IAM/STS `Throttling` (HTTP 400), EC2 `RequestLimitExceeded`
 //! (503), CloudTrail `ThrottlingException` (400), Organizations `TooManyRequestsException` (400).

@@ -399,7 +399,7 @@ impl Config {
 
 /// Core's template URL checks. In the browser the URL is parsed by the browser's `URL`, which
 /// implements the same WHATWG standard as the `url` crate: neither wasm module then carries a
-/// second URL parser (about 23 KiB gzip in the wizard's, 12 in the documents', issue 5).
+/// second URL parser (about 23 KiB gzip in the wizard's, 12 in the documents', against the size budget).
 pub(crate) fn check_template_url(raw: &str, region: &Region) -> trustline_core::error::Result<()> {
     #[cfg(not(target_arch = "wasm32"))]
     {

@@ -4,7 +4,7 @@
 //! Every document comes from `trustline-core`'s builders (`build`). In the browser they live in
 //! the second wasm module, `trustline-web-documents`, with the steps that show them; it also
 //! exports them to hosts (`exports`). The first module loads it once it has painted (`loader`):
-//! the first screen then needs none of the YAML, Terraform, SigV4 or XML code (issue 5's size
+//! the first screen then needs none of the YAML, Terraform, SigV4 or XML code (the first screen's size
 //! budget).
 
 mod build;

@@ -2,7 +2,7 @@
 //! while the rest of the wizard (the second module: the later steps, the verify and STS calls,
 //! the document builders) loads behind it, fetched once the first screen has painted. When a
 //! kind is chosen and the rest has loaded, the first module hands over to it at the scope step
-//! (issue 5's size budget: the first screen needs only this). The state is a small pure reducer,
+//! (the first screen's size budget: it needs only this). The state is a small pure reducer,
 //! tested natively; the view is in `view`.
 
 #[cfg(all(target_arch = "wasm32", feature = "ui"))]

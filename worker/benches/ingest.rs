@@ -1,4 +1,4 @@
-//! Parse + store on one core (issue 7's target: at least 50,000 resources per second).
+//! Parse + store on one core (target: at least 50,000 resources per second on one core).
 //!
 //! AWS's answers for ACCOUNTS accounts (default 10) of the organization simulator are fetched
 //! once, untimed: each account's GetAccountAuthorizationDetails pages (~300 principals and

@@ -1,7 +1,8 @@
-//! `trustline`: the vendor's command-line tool and worker.
-//!
-//! Today it scripts every document a customer needs to grant access (ExternalIds, policies,
-//! CloudFormation templates, quick-create links, CLI and Terraform alternatives).
+//! `trustline`: the vendor's command-line tool and worker. It scripts every document a customer
+//! needs to grant access (policies, CloudFormation templates and StackSets, quick-create links,
+//! CLI and Terraform alternatives); manages the vendor's customers and their connections; syncs
+//! every connected account's inventory once or on a schedule; and serves the API behind the
+//! onboarding page (`trustline serve`).
 
 mod cli;
 

@@ -118,7 +118,7 @@ CREATE INDEX connections_by_parent ON connections(parent_id);
     r#"
 -- Events (migration 3): unique by (connection, region, time, EventId) rather than by EventId
 -- alone. Storing a page of events then touches a few neighbouring index pages instead of one
--- random page per event: at millions of events that was the sync's bottleneck (issue 7).
+-- random page per event: at millions of events that was the sync's bottleneck (bench/org-scale).
 CREATE TABLE events_v3 (
     event_id TEXT NOT NULL,
     connection_id TEXT NOT NULL,

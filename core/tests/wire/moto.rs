@@ -2,7 +2,7 @@
 //! `SignatureDoesNotMatch` (bad credentials) when the secret is wrong.
 //!
 //! With `TRUSTLINE_RECORD=1` the responses are written to `tests/fixtures/moto/` for the
-//! parser tests (moto's shapes differ from AWS's in places; see ../shared/TESTBED.md).
+//! parser tests (moto's shapes differ from AWS's in places: timestamps in microseconds, raw policy JSON in ListRoles, no EC2 pagination).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -1,5 +1,5 @@
 //! Parsers on responses recorded from moto (`fixtures/moto/`) and on fixtures written to AWS's
-//! documented shapes (`fixtures/aws/`), which differ: see ../shared/TESTBED.md.
+//! documented shapes (`fixtures/aws/`), which differ in places (timestamps, policy encoding, pagination).
 
 use time::macros::datetime;
 use trustline_core::aws::{HttpResponse, Operation, cloudtrail, ec2, iam, organizations, sts};

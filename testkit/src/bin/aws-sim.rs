@@ -1,4 +1,4 @@
-//! Runs the organization simulator as a process, for the 1,000-account benchmark (issue 7).
+//! Runs the organization simulator as a process, for the 1,000-account benchmark (bench/org-scale).
 //! Loopback only.
 //!
 //! Usage: aws-sim --config sim.json|sim.toml [--port N] [--shape shape.json] [--ignore-stdin]

@@ -221,7 +221,7 @@ impl Reply {
         }
     }
 
-    /// The service's throttling answer (TESTBED.md, "Throttling and error shapes").
+    /// The service's throttling answer (IAM and STS: HTTP 400 XML `Throttling`; EC2: HTTP 503 `RequestLimitExceeded`; JSON services: HTTP 400 `ThrottlingException`, as each service's API reference documents).
     pub(crate) fn throttled(family: Family, request_id: &str) -> Reply {
         match family {
             Family::Sts | Family::Iam => Reply::error(family, 400, "Throttling", "Rate exceeded", request_id),
@@ -260,7 +260,7 @@ impl Reply {
     }
 
     /// Expired session credentials: `ExpiredToken` (STS, IAM), `RequestExpired` (EC2),
-    /// `ExpiredTokenException` (JSON services), as TESTBED.md records.
+    /// `ExpiredTokenException` (JSON services), as each service's API reference documents.
     pub(crate) fn expired(family: Family, request_id: &str) -> Reply {
         let message = "The security token included in the request is expired";
         match family {

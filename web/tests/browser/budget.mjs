@@ -1,4 +1,4 @@
-// Measures the wizard's budgets on the release build in ./dist (issue 5), in headless Chromium:
+// Measures the wizard's budgets on the release build in ./dist (scripts/web-budget.sh), in headless Chromium:
 //   1. wasm + JS + CSS transferred, gzip -9, at most 150 KB (150,000 bytes). The page loads in two
 //      parts: what it fetches before the first step is interactive, and the second module (the
 //      rest of the wizard and the documents), which the first fetches once it has painted. Both

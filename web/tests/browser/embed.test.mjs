@@ -131,7 +131,7 @@ describe("embedding", () => {
           return e.message;
         }
       };
-      // The document helpers live in the documents module, fetched on demand (issue 5's budget).
+      // The document helpers live in the documents module, fetched on demand (the first screen's size budget).
       const beforeLoad = errorOf(() => m.trustPolicy({ vendorPrincipal: vendor, externalId: "abc123" }));
       await m.loadDocuments();
       return {

@@ -1,4 +1,4 @@
-//! Issue 7's fault suite, against testkit's organization simulator (AWS's wire shapes, token
+//! The fault suite, against testkit's organization simulator (AWS's wire shapes, token
 //! buckets, deterministic faults): every fault kind injected during a multi-account
 //! Organization sync leaves exactly the inventory and events a fault-free run leaves (which is
 //! exactly the simulator's); a sync outliving many role-chained sessions never surfaces
