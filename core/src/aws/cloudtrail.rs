@@ -3,6 +3,7 @@
 //! JSON 1.1; at most 50 events per page and one lookup attribute per request; AWS allows two
 //! requests per second per account and region, so callers must pace themselves.
 
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
@@ -137,27 +138,69 @@ impl Operation for LookupEvents {
 
     fn parse(response: &HttpResponse) -> Result<Page<Event>, AwsError> {
         parse_with(Service::CloudTrail, response, |body| {
-            let map = json::parse(200, body)?;
-            let items = json::objects(&map, "Events")?
-                .into_iter()
-                .map(|e| {
-                    Ok(Event {
-                        event_id: json::required(e, "EventId")?,
-                        event_name: json::string(e, "EventName"),
-                        event_source: json::string(e, "EventSource"),
-                        event_time: json::timestamp(e, "EventTime")?,
-                        read_only: json::string(e, "ReadOnly").map(|r| r == "true"),
-                        access_key_id: json::string(e, "AccessKeyId"),
-                        username: json::string(e, "Username"),
-                        resources: json::objects(e, "Resources")?
-                            .into_iter()
-                            .map(|r| (json::string(r, "ResourceType"), json::string(r, "ResourceName")))
-                            .collect(),
-                        cloudtrail_event: json::string(e, "CloudTrailEvent"),
-                    })
-                })
-                .collect::<Result<_, AwsError>>()?;
-            Ok(Page { items, next_token: json::string(&map, "NextToken").filter(|t| !t.is_empty()) })
+            let page: WirePage = json::from_body(200, body)?;
+            Ok(Page {
+                items: page.events.into_iter().map(Event::from).collect(),
+                next_token: json::next_token(page.next_token),
+            })
         })
+    }
+}
+
+/// `LookupEvents`' answer as AWS sends it.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct WirePage {
+    #[serde(default)]
+    events: Vec<WireEvent>,
+    #[serde(default)]
+    next_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct WireEvent {
+    event_id: String,
+    #[serde(default)]
+    event_name: Option<String>,
+    #[serde(default)]
+    event_source: Option<String>,
+    #[serde(default, deserialize_with = "json::epoch")]
+    event_time: Option<OffsetDateTime>,
+    /// `"true"` or `"false"`, as text.
+    #[serde(default)]
+    read_only: Option<String>,
+    #[serde(default)]
+    access_key_id: Option<String>,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    resources: Vec<WireResource>,
+    #[serde(default)]
+    cloud_trail_event: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct WireResource {
+    #[serde(default)]
+    resource_type: Option<String>,
+    #[serde(default)]
+    resource_name: Option<String>,
+}
+
+impl From<WireEvent> for Event {
+    fn from(e: WireEvent) -> Event {
+        Event {
+            event_id: e.event_id,
+            event_name: e.event_name,
+            event_source: e.event_source,
+            event_time: e.event_time,
+            read_only: e.read_only.map(|r| r == "true"),
+            access_key_id: e.access_key_id,
+            username: e.username,
+            resources: e.resources.into_iter().map(|r| (r.resource_type, r.resource_name)).collect(),
+            cloudtrail_event: e.cloud_trail_event,
+        }
     }
 }

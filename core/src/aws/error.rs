@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use super::{HttpResponse, Protocol, json, xml};
+use super::{HttpResponse, Protocol, xml};
 
 /// What a failed call means for the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -201,21 +201,23 @@ fn xml_error(body: &[u8]) -> (Option<String>, Option<String>, Option<String>) {
 /// Code and message of a JSON 1.1 error: `{"__type": "prefix#Code", "message": …}`, the code
 /// also possibly in the `x-amzn-ErrorType` header, with a `:suffix`.
 fn json_error(response: &HttpResponse) -> (Option<String>, Option<String>, Option<String>) {
-    let body = json::parse(0, response.body()).ok();
-    let raw = body
-        .as_ref()
-        .and_then(|b| json::string(b, "__type").or_else(|| json::string(b, "code")))
-        .or_else(|| response.header("x-amzn-errortype").map(str::to_owned));
+    /// The fields an error body may carry, whichever spelling the service uses.
+    #[derive(serde::Deserialize, Default)]
+    #[serde(default)]
+    struct WireError {
+        #[serde(rename = "__type")]
+        kind: Option<String>,
+        code: Option<String>,
+        #[serde(alias = "Message", alias = "errorMessage")]
+        message: Option<String>,
+    }
+    let body: WireError = serde_json::from_slice(response.body()).unwrap_or_default();
+    let raw = body.kind.or(body.code).or_else(|| response.header("x-amzn-errortype").map(str::to_owned));
     let code = raw.map(|raw| {
         let after_hash = raw.rsplit('#').next().unwrap_or(&raw);
         after_hash.split(':').next().unwrap_or(after_hash).trim().to_owned()
     });
-    let message = body.as_ref().and_then(|b| {
-        json::string(b, "message")
-            .or_else(|| json::string(b, "Message"))
-            .or_else(|| json::string(b, "errorMessage"))
-    });
-    (code.filter(|c| !c.is_empty()), message, None)
+    (code.filter(|c| !c.is_empty()), body.message, None)
 }
 
 /// The kind of error `code` is. Codes are AWS's across IAM, STS, EC2, CloudTrail and

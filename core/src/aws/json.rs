@@ -1,67 +1,59 @@
-//! Helpers for the JSON 1.1 services (CloudTrail, Organizations): bodies must be JSON objects,
-//! unknown fields are ignored, timestamps arrive as epoch seconds (fractional allowed).
+//! Helpers for the JSON 1.1 services (CloudTrail, Organizations): responses are deserialized
+//! into serde-derived wire types; unknown fields are ignored, timestamps arrive as epoch seconds
+//! (fractional allowed), and a body that is not the expected object is an invalid response.
 
-use serde_json::{Map, Value};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 use time::OffsetDateTime;
 
 use super::error::AwsError;
 
-/// Parses a response body as a JSON object.
-pub(crate) fn parse(status: u16, body: &[u8]) -> Result<Map<String, Value>, AwsError> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(AwsError::invalid_response(status, "the response body is JSON but not an object")),
-        Err(e) => {
-            Err(AwsError::invalid_response(status, format!("the response body is not valid JSON ({e})")))
-        }
+/// Deserializes a response body into its wire type.
+pub(crate) fn from_body<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, AwsError> {
+    // serde would also fill a struct from a JSON array; AWS's answers are always objects.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(AwsError::invalid_response(status, "the response body is not a JSON object"));
     }
+    serde_json::from_slice(body).map_err(|e| {
+        let what = if e.is_syntax() || e.is_eof() {
+            "is not valid JSON"
+        } else {
+            "does not have the expected shape"
+        };
+        AwsError::invalid_response(status, format!("the response body {what} ({e})"))
+    })
 }
 
-/// A string field.
-pub(crate) fn string(map: &Map<String, Value>, key: &str) -> Option<String> {
-    map.get(key).and_then(Value::as_str).map(str::to_owned)
+/// A `NextToken`, where AWS (and some stand-ins) may send an empty string for the last page.
+pub(crate) fn next_token(token: Option<String>) -> Option<String> {
+    token.filter(|t| !t.is_empty())
 }
 
-/// A string field AWS always sends.
-pub(crate) fn required(map: &Map<String, Value>, key: &str) -> Result<String, AwsError> {
-    string(map, key)
-        .ok_or_else(|| AwsError::invalid_response(200, format!("the response has no \"{key}\" string")))
+/// A timestamp in epoch seconds (`1.4251824E9`, `1425182400`); ISO 8601 text is accepted too.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Wire {
+    Seconds(f64),
+    Text(String),
 }
 
-/// The objects in array field `key`; an absent field is an empty list, a wrong type an error.
-pub(crate) fn objects<'a>(
-    map: &'a Map<String, Value>,
-    key: &str,
-) -> Result<Vec<&'a Map<String, Value>>, AwsError> {
-    match map.get(key) {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| {
-                v.as_object()
-                    .ok_or_else(|| AwsError::invalid_response(200, format!("\"{key}\" holds a non-object")))
-            })
-            .collect(),
-        Some(_) => Err(AwsError::invalid_response(200, format!("\"{key}\" is not an array"))),
-    }
-}
-
-/// An epoch-seconds timestamp field (`1.4251824E9`, `1425182400`); ISO strings are accepted too.
-pub(crate) fn timestamp(map: &Map<String, Value>, key: &str) -> Result<Option<OffsetDateTime>, AwsError> {
-    match map.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => {
-            let secs = n.as_f64().unwrap_or(f64::NAN);
+/// `deserialize_with` for an optional epoch-seconds timestamp.
+pub(crate) fn epoch<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
+    use serde::de::Error;
+    match Option::<Wire>::deserialize(d)? {
+        None => Ok(None),
+        Some(Wire::Seconds(secs)) => {
             if !secs.is_finite() || !(-1e11..1e11).contains(&secs) {
-                return Err(AwsError::invalid_response(200, format!("\"{key}\" is not a timestamp: {n}")));
+                return Err(D::Error::custom(format!("not a timestamp: {secs}")));
             }
             // AWS sends at most millisecond precision; rounding there avoids float noise.
             let nanos = (secs * 1e3).round() as i128 * 1_000_000;
             OffsetDateTime::from_unix_timestamp_nanos(nanos)
                 .map(Some)
-                .map_err(|_| AwsError::invalid_response(200, format!("\"{key}\" is out of range: {n}")))
+                .map_err(|_| D::Error::custom(format!("timestamp out of range: {secs}")))
         }
-        Some(Value::String(s)) => super::xml::parse_timestamp(s).map(Some),
-        Some(_) => Err(AwsError::invalid_response(200, format!("\"{key}\" is not a timestamp"))),
+        Some(Wire::Text(text)) => {
+            super::xml::parse_timestamp(&text).map(Some).map_err(|e| D::Error::custom(e.to_string()))
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! organizational unit, for connecting many accounts at once. Called in the management (or a
 //! delegated administrator) account.
 
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
@@ -46,38 +47,41 @@ impl Paging {
 }
 
 /// A member account.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct Account {
     /// The 12-digit ID.
     pub id: String,
     /// The account's ARN within the organization.
+    #[serde(default)]
     pub arn: Option<String>,
     /// The account's name.
+    #[serde(default)]
     pub name: Option<String>,
     /// The root user's email.
+    #[serde(default)]
     pub email: Option<String>,
     /// `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`.
+    #[serde(default)]
     pub status: Option<String>,
     /// When it joined the organization.
+    #[serde(rename = "JoinedTimestamp", default, deserialize_with = "json::epoch")]
     pub joined: Option<OffsetDateTime>,
 }
 
+/// `ListAccounts`' and `ListAccountsForParent`'s answer as AWS sends it.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AccountsPage {
+    #[serde(default)]
+    accounts: Vec<Account>,
+    #[serde(default)]
+    next_token: Option<String>,
+}
+
 fn accounts(body: &[u8]) -> Result<Page<Account>, AwsError> {
-    let map = json::parse(200, body)?;
-    let items = json::objects(&map, "Accounts")?
-        .into_iter()
-        .map(|a| {
-            Ok(Account {
-                id: json::required(a, "Id")?,
-                arn: json::string(a, "Arn"),
-                name: json::string(a, "Name"),
-                email: json::string(a, "Email"),
-                status: json::string(a, "Status"),
-                joined: json::timestamp(a, "JoinedTimestamp")?,
-            })
-        })
-        .collect::<Result<_, AwsError>>()?;
-    Ok(Page { items, next_token: json::string(&map, "NextToken").filter(|t| !t.is_empty()) })
+    let page: AccountsPage = json::from_body(200, body)?;
+    Ok(Page { items: page.accounts, next_token: json::next_token(page.next_token) })
 }
 
 /// `ListAccounts`: every account in the organization.
@@ -166,14 +170,27 @@ impl ListOrganizationalUnitsForParent {
 }
 
 /// An organizational unit.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct OrganizationalUnit {
     /// `ou-…`.
     pub id: String,
     /// The OU's ARN.
+    #[serde(default)]
     pub arn: Option<String>,
     /// The OU's name.
+    #[serde(default)]
     pub name: Option<String>,
+}
+
+/// `ListOrganizationalUnitsForParent`'s answer as AWS sends it.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UnitsPage {
+    #[serde(default)]
+    organizational_units: Vec<OrganizationalUnit>,
+    #[serde(default)]
+    next_token: Option<String>,
 }
 
 impl Operation for ListOrganizationalUnitsForParent {
@@ -188,18 +205,8 @@ impl Operation for ListOrganizationalUnitsForParent {
 
     fn parse(response: &HttpResponse) -> Result<Page<OrganizationalUnit>, AwsError> {
         parse_with(Service::Organizations, response, |body| {
-            let map = json::parse(200, body)?;
-            let items = json::objects(&map, "OrganizationalUnits")?
-                .into_iter()
-                .map(|o| {
-                    Ok(OrganizationalUnit {
-                        id: json::required(o, "Id")?,
-                        arn: json::string(o, "Arn"),
-                        name: json::string(o, "Name"),
-                    })
-                })
-                .collect::<Result<_, AwsError>>()?;
-            Ok(Page { items, next_token: json::string(&map, "NextToken").filter(|t| !t.is_empty()) })
+            let page: UnitsPage = json::from_body(200, body)?;
+            Ok(Page { items: page.organizational_units, next_token: json::next_token(page.next_token) })
         })
     }
 }
