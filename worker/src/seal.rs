@@ -14,10 +14,9 @@
 //! which the old keys can be dropped.
 
 use anyhow::{Context, Result, anyhow, bail};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use data_encoding::BASE64 as STANDARD;
 use sha2::{Digest, Sha256};
 use trustline_core::Secret;
 use zeroize::Zeroizing;
@@ -102,7 +101,7 @@ impl SealKey {
     /// Decodes a base64 key of exactly 32 bytes.
     pub fn from_base64(text: &str) -> Result<SealKey> {
         let bytes =
-            Zeroizing::new(STANDARD.decode(text.trim()).map_err(|_| {
+            Zeroizing::new(STANDARD.decode(text.trim().as_bytes()).map_err(|_| {
                 anyhow!("the sealing key is not base64; create one with `trustline seal-key`")
             })?);
         if bytes.len() != 32 {
@@ -151,12 +150,12 @@ impl SealKey {
         let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
-        Ok(STANDARD.encode(out))
+        Ok(STANDARD.encode(&out))
     }
 
     fn decrypt(&self, body: &str, id: &str) -> std::result::Result<Secret, OpenFailure> {
         let bytes = STANDARD
-            .decode(body)
+            .decode(body.as_bytes())
             .map_err(|_| OpenFailure::Damaged(anyhow!("the sealed secret is damaged (not base64)")))?;
         if bytes.len() < NONCE_LEN + TAG_LEN {
             return Err(OpenFailure::Damaged(anyhow!("the sealed secret is damaged (too short)")));
@@ -321,7 +320,7 @@ mod tests {
     }
 
     fn key_of(byte: u8) -> SealKey {
-        SealKey::from_base64(&STANDARD.encode([byte; 32])).unwrap()
+        SealKey::from_base64(&STANDARD.encode(&[byte; 32])).unwrap()
     }
 
     #[test]
@@ -343,7 +342,7 @@ mod tests {
         let (a, b) = (key().seal(&secret, "c").unwrap(), key().seal(&secret, "c").unwrap());
         assert_ne!(a, b, "a fresh nonce each time");
         let (head, body) = a.rsplit_once(':').unwrap();
-        let mut bytes = STANDARD.decode(body).unwrap();
+        let mut bytes = STANDARD.decode(body.as_bytes()).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
         assert!(key().open(&format!("{head}:{}", STANDARD.encode(&bytes)), "c").is_err());
@@ -357,7 +356,7 @@ mod tests {
     fn keys_are_checked() {
         assert!(SealKey::from_base64("not base64!").unwrap_err().to_string().contains("trustline seal-key"));
         assert!(
-            SealKey::from_base64(&STANDARD.encode([1u8; 16])).unwrap_err().to_string().contains("16 bytes")
+            SealKey::from_base64(&STANDARD.encode(&[1u8; 16])).unwrap_err().to_string().contains("16 bytes")
         );
         let generated = SealKey::generate().unwrap();
         assert_eq!(generated.len(), 44);
@@ -406,7 +405,8 @@ mod tests {
     fn keys_come_from_the_environment_and_files() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("old-keys");
-        let (a, b, c) = (STANDARD.encode([1u8; 32]), STANDARD.encode([2u8; 32]), STANDARD.encode([3u8; 32]));
+        let (a, b, c) =
+            (STANDARD.encode(&[1u8; 32]), STANDARD.encode(&[2u8; 32]), STANDARD.encode(&[3u8; 32]));
         std::fs::write(&file, format!("{b}\n\n{c}\n")).unwrap();
         let file = file.to_str().unwrap().to_owned();
         let env = |vars: Vec<(&'static str, String)>| {
