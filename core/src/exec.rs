@@ -14,10 +14,13 @@ pub struct Executor {
     client: reqwest::Client,
 }
 
-/// A request that got no HTTP response at all (DNS, TCP, TLS, CORS in the browser).
+/// A request that got no HTTP response at all (DNS, TCP, TLS, CORS in the browser), or could
+/// not even be sent (a header value HTTP cannot carry).
 #[derive(Debug)]
 pub struct TransportError {
     message: String,
+    /// The request itself is unsendable: trying again cannot help.
+    unsendable: bool,
 }
 
 impl fmt::Display for TransportError {
@@ -31,7 +34,12 @@ impl std::error::Error for TransportError {}
 impl TransportError {
     fn new(err: &reqwest::Error) -> Self {
         // reqwest's message includes the URL (no secrets: those are in headers and bodies).
-        Self { message: err.to_string() }
+        Self { message: err.to_string(), unsendable: err.is_builder() }
+    }
+
+    /// Whether the request could never be sent as built (a retry would fail the same way).
+    pub fn is_unsendable(&self) -> bool {
+        self.unsendable
     }
 }
 
@@ -48,8 +56,9 @@ impl Executor {
 
     /// Sends `request` and reads the whole response.
     pub async fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        let method = reqwest::Method::from_bytes(request.method().as_bytes())
-            .map_err(|_| TransportError { message: format!("bad method {}", request.method()) })?;
+        let method = reqwest::Method::from_bytes(request.method().as_bytes()).map_err(|_| {
+            TransportError { message: format!("bad method {}", request.method()), unsendable: true }
+        })?;
         let mut builder = self.client.request(method, request.url());
         for (name, value) in request.headers() {
             builder = builder.header(name, value);

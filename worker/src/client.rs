@@ -196,6 +196,7 @@ impl AwsClient {
             self.calls.fetch_add(1, Ordering::Relaxed);
             let response = match self.exec.send(&request).await {
                 Ok(r) => r,
+                Err(e) if e.is_unsendable() => return Err(CallError::Transport(e.to_string())),
                 Err(e) if attempt < self.retry.max_attempts => {
                     tracing::debug!(%account, region = %region, error = %e, attempt, "no response; retrying");
                     self.backoff(attempt).await;

@@ -86,9 +86,24 @@ pub(super) async fn authorize(
         .as_ref()
         .and_then(|m| ROUTES.iter().find(|r| r.path == m.as_str() && r.method == method))
         .map(|r| r.access);
-    // A route missing from the table cannot be reached: it has no rule.
+    // A route missing from the table cannot be reached: it has no rule. A path the table has,
+    // asked with another method, is told which methods it takes.
     let Some(access) = access else {
-        return refuse(StatusCode::NOT_FOUND, "no such endpoint; see docs/openapi.yaml");
+        let allowed: Vec<&str> = matched
+            .as_ref()
+            .map(|m| ROUTES.iter().filter(|r| r.path == m.as_str()).map(|r| r.method).collect())
+            .unwrap_or_default();
+        if allowed.is_empty() {
+            return refuse(StatusCode::NOT_FOUND, "no such endpoint; see docs/openapi.yaml");
+        }
+        let mut response = refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &format!("this path takes {}; see docs/openapi.yaml", allowed.join(", ")),
+        );
+        if let Ok(value) = axum::http::HeaderValue::from_str(&allowed.join(", ")) {
+            response.headers_mut().insert(header::ALLOW, value);
+        }
+        return response;
     };
     if access == Access::Public {
         return next.run(request).await;
