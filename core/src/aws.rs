@@ -355,6 +355,40 @@ pub struct Page<T> {
     pub next_token: Option<String>,
 }
 
+/// An answer that may be one page of several.
+pub trait Continues {
+    /// The token that asks for the next page; `None` on the last page.
+    fn next_token(&self) -> Option<&str>;
+}
+
+impl<T> Continues for Page<T> {
+    fn next_token(&self) -> Option<&str> {
+        self.next_token.as_deref()
+    }
+}
+
+/// A list operation AWS answers page by page: how the same request continues after a page.
+/// Callers page with one loop (the worker's `paginate`) instead of one per operation.
+pub trait Paginated: Operation<Output: Continues> + Clone {
+    /// This request, for the page after `token` (the previous answer's `next_token`).
+    fn continued(&self, token: &str) -> Self;
+}
+
+/// Implements [`Paginated`] for operations whose paging lives in one field with a
+/// `continued(&self, token)` of its own.
+macro_rules! paginated_by_field {
+    ($field:ident: $($op:ty),+ $(,)?) => {
+        $(impl $crate::aws::Paginated for $op {
+            fn continued(&self, token: &str) -> Self {
+                let mut next = self.clone();
+                next.$field = self.$field.continued(token);
+                next
+            }
+        })+
+    };
+}
+pub(crate) use paginated_by_field;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,6 +402,32 @@ mod tests {
             form.finish(),
             "Action=AssumeRole&Version=2011-06-15&RoleSessionName=a%2Bb%3Dc%2Cd.e%40f-g_h\
              &Policy=%7B%22x%22%3A%20%22%C3%A9%20~%2A%22%7D"
+        );
+    }
+
+    #[test]
+    fn paginated_requests_continue_with_the_token_and_keep_their_page_size() {
+        fn body<O: Paginated>(op: &O) -> String {
+            String::from_utf8(op.continued("tok/1+").call().unwrap().body().to_vec()).unwrap()
+        }
+        let users = iam::ListUsers { paging: iam::Paging::after(None).max_items(7).unwrap() };
+        assert!(
+            body(&users).contains("Marker=tok%2F1%2B") && body(&users).contains("MaxItems=7"),
+            "{}",
+            body(&users)
+        );
+        let vpcs = ec2::DescribeVpcs { query: ec2::Query::after(None).max_results(9).unwrap() };
+        assert!(body(&vpcs).contains("NextToken=tok%2F1%2B") && body(&vpcs).contains("MaxResults=9"));
+        let events = cloudtrail::LookupEvents::new(None, None).unwrap().max_results(3).unwrap();
+        assert!(
+            body(&events).contains(r#""NextToken":"tok/1+""#) && body(&events).contains(r#""MaxResults":3"#)
+        );
+        let accounts = organizations::ListAccounts {
+            paging: organizations::Paging::after(None).max_results(2).unwrap(),
+        };
+        assert!(
+            body(&accounts).contains(r#""NextToken":"tok/1+""#)
+                && body(&accounts).contains(r#""MaxResults":2"#)
         );
     }
 

@@ -89,6 +89,12 @@ impl LookupEvents {
     }
 }
 
+impl super::Paginated for LookupEvents {
+    fn continued(&self, token: &str) -> Self {
+        self.clone().after(Some(token.to_owned()))
+    }
+}
+
 /// A CloudTrail event summary with the full record as JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {

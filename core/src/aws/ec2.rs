@@ -30,6 +30,11 @@ impl Query {
         Self { next_token, ..Self::default() }
     }
 
+    /// The same query (page size, filters), after `next_token`.
+    pub(crate) fn continued(&self, next_token: &str) -> Self {
+        Self { next_token: Some(next_token.to_owned()), ..self.clone() }
+    }
+
     /// Asks for at most `max_results` per page (5–1000; AWS's minimum is 5 for instances).
     pub fn max_results(mut self, max_results: u32) -> Result<Self> {
         if !(5..=1000).contains(&max_results) {
@@ -297,3 +302,5 @@ impl Operation for DescribeSubnets {
         })
     }
 }
+
+super::paginated_by_field!(query: DescribeInstances, DescribeVpcs, DescribeSubnets, DescribeSecurityGroups, DescribeNetworkInterfaces);

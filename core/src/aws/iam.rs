@@ -38,6 +38,11 @@ impl Paging {
         Self { marker, max_items: None }
     }
 
+    /// The same paging (page size), after `marker`.
+    pub(crate) fn continued(&self, marker: &str) -> Self {
+        Self { marker: Some(marker.to_owned()), max_items: self.max_items }
+    }
+
     /// Asks for at most `max_items` (1–1000; AWS's default is 100).
     pub fn max_items(mut self, max_items: u32) -> Result<Self> {
         if !(1..=1000).contains(&max_items) {
@@ -361,3 +366,5 @@ impl Operation for ListAccessKeys {
         })
     }
 }
+
+super::paginated_by_field!(paging: ListUsers, ListGroups, ListRoles, ListPolicies, ListAccessKeys, GetAccountAuthorizationDetails);

@@ -23,6 +23,11 @@ impl Paging {
         Self { next_token, max_results: None }
     }
 
+    /// The same paging (page size), after `next_token`.
+    pub(crate) fn continued(&self, next_token: &str) -> Self {
+        Self { next_token: Some(next_token.to_owned()), max_results: self.max_results }
+    }
+
     /// At most `max_results` per page (1–20).
     pub fn max_results(mut self, max_results: u32) -> Result<Self> {
         if !(1..=20).contains(&max_results) {
@@ -210,6 +215,8 @@ impl Operation for ListOrganizationalUnitsForParent {
         })
     }
 }
+
+super::paginated_by_field!(paging: ListAccounts, ListAccountsForParent, ListOrganizationalUnitsForParent);
 
 #[cfg(test)]
 mod tests {

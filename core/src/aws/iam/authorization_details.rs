@@ -182,6 +182,12 @@ pub struct ManagedPolicyDetail {
     pub versions: Vec<PolicyVersion>,
 }
 
+impl crate::aws::Continues for AuthorizationDetails {
+    fn next_token(&self) -> Option<&str> {
+        self.next_token.as_deref()
+    }
+}
+
 impl Operation for GetAccountAuthorizationDetails {
     type Output = AuthorizationDetails;
 
