@@ -7,6 +7,7 @@ mod cloudtrail;
 mod ec2;
 mod iam;
 mod organizations;
+mod paginate;
 
 pub use cloudtrail::Window as CloudTrailWindow;
 

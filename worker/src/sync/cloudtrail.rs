@@ -7,6 +7,7 @@
 //! to the end, so an interrupted read is simply read again. Pages are stored as they arrive, so
 //! a busy region's events never pile up in memory.
 
+use futures::TryStreamExt;
 use time::OffsetDateTime;
 use trustline_core::Region;
 use trustline_core::aws::cloudtrail::{Event, LookupEvents};
@@ -47,27 +48,25 @@ pub(super) async fn sync_region(
     let end = OffsetDateTime::now_utc();
     let oldest = end - window.lookback.min(time::Duration::days(90));
     let start = cursor.map_or(oldest, |c| (c - window.overlap).max(oldest));
-    let mut token = None;
-    loop {
-        let op = LookupEvents::new(Some(start), Some(end))
-            .and_then(|o| o.max_results(PAGE_SIZE))
-            .map(|o| o.after(token))
-            .map_err(CallError::Build)?;
+    let first = LookupEvents::new(Some(start), Some(end))
+        .and_then(|o| o.max_results(PAGE_SIZE))
+        .map_err(CallError::Build)?;
+    let answers = super::paginate::paginate(first, |op| async move {
         // The bucket's turn first, then a page slot, held from the request until the page is
         // queued for the store: pipelines waiting for their turn hold no slot.
         ctx.pace(trustline_core::Service::CloudTrail, region).await;
-        let _slot = pages.acquire().await;
-        let page = ctx.call_paced(&op, region).await?;
+        let slot = pages.acquire().await;
+        ctx.call_paced(&op, region).await.map(|page| (page, slot))
+    });
+    futures::pin_mut!(answers);
+    while let Some((page, _slot)) = answers.try_next().await? {
         let events = records(region.as_str(), page.items);
         if !events.is_empty() {
             sink.events(events).await;
         }
-        token = page.next_token;
-        if token.is_none() {
-            sink.cursor(region, end).await;
-            return Ok(());
-        }
     }
+    sink.cursor(region, end).await;
+    Ok(())
 }
 
 /// A page's events as stored (events without a time, which AWS never sends, are skipped).

@@ -1,17 +1,15 @@
 //! EC2 and network inventory, per region: instances, VPCs, subnets, security groups and
 //! network interfaces. Each list is paged to the end before it counts as complete.
 
-use std::future::Future;
-
 use serde_json::json;
 use trustline_core::Region;
-use trustline_core::aws::Page;
 use trustline_core::aws::ec2::{
     DescribeInstances, DescribeNetworkInterfaces, DescribeRegions, DescribeSecurityGroups, DescribeSubnets,
     DescribeVpcs, Instance, NetworkInterface, Query, SecurityGroup, Subnet, Vpc,
 };
 
 use super::Ctx;
+use super::paginate::all;
 use crate::client::CallError;
 use crate::resource::{Resource, ResourceKind, Snapshot, tag_map};
 use crate::store::timestamp;
@@ -27,23 +25,9 @@ fn tags_of(tags: &[(String, String)]) -> std::collections::BTreeMap<String, Stri
     tag_map(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
-/// Pages `call` to the end.
-async fn all<T, F, Fut>(mut call: F) -> Result<Vec<T>, CallError>
-where
-    F: FnMut(Query) -> Fut,
-    Fut: Future<Output = Result<Page<T>, CallError>>,
-{
-    let mut items = Vec::new();
-    let mut token = None;
-    loop {
-        let query = Query::after(token).max_results(PAGE_SIZE).map_err(CallError::Build)?;
-        let page = call(query).await?;
-        items.extend(page.items);
-        token = page.next_token;
-        if token.is_none() {
-            return Ok(items);
-        }
-    }
+/// The first page's query: AWS's largest page.
+fn first() -> Result<Query, CallError> {
+    Query::after(None).max_results(PAGE_SIZE).map_err(CallError::Build)
 }
 
 /// The account's enabled regions (opted-in or not requiring opt-in).
@@ -59,12 +43,17 @@ pub(super) async fn sync_region(
     snapshot: &mut Snapshot,
 ) -> Result<(), CallError> {
     let r = region.as_str();
-    let instances = all(|query| async { ctx.call(&DescribeInstances { query }, region).await }).await?;
-    let vpcs = all(|query| async { ctx.call(&DescribeVpcs { query }, region).await }).await?;
-    let subnets = all(|query| async { ctx.call(&DescribeSubnets { query }, region).await }).await?;
-    let groups = all(|query| async { ctx.call(&DescribeSecurityGroups { query }, region).await }).await?;
+    let instances =
+        all(DescribeInstances { query: first()? }, |op| async move { ctx.call(&op, region).await }).await?;
+    let vpcs = all(DescribeVpcs { query: first()? }, |op| async move { ctx.call(&op, region).await }).await?;
+    let subnets =
+        all(DescribeSubnets { query: first()? }, |op| async move { ctx.call(&op, region).await }).await?;
+    let groups =
+        all(DescribeSecurityGroups { query: first()? }, |op| async move { ctx.call(&op, region).await })
+            .await?;
     let interfaces =
-        all(|query| async { ctx.call(&DescribeNetworkInterfaces { query }, region).await }).await?;
+        all(DescribeNetworkInterfaces { query: first()? }, |op| async move { ctx.call(&op, region).await })
+            .await?;
     *snapshot = region_part(r, &Lists { instances, vpcs, subnets, groups, interfaces });
     Ok(())
 }

@@ -95,19 +95,18 @@ pub fn details_request(marker: Option<String>) -> GetAccountAuthorizationDetails
 }
 
 async fn read_details(ctx: &Ctx<'_>) -> Result<AuthorizationDetails, CallError> {
-    let mut details = AuthorizationDetails::default();
-    let mut marker = None;
-    loop {
-        let page = ctx.call(&details_request(marker), ctx.home_region()).await?;
-        details.users.extend(page.users);
-        details.groups.extend(page.groups);
-        details.roles.extend(page.roles);
-        details.policies.extend(page.policies);
-        marker = page.next_token;
-        if marker.is_none() {
-            return Ok(details);
-        }
-    }
+    let pages = super::paginate::paginate(details_request(None), |op| async move {
+        ctx.call(&op, ctx.home_region()).await.map(|page| (page, ()))
+    });
+    pages
+        .try_fold(AuthorizationDetails::default(), |mut details, (page, ())| async move {
+            details.users.extend(page.users);
+            details.groups.extend(page.groups);
+            details.roles.extend(page.roles);
+            details.policies.extend(page.policies);
+            Ok(details)
+        })
+        .await
 }
 
 /// The principals and policies as inventory.
@@ -205,17 +204,10 @@ async fn read_keys(ctx: &Ctx<'_>, names: Vec<String>) -> Result<Vec<Resource>, C
     // made inventory at the end.
     let keys: Vec<Vec<(String, AccessKey)>> = stream::iter(names)
         .map(|user| async move {
-            let mut out = Vec::new();
-            let mut marker = None;
-            loop {
-                let op = ListAccessKeys { user_name: Some(user.clone()), paging: Paging::after(marker) };
-                let page = ctx.call(&op, ctx.home_region()).await?;
-                out.extend(page.items.into_iter().map(|k| (user.clone(), k)));
-                marker = page.next_token;
-                if marker.is_none() {
-                    return Ok::<_, CallError>(out);
-                }
-            }
+            let first = ListAccessKeys { user_name: Some(user.clone()), paging: Paging::default() };
+            let keys =
+                super::paginate::all(first, |op| async move { ctx.call(&op, ctx.home_region()).await });
+            Ok::<_, CallError>(keys.await?.into_iter().map(|k| (user.clone(), k)).collect::<Vec<_>>())
         })
         .buffer_unordered(KEY_LISTING_CONCURRENCY)
         .try_collect()

@@ -12,22 +12,12 @@ use super::Ctx;
 use crate::client::CallError;
 use crate::store::{Member, OrgSettings};
 
-/// Every page of an Organizations list.
-async fn all_pages<T, F, O>(ctx: &Ctx<'_>, mut op: F) -> Result<Vec<T>, CallError>
+/// Every item of an Organizations list (a global service: calls go to the home region).
+async fn all_pages<O, T>(ctx: &Ctx<'_>, first: O) -> Result<Vec<T>, CallError>
 where
-    F: FnMut(Paging) -> O,
-    O: trustline_core::aws::Operation<Output = trustline_core::aws::Page<T>>,
+    O: trustline_core::aws::Paginated<Output = trustline_core::aws::Page<T>>,
 {
-    let mut items = Vec::new();
-    let mut token = None;
-    loop {
-        let page = ctx.call(&op(Paging::after(token)), ctx.home_region()).await?;
-        items.extend(page.items);
-        token = page.next_token;
-        if token.is_none() {
-            return Ok(items);
-        }
-    }
+    super::paginate::all(first, |op| async move { ctx.call(&op, ctx.home_region()).await }).await
 }
 
 /// The accounts under `parent` (a root or OU) and all its sub-OUs.
@@ -41,21 +31,9 @@ async fn subtree(ctx: &Ctx<'_>, parent: &str) -> Result<Vec<Account>, CallError>
             continue;
         }
         let list = ListAccountsForParent::new(&ou).map_err(invalid)?;
-        accounts.extend(
-            all_pages(ctx, |paging| {
-                let mut op = list.clone();
-                op.paging = paging;
-                op
-            })
-            .await?,
-        );
+        accounts.extend(all_pages(ctx, list).await?);
         let children = ListOrganizationalUnitsForParent::new(&ou).map_err(invalid)?;
-        let units = all_pages(ctx, |paging| {
-            let mut op = children.clone();
-            op.paging = paging;
-            op
-        })
-        .await?;
+        let units = all_pages(ctx, children).await?;
         queue.extend(units.into_iter().map(|u| u.id));
     }
     Ok(accounts)
@@ -65,7 +43,7 @@ async fn subtree(ctx: &Ctx<'_>, parent: &str) -> Result<Vec<Account>, CallError>
 pub(super) async fn discover(ctx: &Ctx<'_>, settings: &OrgSettings) -> Result<Vec<Member>, CallError> {
     let mut accounts: BTreeMap<String, Account> = BTreeMap::new();
     if settings.include_ous.is_empty() {
-        for a in all_pages(ctx, |paging| ListAccounts { paging }).await? {
+        for a in all_pages(ctx, ListAccounts { paging: Paging::default() }).await? {
             accounts.insert(a.id.clone(), a);
         }
     } else {
