@@ -104,8 +104,10 @@ pub(crate) struct InventoryArgs {
     /// Only this region (or `global` for IAM).
     #[arg(long)]
     region: Option<String>,
-    /// Only resources with this tag: KEY or KEY:VALUE (e.g. service:webshop).
-    #[arg(long)]
+    /// Only resources with this tag: KEY=VALUE (split at the first '='), or KEY alone for any
+    /// value; keys may hold ':' (aws:cloudformation:stack-name=web). Case-sensitive, as in AWS.
+    /// The older KEY:VALUE (one ':' and no '=') still works and also finds the key KEY:VALUE.
+    #[arg(long, value_name = "KEY=VALUE")]
     tag: Option<String>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
@@ -507,10 +509,7 @@ pub(crate) fn inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<Str
         kind: args.kind.clone(),
         connection: args.connection.clone(),
         region: args.region.clone(),
-        tag: args.tag.as_deref().map(|t| match t.split_once(':') {
-            Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
-            None => (t.to_owned(), None),
-        }),
+        tag: args.tag.as_deref().map(tag_filter).transpose()?.unwrap_or_default(),
     };
     let rows = store.inventory(&filter)?;
     Ok(match args.format {
@@ -531,6 +530,28 @@ pub(crate) fn inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<Str
                 .collect(),
         ),
     })
+}
+
+/// `--tag`: the tags a resource may have to match, any of them.
+fn tag_filter(tag: &str) -> Result<Vec<(String, Option<String>)>> {
+    let (key, value) = match tag.split_once('=') {
+        Some((k, v)) => (k, Some(v)),
+        None => (tag, None),
+    };
+    if key.is_empty() {
+        bail!("--tag: expected KEY=VALUE or KEY (e.g. service=webshop), got '{tag}'");
+    }
+    let mut any = vec![(key.to_owned(), value.map(str::to_owned))];
+    // The form before KEY=VALUE, kept where it can only mean one split: a key with one colon
+    // and no '=' is also read as KEY:VALUE.
+    if value.is_none()
+        && let Some((k, v)) = key.split_once(':')
+        && !k.is_empty()
+        && !v.contains(':')
+    {
+        any.push((k.to_owned(), Some(v.to_owned())));
+    }
+    Ok(any)
 }
 
 /// `since` as RFC 3339, or a duration (`30m`, `24h`, `7d`) before now.

@@ -83,8 +83,9 @@ pub struct InventoryFilter {
     pub connection: Option<String>,
     /// Only this region.
     pub region: Option<String>,
-    /// Only resources with this tag (`key` or `key:value`).
-    pub tag: Option<(String, Option<String>)>,
+    /// Only resources with one of these tags: (key, `None` for any value or the value). Keys
+    /// and values match exactly, case included, as AWS compares them.
+    pub tag: Vec<(String, Option<String>)>,
 }
 
 impl Store {
@@ -216,11 +217,11 @@ impl Store {
             let (mut r, tags, attributes) = row?;
             r.tags = serde_json::from_str(&tags)?;
             r.attributes = serde_json::from_str(&attributes)?;
-            let keep = match &filter.tag {
-                None => true,
-                Some((k, None)) => r.tags.contains_key(k),
-                Some((k, Some(v))) => r.tags.get(k) == Some(v),
-            };
+            let keep = filter.tag.is_empty()
+                || filter.tag.iter().any(|(k, v)| match v {
+                    None => r.tags.contains_key(k),
+                    Some(v) => r.tags.get(k) == Some(v),
+                });
             if keep {
                 out.push(r);
             }

@@ -8,6 +8,7 @@ mod openapi;
 mod run;
 mod serve;
 mod sync;
+mod tags;
 
 use std::io::Write;
 use std::path::Path;

@@ -156,7 +156,7 @@ fn sync_matches_moto_then_records_exactly_the_changes() {
 
     // Tags are searchable across accounts.
     let webshop: Vec<Value> = serde_json::from_str(
-        &worker.ok(&["inventory", "--tag", "service:webshop", "--format", "json"], None),
+        &worker.ok(&["inventory", "--tag", "service=webshop", "--format", "json"], None),
     )
     .unwrap();
     let by_connection: BTreeSet<&str> = webshop.iter().map(|r| r["connection"].as_str().unwrap()).collect();
