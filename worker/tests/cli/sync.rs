@@ -124,7 +124,8 @@ fn sync_matches_moto_then_records_exactly_the_changes() {
             "--data-set",
             "iam",
         ],
-        None,
+        // `accounts add` reads the secret once to refuse a reference that leads nowhere.
+        Some("s3cret"),
     );
 
     let summary: Value = serde_json::from_str(&worker.ok(&["sync", "--json"], Some("s3cret"))).unwrap();
