@@ -346,6 +346,7 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
             value["last_sync"] = serde_json::json!(
                 last.map(|(_, status, error)| serde_json::json!({"status": status, "error": error}))
             );
+            value["last_run"] = serde_json::json!(store.last_run()?);
             Ok(serde_json::to_string_pretty(&value)? + "\n")
         }
         AccountsCommand::Remove { id } => {

@@ -7,6 +7,7 @@ mod faults;
 mod openapi;
 mod run;
 mod serve;
+mod store_files;
 mod sync;
 mod tags;
 mod usage;
