@@ -104,8 +104,7 @@ impl Store {
         }
         let ids: Vec<i64> = {
             let mut stmt = self.db.prepare("SELECT id FROM runs WHERE status = 'running' ORDER BY id")?;
-            let ids = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-            ids
+            stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
         };
         self.db.execute(
             "UPDATE runs SET status = 'interrupted', finished_at = ?1 WHERE status = 'running'",
