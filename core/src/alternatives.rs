@@ -14,7 +14,7 @@ fn external_id(spec: &RoleSpec) -> Result<&crate::ExternalId> {
     spec.external_id.as_ref().ok_or_else(|| {
         Error::invalid(
             "external_id",
-            "the CLI commands and Terraform inline the customer's ExternalId; pass it",
+            "required: the CLI commands and Terraform inline the customer's ExternalId, so give the one issued to this customer",
         )
     })
 }

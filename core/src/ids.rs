@@ -143,6 +143,35 @@ macro_rules! display_inner {
 }
 display_inner!(OrganizationId, DeploymentTarget, VpcEndpointId, SourceCidr);
 
+/// Checks the shape of an IAM user's access key ID: 16–128 characters (IAM API Reference,
+/// `AccessKeyMetadata.AccessKeyId`), upper-case letters and digits, starting with `AKIA` (IAM
+/// User Guide, "Unique identifier prefixes": `AKIA` is an access key, `ASIA` a temporary one
+/// from STS, which expires and works only with its session token).
+pub fn check_access_key_id(s: &str) -> Result<()> {
+    const FIELD: &str = "access_key_id";
+    let shaped =
+        (16..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if shaped && s.starts_with("AKIA") {
+        return Ok(());
+    }
+    if shaped && s.starts_with("ASIA") {
+        return Err(Error::invalid(
+            FIELD,
+            format!(
+                "{} is a temporary key from STS: it expires within hours and needs its session token; give the IAM user's own access key (AKIA…)",
+                quote(s)
+            ),
+        ));
+    }
+    Err(Error::invalid(
+        FIELD,
+        format!(
+            "expected an IAM user's access key ID, AKIA and upper-case letters and digits, 20 characters today, such as AKIAIOSFODNN7EXAMPLE; got {}",
+            quote(s)
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +196,19 @@ mod tests {
         assert!("10.0.0.0/8".parse::<SourceCidr>().unwrap_err().to_string().contains("private range"));
         assert!("2001:db8::/32".parse::<SourceCidr>().is_ok());
         assert!("nonsense".parse::<SourceCidr>().unwrap_err().to_string().starts_with("source_ips:"));
+    }
+
+    #[test]
+    fn access_key_ids_are_checked_for_shape() {
+        assert!(check_access_key_id("AKIAIOSFODNN7EXAMPLE").is_ok());
+        for bad in
+            ["not a key", "AKIA", "akiaiosfodnn7example", "AKIAIOSFODNN7EXAMPL!", "AIDAIOSFODNN7EXAMPLE"]
+        {
+            let err = check_access_key_id(bad).unwrap_err();
+            assert_eq!(err.field(), "access_key_id");
+            assert!(err.message().contains("AKIAIOSFODNN7EXAMPLE"), "{err}");
+        }
+        let err = check_access_key_id("ASIAIOSFODNN7EXAMPLE").unwrap_err();
+        assert!(err.message().contains("temporary key from STS"), "{err}");
     }
 }

@@ -388,6 +388,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<String> {
         }
         Command::Serve(args) => inventory::serve(&cli.global, args),
         Command::SealKey { command: Some(SealKeyCommand::Rotate) } => inventory::rotate_seal_key(&cli.global),
-        other => documents::run(other),
+        other => documents::run(&cli.global, other),
     }
+    .map_err(documents::name_flag)
 }

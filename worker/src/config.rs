@@ -152,6 +152,17 @@ pub struct AwsConfig {
     pub endpoint_url: Option<String>,
 }
 
+impl AwsConfig {
+    /// Checks an endpoint URL as the client will use it (scheme and host, optional port), so a
+    /// setting that cannot work is refused before any account is read.
+    pub fn check_endpoint_url(url: &str) -> std::result::Result<(), String> {
+        trustline_core::Endpoints::new(AwsConfig::default().region)
+            .with_override_all(url)
+            .map(|_| ())
+            .map_err(|e| e.message().to_owned())
+    }
+}
+
 impl Default for AwsConfig {
     fn default() -> Self {
         AwsConfig {
@@ -272,10 +283,14 @@ impl Config {
             );
         }
         config.tenants.validate()?;
+        if let Some(url) = &config.aws.endpoint_url {
+            AwsConfig::check_endpoint_url(url).map_err(|e| anyhow::anyhow!("aws.endpoint_url: {e}"))?;
+        }
         if !config.sync.allow_unknown_regions {
             for region in &config.sync.regions {
                 crate::text::check_region(region).map_err(|e| anyhow::anyhow!("sync.regions: {e}"))?;
             }
+            crate::text::check_region(&config.aws.region).map_err(|e| anyhow::anyhow!("aws.region: {e}"))?;
         }
         Ok(config)
     }

@@ -6,6 +6,7 @@
 //! commits each list as it is read, in its own transaction (see [`Writer`]), so a crash leaves
 //! every list either fully before or fully after its sync, and the next run completes the rest.
 
+mod check;
 mod connections;
 mod files;
 mod inventory;
@@ -188,7 +189,7 @@ pub struct Store {
     db: Db,
     path: PathBuf,
     /// Held for the store's lifetime when opened for writing.
-    _lock: Option<fd_lock::RwLock<File>>,
+    lock: Option<fd_lock::RwLock<File>>,
 }
 
 impl Store {
@@ -210,30 +211,63 @@ impl Store {
                 lock_path.display()
             ),
         }
-        let mut store = Store { db: open_db(path)?, path: path.to_owned(), _lock: Some(lock) };
+        // Checked while holding the lock, before SQLite writes anything (WAL mode, migrations).
+        check::check_file(path, true)?;
+        let mut store = Store { db: open_db(path)?, path: path.to_owned(), lock: Some(lock) };
         store.migrate()?;
+        // The lock is ours, so no worker is running any run still marked `running`: a killed
+        // worker (SIGKILL, OOM, power loss) left it.
+        let orphaned = store.close_orphaned_runs()?;
+        if !orphaned.is_empty() {
+            tracing::warn!(runs = ?orphaned, "closed runs a stopped worker left running, as interrupted");
+        }
         Ok(store)
     }
 
-    /// Opens an existing store for reading only (inventory queries while a worker runs).
+    /// Opens an existing store for reading only (inventory queries while a worker runs), after
+    /// checking that the file is a sound Trustline store.
     pub fn open_read_only(path: &Path) -> Result<Store> {
+        Store::open_reader(path, true)
+    }
+
+    /// [`Store::open_read_only`] with the header checks alone, for a server answering many
+    /// requests: it checked every page when it opened the store for writing at start.
+    pub fn open_read_only_unchecked_pages(path: &Path) -> Result<Store> {
+        Store::open_reader(path, false)
+    }
+
+    fn open_reader(path: &Path, quick_check: bool) -> Result<Store> {
         if !path.exists() {
             bail!(
                 "no store at {}: run `trustline accounts add` or `trustline sync` first, or pass --store",
                 path.display()
             );
         }
+        check::check_file(path, quick_check)?;
         let db = Db::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .with_context(|| format!("opening the store {}", path.display()))?;
         db.busy_timeout(std::time::Duration::from_secs(10))?;
-        Ok(Store { db, path: path.to_owned(), _lock: None })
+        Ok(Store { db, path: path.to_owned(), lock: None })
     }
 
     /// Another handle on this store for the same process (a triggered sync beside the API's
     /// writes). The process already holds the store's lock; SQLite serialises the handles' write
     /// transactions, each of which is short (one list, one page of events).
     pub fn sibling(&self) -> Result<Store> {
-        Ok(Store { db: open_db(&self.path)?, path: self.path.clone(), _lock: None })
+        Ok(Store { db: open_db(&self.path)?, path: self.path.clone(), lock: None })
+    }
+
+    /// Whether a worker holds the store's lock: this handle, or another process (a reader
+    /// probes the lock file without waiting, and lets go at once).
+    pub fn worker_running(&self) -> Result<bool> {
+        if self.lock.is_some() {
+            return Ok(true);
+        }
+        // No lock file: no worker has ever opened this store for writing.
+        let Ok(file) = File::open(lock_path(&self.path)) else { return Ok(false) };
+        let lock = fd_lock::RwLock::new(file);
+        let free = lock.try_read().is_ok();
+        Ok(!free)
     }
 
     /// Where the store lives.

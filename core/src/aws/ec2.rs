@@ -73,7 +73,7 @@ pub(crate) fn next_token(node: Node<'_, '_>) -> Option<String> {
 }
 
 /// Tags of a resource, as (key, value) pairs.
-fn tags(node: Node<'_, '_>) -> Vec<(String, String)> {
+pub(crate) fn tags(node: Node<'_, '_>) -> Vec<(String, String)> {
     xml::items(node, "tagSet")
         .filter_map(|t| Some((xml::text(t, "key")?, xml::text(t, "value").unwrap_or_default())))
         .collect()

@@ -11,12 +11,74 @@ use trustline_core::policy::PolicyDocument;
 use trustline_core::policy::permissions::{self, AccountScope, PermissionOptions};
 use trustline_core::policy::trust::{self, ComputeService, TrustHardening};
 use trustline_core::spec::RoleSpec;
-use trustline_core::{AccountId, ExternalId, IntegrationKind, Partition, alternatives};
+use trustline_core::{AccountId, ExternalId, IntegrationKind, Partition, Region, alternatives};
 
 use super::{
-    CallAsArg, Command, Format, HardeningArgs, KeyKindArg, PolicyCommand, RoleArgs, ScopeArgs, ServiceArg,
-    TemplateCommand,
+    CallAsArg, Command, Format, GlobalArgs, HardeningArgs, KeyKindArg, PolicyCommand, RoleArgs, ScopeArgs,
+    ServiceArg, TemplateCommand,
 };
+
+/// The flag that gives a core field on the command line (core's errors name its own fields).
+fn flag_of(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "account_id" => "--account",
+        "aws_managed_policies" => "--managed-policy",
+        "data_sets" => "--data-set",
+        "external_id" => "--external-id",
+        "external_id_prefix" => "--prefix",
+        "max_session_seconds" => "--max-session-seconds",
+        "oidc_issuer" => "--oidc-issuer",
+        "organization_id" => "--principal-org-id",
+        "organizational_unit_ids" | "parent_id" => "--target",
+        "parameters" => "--param",
+        "partition" => "--partition",
+        "region" => "--region",
+        "role_name" => "--role-name",
+        "role_path" => "--role-path",
+        "source_ips" => "--source-ip",
+        "source_vpce" => "--source-vpce",
+        "stack_name" => "--stack-name",
+        "template_url" => "--template-url",
+        "user_name" => "--user-name",
+        "vendor_name" => "--vendor-name",
+        "vendor_principal" => "--vendor",
+        _ => return None,
+    })
+}
+
+/// An error from core reported against the flag the user typed (`--max-session-seconds: …`)
+/// instead of core's field name (`max_session_seconds: …`). A `.context("--flag")` already
+/// names it; otherwise the field's flag is looked up. Anything else is left as it is.
+pub(super) fn name_flag(err: anyhow::Error) -> anyhow::Error {
+    let Some(core) = err.downcast_ref::<trustline_core::Error>() else { return err };
+    let flag = match err.chain().count() {
+        1 => flag_of(core.field()).map(str::to_owned),
+        2 => Some(err.to_string()).filter(|outer| outer.starts_with("--")),
+        _ => None,
+    };
+    match flag {
+        Some(flag) => anyhow::anyhow!("{flag}: {}", core.message()),
+        None => err,
+    }
+}
+
+/// Checks that each region is one AWS has, naming `flag` and the nearest real name for a typo.
+/// The config's `sync.allow_unknown_regions` lets newer regions through; the config is read only
+/// when a region is unknown, so the document commands need no config file otherwise.
+fn check_regions<'a>(
+    global: &GlobalArgs,
+    flag: &str,
+    regions: impl IntoIterator<Item = &'a Region>,
+) -> Result<()> {
+    for r in regions {
+        if let Err(e) = trustline_worker::text::check_region(r)
+            && !super::inventory::config(global)?.sync.allow_unknown_regions
+        {
+            bail!("{flag}: {e}");
+        }
+    }
+    Ok(())
+}
 
 /// Parses every value of a repeatable flag, reporting the flag on failure.
 fn parse_all<T>(flag: &str, values: &[String]) -> Result<Vec<T>>
@@ -42,13 +104,16 @@ fn hardening(args: &HardeningArgs) -> Result<TrustHardening> {
 }
 
 fn permission_options(
+    global: &GlobalArgs,
     data_sets: &[String],
     regions: &[String],
     source_ips: &[String],
 ) -> Result<PermissionOptions> {
+    let regions = parse_all("region", regions)?;
+    check_regions(global, "--region", &regions)?;
     Ok(PermissionOptions {
         data_sets: parse_all("data-set", data_sets)?.into_iter().collect::<BTreeSet<_>>(),
-        regions: parse_all("region", regions)?,
+        regions,
         source_ips: parse_all("source-ip", source_ips)?,
     })
 }
@@ -62,14 +127,14 @@ fn account_scope(args: &ScopeArgs) -> Result<AccountScope> {
     Ok(AccountScope::Account(partition, account))
 }
 
-fn role_spec(args: &RoleArgs) -> Result<RoleSpec> {
+fn role_spec(global: &GlobalArgs, args: &RoleArgs) -> Result<RoleSpec> {
     let mut spec =
         RoleSpec::new(args.vendor.vendor.parse().context("--vendor")?, &args.vendor_name, &args.role_name);
     spec.role_path.clone_from(&args.role_path);
     spec.max_session_seconds = args.max_session_seconds;
     spec.aws_managed_policies = parse_all("managed-policy", &args.managed_policies)?;
     spec.external_id = args.external_id.as_deref().map(str::parse).transpose().context("--external-id")?;
-    spec.permissions = permission_options(&args.data_sets, &args.regions, &[])?;
+    spec.permissions = permission_options(global, &args.data_sets, &args.regions, &[])?;
     spec.hardening = hardening(&args.hardening)?;
     Ok(spec)
 }
@@ -85,7 +150,7 @@ fn policy(doc: &PolicyDocument) -> String {
     doc.to_json_pretty() + "\n"
 }
 
-pub(super) fn run(command: Command) -> Result<String> {
+pub(super) fn run(global: &GlobalArgs, command: Command) -> Result<String> {
     match command {
         Command::ExternalId { prefix, count } => {
             let mut rng = getrandom::SysRng;
@@ -110,6 +175,7 @@ pub(super) fn run(command: Command) -> Result<String> {
         }
         Command::QuickCreateLink { template_url, region, stack_name, external_id, params } => {
             let region = region.parse().context("--region")?;
+            check_regions(global, "--region", [&region])?;
             let external_id: ExternalId = external_id.parse().context("--external-id")?;
             let mut parameters = vec![("ExternalId", external_id.as_str())];
             for p in &params {
@@ -125,8 +191,8 @@ pub(super) fn run(command: Command) -> Result<String> {
             })?;
             Ok(link + "\n")
         }
-        Command::Policy(cmd) => policy_command(cmd),
-        Command::Template(cmd) => template_command(cmd),
+        Command::Policy(cmd) => policy_command(global, cmd),
+        Command::Template(cmd) => template_command(global, cmd),
         Command::Tenants(_)
         | Command::Accounts(_)
         | Command::Sync { .. }
@@ -142,7 +208,7 @@ pub(super) fn run(command: Command) -> Result<String> {
     }
 }
 
-fn policy_command(cmd: PolicyCommand) -> Result<String> {
+fn policy_command(global: &GlobalArgs, cmd: PolicyCommand) -> Result<String> {
     Ok(match cmd {
         PolicyCommand::Trust { vendor, external_id, hardening: h } => {
             let vendor = vendor.vendor.parse().context("--vendor")?;
@@ -167,22 +233,23 @@ fn policy_command(cmd: PolicyCommand) -> Result<String> {
             policy(&trust::eks_irsa(partition, &account, &issuer, &namespace, &service_account)?)
         }
         PolicyCommand::Permissions { scope } => {
-            let options = permission_options(&scope.data_sets, &scope.regions, &scope.source_ips)?;
+            let options = permission_options(global, &scope.data_sets, &scope.regions, &scope.source_ips)?;
             policy(&permissions::read_only(&account_scope(&scope)?, &options)?)
         }
         PolicyCommand::Boundary { scope } => {
-            let options = permission_options(&scope.data_sets, &scope.regions, &scope.source_ips)?;
+            let options = permission_options(global, &scope.data_sets, &scope.regions, &scope.source_ips)?;
             policy(&permissions::access_key_boundary(&account_scope(&scope)?, &options)?)
         }
         PolicyCommand::CheckTrust { file, account } => {
-            let text = if file == "-" {
+            let (text, source) = if file == "-" {
                 let mut s = String::new();
                 std::io::stdin().read_to_string(&mut s).context("reading the policy from stdin")?;
-                s
+                (s, "standard input".to_owned())
             } else {
-                std::fs::read_to_string(&file).with_context(|| format!("reading {file}"))?
+                (std::fs::read_to_string(&file).with_context(|| format!("reading {file}"))?, file.clone())
             };
-            let doc = PolicyDocument::from_json(&text)?;
+            let doc = PolicyDocument::from_json(&text)
+                .map_err(|e| anyhow::anyhow!("{source}: {}; give a trust policy (JSON)", e.message()))?;
             let account: Option<AccountId> =
                 account.as_deref().map(str::parse).transpose().context("--account")?;
             let findings = trust::check_trust(&doc, account.as_ref());
@@ -197,12 +264,14 @@ fn policy_command(cmd: PolicyCommand) -> Result<String> {
     })
 }
 
-fn template_command(cmd: TemplateCommand) -> Result<String> {
+fn template_command(global: &GlobalArgs, cmd: TemplateCommand) -> Result<String> {
     Ok(match cmd {
-        TemplateCommand::Role { role, format } => render(cfn::role::template(&role_spec(&role)?)?, format),
+        TemplateCommand::Role { role, format } => {
+            render(cfn::role::template(&role_spec(global, &role)?)?, format)
+        }
         TemplateCommand::Stackset { role, targets, call_as, no_discovery_role, format } => {
             let rollout = OrgRollout {
-                role: role_spec(&role)?,
+                role: role_spec(global, &role)?,
                 targets: parse_all("target", &targets)?,
                 call_as: match call_as {
                     CallAsArg::ManagementAccount => CallAs::ManagementAccount,
@@ -221,15 +290,15 @@ fn template_command(cmd: TemplateCommand) -> Result<String> {
                 vendor_name,
                 user_name,
                 path: "/".into(),
-                permissions: permission_options(&scope.data_sets, &scope.regions, &scope.source_ips)?,
+                permissions: permission_options(global, &scope.data_sets, &scope.regions, &scope.source_ips)?,
             };
             render(cfn::user::template(&spec)?, format)
         }
         TemplateCommand::Cli { role, account } => {
             let account: AccountId = account.parse().context("--account")?;
-            let spec = role_spec(&role)?;
+            let spec = role_spec(global, &role)?;
             alternatives::aws_cli(&spec, spec.vendor.partition(), &account)?
         }
-        TemplateCommand::Terraform { role } => alternatives::terraform(&role_spec(&role)?)?,
+        TemplateCommand::Terraform { role } => alternatives::terraform(&role_spec(global, &role)?)?,
     })
 }

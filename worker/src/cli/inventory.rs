@@ -104,8 +104,10 @@ pub(crate) struct InventoryArgs {
     /// Only this region (or `global` for IAM).
     #[arg(long)]
     region: Option<String>,
-    /// Only resources with this tag: KEY or KEY:VALUE (e.g. service:webshop).
-    #[arg(long)]
+    /// Only resources with this tag: KEY=VALUE (split at the first '='), or KEY alone for any
+    /// value; keys may hold ':' (aws:cloudformation:stack-name=web). Case-sensitive, as in AWS.
+    /// The older KEY:VALUE (one ':' and no '=') still works and also finds the key KEY:VALUE.
+    #[arg(long, value_name = "KEY=VALUE")]
     tag: Option<String>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
@@ -117,10 +119,16 @@ pub(super) fn config(global: &GlobalArgs) -> Result<Config> {
         config.store.path.clone_from(store);
     }
     if let Some(url) = &global.endpoint_url {
+        trustline_worker::config::AwsConfig::check_endpoint_url(url)
+            .map_err(|e| anyhow::anyhow!("--endpoint-url: {e}"))?;
         config.aws.endpoint_url = Some(url.clone());
     }
     if let Some(region) = &global.home_region {
         config.aws.region = region.parse().context("--home-region")?;
+        if !config.sync.allow_unknown_regions {
+            trustline_worker::text::check_region(&config.aws.region)
+                .map_err(|e| anyhow::anyhow!("--home-region: {e}"))?;
+        }
     }
     Ok(config)
 }
@@ -204,38 +212,26 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
             let kind: IntegrationKind = a.kind.parse().context("--kind")?;
             let id = match &a.id {
                 Some(id) => {
-                    Connection::check_id(id).map_err(|e| anyhow::anyhow!("--id: {e:#}"))?;
+                    Connection::check_id(id).context("--id")?;
                     id.clone()
                 }
                 None => trustline_worker::store::new_connection_id(),
             };
-            let mut store = Store::open(&config.store.path)?;
-            if store.tenant(&a.tenant)?.is_none() {
-                bail!("--tenant: no tenant '{}'; add it with `trustline tenants add {}`", a.tenant, a.tenant);
-            }
+            // Everything the user typed is checked before the store is opened (or created).
             let external_id: Option<trustline_core::ExternalId> =
                 a.external_id.as_deref().map(str::parse).transpose().context("--external-id")?;
-            let external_id = match (kind, external_id) {
-                (_, Some(given)) => {
-                    store.import_external_id(&a.tenant, &given).context("--external-id")?;
-                    Some(given)
-                }
-                (IntegrationKind::CrossAccountRole, None) => Some(
-                    store
-                        .onboarding_external_id(
-                            &a.tenant,
-                            time::OffsetDateTime::now_utc(),
-                            config.tenants.unused_ttl(),
-                            || config.tenants.issue_external_id(),
-                        )?
-                        .external_id,
-                ),
-                (_, None) => None,
-            };
+            if let Some(key) = &a.access_key_id {
+                trustline_core::ids::check_access_key_id(key).context("--access-key-id")?;
+            }
             let secret_ref = match a.secret.as_deref() {
                 Some("stdin") => Some(seal_from_stdin(&id)?),
-                other => other.map(str::parse).transpose().context("--secret")?,
+                other => other.map(str::parse::<SecretRef>).transpose().context("--secret")?,
             };
+            // A reference that cannot be read now would only fail at the next sync: it is read
+            // once here (and dropped) to refuse it while the operator is at the keyboard.
+            if let Some(reference @ (SecretRef::Env(_) | SecretRef::File(_))) = &secret_ref {
+                reference.read(&id).with_context(|| format!("--secret {reference}"))?;
+            }
             if let Some(name) = &a.name {
                 trustline_worker::text::check_name("--name", name).map_err(|e| anyhow::anyhow!("{e}"))?;
             }
@@ -258,6 +254,33 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
             } else {
                 None
             };
+            let regions = parse_all::<Region>("region", &a.regions)?;
+            if !config.sync.allow_unknown_regions {
+                for r in &regions {
+                    trustline_worker::text::check_region(r).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
+                }
+            }
+            let mut store = Store::open(&config.store.path)?;
+            if store.tenant(&a.tenant)?.is_none() {
+                bail!("--tenant: no tenant '{}'; add it with `trustline tenants add {}`", a.tenant, a.tenant);
+            }
+            let external_id = match (kind, external_id) {
+                (_, Some(given)) => {
+                    store.import_external_id(&a.tenant, &given).context("--external-id")?;
+                    Some(given)
+                }
+                (IntegrationKind::CrossAccountRole, None) => Some(
+                    store
+                        .onboarding_external_id(
+                            &a.tenant,
+                            time::OffsetDateTime::now_utc(),
+                            config.tenants.unused_ttl(),
+                            || config.tenants.issue_external_id(),
+                        )?
+                        .external_id,
+                ),
+                (_, None) => None,
+            };
             let connection = Connection {
                 name: a.name.clone().unwrap_or_else(|| id.clone()),
                 account_id: role_arn.as_ref().map(trustline_core::RoleArn::account_id),
@@ -270,16 +293,7 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
                 access_key_id: a.access_key_id,
                 secret_ref,
                 data_sets,
-                regions: {
-                    let regions = parse_all::<Region>("region", &a.regions)?;
-                    if !config.sync.allow_unknown_regions {
-                        for r in &regions {
-                            trustline_worker::text::check_region(r)
-                                .map_err(|e| anyhow::anyhow!("--region: {e}"))?;
-                        }
-                    }
-                    regions
-                },
+                regions,
                 status: ConnectionStatus::Active,
                 org,
                 parent: None,
@@ -332,6 +346,7 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
             value["last_sync"] = serde_json::json!(
                 last.map(|(_, status, error)| serde_json::json!({"status": status, "error": error}))
             );
+            value["last_run"] = serde_json::json!(store.last_run()?);
             Ok(serde_json::to_string_pretty(&value)? + "\n")
         }
         AccountsCommand::Remove { id } => {
@@ -505,10 +520,7 @@ pub(crate) fn inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<Str
         kind: args.kind.clone(),
         connection: args.connection.clone(),
         region: args.region.clone(),
-        tag: args.tag.as_deref().map(|t| match t.split_once(':') {
-            Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
-            None => (t.to_owned(), None),
-        }),
+        tag: args.tag.as_deref().map(tag_filter).transpose()?.unwrap_or_default(),
     };
     let rows = store.inventory(&filter)?;
     Ok(match args.format {
@@ -529,6 +541,28 @@ pub(crate) fn inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<Str
                 .collect(),
         ),
     })
+}
+
+/// `--tag`: the tags a resource may have to match, any of them.
+fn tag_filter(tag: &str) -> Result<Vec<(String, Option<String>)>> {
+    let (key, value) = match tag.split_once('=') {
+        Some((k, v)) => (k, Some(v)),
+        None => (tag, None),
+    };
+    if key.is_empty() {
+        bail!("--tag: expected KEY=VALUE or KEY (e.g. service=webshop), got '{tag}'");
+    }
+    let mut any = vec![(key.to_owned(), value.map(str::to_owned))];
+    // The form before KEY=VALUE, kept where it can only mean one split: a key with one colon
+    // and no '=' is also read as KEY:VALUE.
+    if value.is_none()
+        && let Some((k, v)) = key.split_once(':')
+        && !k.is_empty()
+        && !v.contains(':')
+    {
+        any.push((k.to_owned(), Some(v.to_owned())));
+    }
+    Ok(any)
 }
 
 /// `since` as RFC 3339, or a duration (`30m`, `24h`, `7d`) before now.

@@ -34,7 +34,7 @@ fn vendor(state: &AppState) -> Result<&Arc<crate::credentials::Provider>, ApiErr
 }
 
 fn reader(state: &AppState) -> Result<Store, ApiError> {
-    Store::open_read_only(&state.config.store_path).map_err(|e| ApiError::internal(&e))
+    Store::open_read_only_unchecked_pages(&state.config.store_path).map_err(|e| ApiError::internal(&e))
 }
 
 fn no_data_sets() -> ApiError {

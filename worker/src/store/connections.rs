@@ -228,14 +228,14 @@ impl Connection {
             && id.len() <= 64
             && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !ok {
-            bail!("id: use 1–64 lower-case letters, digits and '-', got '{id}'");
+            bail!("use 1–64 lower-case letters, digits and '-', got '{id}'");
         }
         Ok(())
     }
 
     /// Checks that the connection has what its kind needs.
     pub fn validate(&self) -> Result<()> {
-        Connection::check_id(&self.id)?;
+        Connection::check_id(&self.id).context("id")?;
         super::Tenant::check_id(&self.tenant).context("tenant")?;
         crate::text::check_name("name", &self.name).map_err(|e| anyhow::anyhow!("{e}"))?;
         match self.kind {

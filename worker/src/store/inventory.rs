@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
-use rusqlite::{Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -83,8 +83,9 @@ pub struct InventoryFilter {
     pub connection: Option<String>,
     /// Only this region.
     pub region: Option<String>,
-    /// Only resources with this tag (`key` or `key:value`).
-    pub tag: Option<(String, Option<String>)>,
+    /// Only resources with one of these tags: (key, `None` for any value or the value). Keys
+    /// and values match exactly, case included, as AWS compares them.
+    pub tag: Vec<(String, Option<String>)>,
 }
 
 impl Store {
@@ -92,6 +93,51 @@ impl Store {
     pub fn begin_run(&mut self) -> Result<i64> {
         self.db.execute("INSERT INTO runs (started_at, status) VALUES (?1, 'running')", [now_text()])?;
         Ok(self.db.last_insert_rowid())
+    }
+
+    /// Closes runs a killed worker left `running`, as `interrupted` at the time this notices,
+    /// and returns their ids. Only a store opened for writing may: its lock proves that no other
+    /// worker is running them.
+    pub fn close_orphaned_runs(&mut self) -> Result<Vec<i64>> {
+        if self.lock.is_none() {
+            anyhow::bail!("only a worker holding the store's lock may close orphaned runs");
+        }
+        let ids: Vec<i64> = {
+            let mut stmt = self.db.prepare("SELECT id FROM runs WHERE status = 'running' ORDER BY id")?;
+            stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+        };
+        self.db.execute(
+            "UPDATE runs SET status = 'interrupted', finished_at = ?1 WHERE status = 'running'",
+            [now_text()],
+        )?;
+        Ok(ids)
+    }
+
+    /// The latest run: id, status, start and end. A run still `running` in a store no worker
+    /// holds (see [`Store::worker_running`]) was killed, and is reported as `interrupted`.
+    pub fn last_run(&self) -> Result<Option<Value>> {
+        let row = self
+            .db
+            .query_row(
+                "SELECT id, status, started_at, finished_at FROM runs ORDER BY id DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((id, mut status, started, finished)) = row else { return Ok(None) };
+        if status == "running" && !self.worker_running()? {
+            status = "interrupted".to_owned();
+        }
+        Ok(Some(
+            serde_json::json!({ "id": id, "status": status, "started_at": started, "finished_at": finished }),
+        ))
     }
 
     /// Closes a run (`ok`, `partial` when some accounts failed, `interrupted`).
@@ -216,11 +262,11 @@ impl Store {
             let (mut r, tags, attributes) = row?;
             r.tags = serde_json::from_str(&tags)?;
             r.attributes = serde_json::from_str(&attributes)?;
-            let keep = match &filter.tag {
-                None => true,
-                Some((k, None)) => r.tags.contains_key(k),
-                Some((k, Some(v))) => r.tags.get(k) == Some(v),
-            };
+            let keep = filter.tag.is_empty()
+                || filter.tag.iter().any(|(k, v)| match v {
+                    None => r.tags.contains_key(k),
+                    Some(v) => r.tags.get(k) == Some(v),
+                });
             if keep {
                 out.push(r);
             }

@@ -98,7 +98,7 @@ pub fn region_part(r: &str, lists: &Lists) -> Snapshot {
                     name_tag(&i.tags),
                     tags_of(&i.tags),
                     json!({
-                        "instance_type": i.instance_type, "state": i.state, "vpc_id": i.vpc_id, "subnet_id": i.subnet_id,
+                        "owner_id": i.owner_id, "instance_type": i.instance_type, "state": i.state, "vpc_id": i.vpc_id, "subnet_id": i.subnet_id,
                         "private_ip": i.private_ip, "public_ip": i.public_ip, "image_id": i.image_id,
                         "instance_profile_arn": i.instance_profile_arn, "security_group_ids": i.security_group_ids,
                         "launch_time": i.launch_time.map(timestamp),
@@ -117,7 +117,7 @@ pub fn region_part(r: &str, lists: &Lists) -> Snapshot {
                     &v.vpc_id,
                     name_tag(&v.tags),
                     tags_of(&v.tags),
-                    json!({ "cidr_block": v.cidr_block, "is_default": v.is_default, "state": v.state }),
+                    json!({ "owner_id": v.owner_id, "cidr_block": v.cidr_block, "is_default": v.is_default, "state": v.state }),
                 )
             })
             .collect(),
@@ -157,8 +157,11 @@ pub fn region_part(r: &str, lists: &Lists) -> Snapshot {
                     ResourceKind::Ec2SecurityGroup,
                     &g.group_id,
                     g.group_name.clone(),
-                    Default::default(),
-                    json!({ "description": g.description, "vpc_id": g.vpc_id, "ingress": rules(&g.ingress), "egress": rules(&g.egress) }),
+                    tags_of(&g.tags),
+                    json!({
+                        "description": g.description, "vpc_id": g.vpc_id, "owner_id": g.owner_id,
+                        "ingress": rules(&g.ingress), "egress": rules(&g.egress),
+                    }),
                 )
             })
             .collect(),
@@ -172,8 +175,8 @@ pub fn region_part(r: &str, lists: &Lists) -> Snapshot {
                 resource(
                     ResourceKind::Ec2NetworkInterface,
                     &n.network_interface_id,
-                    None,
-                    Default::default(),
+                    name_tag(&n.tags),
+                    tags_of(&n.tags),
                     json!({
                         "type": n.interface_type, "status": n.status, "vpc_id": n.vpc_id, "subnet_id": n.subnet_id,
                         "private_ip": n.private_ip, "public_ip": n.public_ip, "instance_id": n.instance_id,

@@ -7,7 +7,10 @@ mod faults;
 mod openapi;
 mod run;
 mod serve;
+mod store_files;
 mod sync;
+mod tags;
+mod usage;
 
 use std::io::Write;
 use std::path::Path;
@@ -26,6 +29,24 @@ fn stderr_of_failure(out: &Output) -> String {
     assert_eq!(out.status.code(), Some(2), "expected a usage failure");
     assert!(out.stdout.is_empty(), "nothing on stdout when failing");
     String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+/// What a refused command must leave as it was, read from the store file itself: each run
+/// (status, end), each account's run, and each resource's stale flag, one line each.
+fn run_rows(store: &Path) -> Vec<String> {
+    let db =
+        rusqlite::Connection::open_with_flags(store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let mut rows = Vec::new();
+    for sql in [
+        "SELECT 'run ' || id || ' ' || status || ' ' || IFNULL(finished_at, '-') FROM runs ORDER BY id",
+        "SELECT 'account ' || run_id || ' ' || connection_id || ' ' || status FROM account_runs ORDER BY 1",
+        "SELECT 'resource ' || kind || ' ' || id || IIF(stale, ' stale', '') FROM resources ORDER BY 1",
+    ] {
+        let mut stmt = db.prepare(sql).unwrap();
+        let lines = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+        rows.extend(lines.map(Result::unwrap));
+    }
+    rows
 }
 
 const VENDOR: [&str; 4] = ["--vendor", "arn:aws:iam::111122223333:root", "--vendor-name", "Acme"];
@@ -72,20 +93,20 @@ fn errors_name_the_flag_and_the_fix() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
             vec!["policy", "trust", "--vendor", "11112222333", "--external-id", "abc"],
-            "--vendor: vendor_principal: use the vendor account's root ARN",
+            "--vendor: use the vendor account's root ARN",
         ),
         (
             vec!["policy", "trust", "--vendor", "arn:aws:iam::111122223333:root", "--external-id", "a b"],
-            "--external-id: external_id: ExternalId contains ' '",
+            "--external-id: ExternalId contains ' '",
         ),
         (
             vec!["policy", "permissions", "--account", "12345678901"],
-            "--account: account_id: account ID must be 12 digits, got 11",
+            "--account: account ID must be 12 digits, got 11",
         ),
         (vec!["policy", "permissions"], "--account is required"),
         (
             vec!["policy", "permissions", "--account", "123456789012", "--data-set", "s3"],
-            "--data-set: data_sets: unknown data set 's3'",
+            "--data-set: unknown data set 's3'",
         ),
         (
             vec!["policy", "permissions", "--account", "123456789012", "--region", "eu-west-1a"],
@@ -112,7 +133,7 @@ fn errors_name_the_flag_and_the_fix() {
                 "--external-id",
                 "abcd",
             ],
-            "template_url: CloudFormation only reads templates from Amazon S3",
+            "--template-url: CloudFormation only reads templates from Amazon S3",
         ),
         (
             vec![
@@ -125,7 +146,7 @@ fn errors_name_the_flag_and_the_fix() {
                 "--vendor-name",
                 "Acme",
             ],
-            "external_id: the CLI commands and Terraform inline",
+            "--external-id: required: the CLI commands and Terraform inline",
         ),
         (
             vec![
@@ -138,7 +159,7 @@ fn errors_name_the_flag_and_the_fix() {
                 "--vendor-name",
                 "Acme",
             ],
-            "between 3600 (1 hour) and 43200",
+            "--max-session-seconds: maximum session duration must be between 3600 (1 hour) and 43200",
         ),
     ];
     for (args, expect) in cases {

@@ -47,6 +47,11 @@ def seed(endpoint, account):
         ec2.create_tags(Resources=[vpc], Tags=[{"Key": "Name", "Value": "main"}, {"Key": "service", "Value": "webshop"}])
         subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
         sg = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
+        ec2.create_tags(Resources=[sg], Tags=[{"Key": "service", "Value": "webshop"},
+                                              {"Key": "team:owner", "Value": "web"}])
+        eni = ec2.create_network_interface(SubnetId=subnet, Groups=[sg])["NetworkInterface"]["NetworkInterfaceId"]
+        ec2.create_tags(Resources=[eni], Tags=[{"Key": "Name", "Value": "web-eni"},
+                                               {"Key": "service", "Value": "webshop"}])
         ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
             {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
         ec2.run_instances(ImageId="ami-12c6146b", MinCount=3, MaxCount=3, SubnetId=subnet, SecurityGroupIds=[sg],

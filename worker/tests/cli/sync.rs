@@ -124,7 +124,8 @@ fn sync_matches_moto_then_records_exactly_the_changes() {
             "--data-set",
             "iam",
         ],
-        None,
+        // `accounts add` reads the secret once to refuse a reference that leads nowhere.
+        Some("s3cret"),
     );
 
     let summary: Value = serde_json::from_str(&worker.ok(&["sync", "--json"], Some("s3cret"))).unwrap();
@@ -156,12 +157,27 @@ fn sync_matches_moto_then_records_exactly_the_changes() {
 
     // Tags are searchable across accounts.
     let webshop: Vec<Value> = serde_json::from_str(
-        &worker.ok(&["inventory", "--tag", "service:webshop", "--format", "json"], None),
+        &worker.ok(&["inventory", "--tag", "service=webshop", "--format", "json"], None),
     )
     .unwrap();
     let by_connection: BTreeSet<&str> = webshop.iter().map(|r| r["connection"].as_str().unwrap()).collect();
     assert_eq!(by_connection, BTreeSet::from(["acme-a", "acme-b"]));
     assert!(webshop.iter().all(|r| r["tags"]["service"] == "webshop"));
+    // Security groups and network interfaces carry their tags too (DescribeSecurityGroups' and
+    // DescribeNetworkInterfaces' tagSet), with keys that hold a colon.
+    let kinds: BTreeSet<&str> = webshop.iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains("ec2-security-group") && kinds.contains("ec2-network-interface"), "{kinds:?}");
+    let interfaces: Vec<&Value> = webshop.iter().filter(|r| r["kind"] == "ec2-network-interface").collect();
+    assert_eq!(interfaces.len(), 4, "one tagged interface per account and region");
+    assert!(
+        interfaces.iter().all(|r| r["name"] == "web-eni" && r["tags"]["Name"] == "web-eni"),
+        "{interfaces:?}"
+    );
+    let owned: Vec<Value> =
+        serde_json::from_str(&worker.ok(&["inventory", "--tag", "team:owner=web", "--format", "json"], None))
+            .unwrap();
+    assert_eq!(owned.len(), 4, "the web group in each account and region: {owned:?}");
+    assert!(owned.iter().all(|r| r["kind"] == "ec2-security-group" && r["name"] == "web"), "{owned:?}");
 
     // Change things in account A; the keys connection loses its secret.
     let mutation: Value = serde_json::from_str(&python(&moto, &["mutate", "111111111111"])).unwrap();

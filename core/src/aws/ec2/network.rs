@@ -2,7 +2,7 @@
 
 use roxmltree::Node;
 
-use super::{Query, next_token, required};
+use super::{Query, next_token, required, tags};
 use crate::aws::{AwsError, Call, HttpResponse, Operation, Page, parse_query, xml};
 use crate::endpoint::Service;
 use crate::error::Result;
@@ -31,6 +31,8 @@ pub struct SecurityGroup {
     pub ingress: Vec<Rule>,
     /// Outbound rules.
     pub egress: Vec<Rule>,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
 }
 
 /// A security group rule.
@@ -82,6 +84,7 @@ impl Operation for DescribeSecurityGroups {
                         owner_id: xml::text(g, "ownerId"),
                         ingress: rules(g, "ipPermissions"),
                         egress: rules(g, "ipPermissionsEgress"),
+                        tags: tags(g),
                     })
                 })
                 .collect::<Result<_, AwsError>>()?;
@@ -118,6 +121,8 @@ pub struct NetworkInterface {
     pub instance_id: Option<String>,
     /// Its security groups.
     pub security_group_ids: Vec<String>,
+    /// Tags (DescribeNetworkInterfaces calls the list `tagSet`, as the other calls do).
+    pub tags: Vec<(String, String)>,
 }
 
 impl Operation for DescribeNetworkInterfaces {
@@ -143,6 +148,7 @@ impl Operation for DescribeNetworkInterfaces {
                         security_group_ids: xml::items(n, "groupSet")
                             .filter_map(|g| xml::text(g, "groupId"))
                             .collect(),
+                        tags: tags(n),
                     })
                 })
                 .collect::<Result<_, AwsError>>()?;
