@@ -8,8 +8,10 @@
 
 mod check;
 mod connections;
+mod events;
 mod files;
 mod inventory;
+mod runs;
 mod secrets;
 mod tenants;
 mod writer;
@@ -24,7 +26,8 @@ pub use connections::{
     AddRefused, Connection, ConnectionStatus, Member, MemberChanges, OrgSettings, SecretRef,
     new_connection_id,
 };
-pub use inventory::{AccountOutcome, ChangeRecord, InventoryFilter, Scope, StoredResource};
+pub use inventory::{ChangeRecord, InventoryFilter, Scope, StoredResource};
+pub use runs::AccountOutcome;
 pub use tenants::{DEFAULT_TENANT, IssuedExternalId, SESSION_PREFIX, Session, Tenant};
 pub use writer::{Ending, Finished, Write, Writer};
 

@@ -14,7 +14,7 @@ use rusqlite::Connection as Db;
 use trustline_core::AccountId;
 
 use super::inventory::{self, Scope};
-use super::{AccountOutcome, Store, now_text};
+use super::{AccountOutcome, Store, events, now_text, runs};
 use crate::resource::{EventRecord, Snapshot};
 
 /// One write of a running sync.
@@ -155,11 +155,11 @@ impl Writer {
                     )?;
                 }
                 Write::Events { connection, events } => {
-                    let new = inventory::insert_events(&tx, &connection, &events)?;
+                    let new = events::insert_events(&tx, &connection, &events)?;
                     self.totals.entry(connection).or_default().events += new;
                 }
                 Write::Cursor { connection, region, read_to } => {
-                    inventory::set_cursor(&tx, &connection, &region, read_to)?;
+                    events::set_cursor(&tx, &connection, &region, read_to)?;
                 }
                 Write::AccountId { connection, account } => {
                     tx.prepare_cached("UPDATE connections SET account_id = ?2 WHERE id = ?1")?
@@ -176,7 +176,7 @@ impl Writer {
                         Ending::Partial(m) => Some(m.as_str()),
                         _ => None,
                     };
-                    inventory::record_account(
+                    runs::record_account(
                         &tx,
                         self.run_id,
                         &connection,
@@ -190,7 +190,7 @@ impl Writer {
                 }
                 Write::Fail { connection, code, message, duration_ms } => {
                     let outcome = self.totals.remove(&connection).unwrap_or_default();
-                    inventory::record_failure(
+                    runs::record_failure(
                         &tx,
                         self.run_id,
                         &connection,

@@ -1,0 +1,76 @@
+//! CloudTrail management events and each account-region's cursor (how far events were read).
+
+use anyhow::Result;
+use rusqlite::{Transaction, params};
+use serde_json::Value;
+
+use super::Store;
+use crate::resource::EventRecord;
+
+impl Store {
+    /// A connection's CloudTrail cursors: region → read up to.
+    pub fn cursors(
+        &self,
+        connection: &str,
+    ) -> Result<std::collections::HashMap<String, time::OffsetDateTime>> {
+        let mut stmt =
+            self.db.prepare("SELECT region, last_event_time FROM cursors WHERE connection_id = ?1")?;
+        let rows = stmt.query_map([connection], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = std::collections::HashMap::new();
+        for row in rows {
+            let (region, t) = row?;
+            out.insert(
+                region,
+                time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339)?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Stored CloudTrail events, oldest first, optionally for one connection and since a time.
+    pub fn events(&self, connection: Option<&str>, since: &str) -> Result<Vec<Value>> {
+        let mut stmt = self.db.prepare(
+            "SELECT event_id, connection_id, region, event_time, event_name, event_source, username FROM events
+             WHERE (?1 IS NULL OR connection_id = ?1) AND event_time >= ?2 ORDER BY event_time, event_id",
+        )?;
+        let rows = stmt.query_map(params![connection, since], |r| {
+            Ok(serde_json::json!({
+                "event_id": r.get::<_, String>(0)?, "connection": r.get::<_, String>(1)?, "region": r.get::<_, String>(2)?,
+                "event_time": r.get::<_, String>(3)?, "event_name": r.get::<_, String>(4)?,
+                "event_source": r.get::<_, Option<String>>(5)?, "username": r.get::<_, Option<String>>(6)?,
+            }))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// Stores CloudTrail events, dropping those already stored (by EventId); returns how many were new.
+pub(super) fn insert_events(tx: &Transaction<'_>, connection: &str, events: &[EventRecord]) -> Result<u64> {
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO events (event_id, connection_id, region, event_time, event_name, event_source, username, raw)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    let mut new = 0;
+    for e in events {
+        let t = super::timestamp(e.event_time);
+        let params =
+            params![e.event_id, connection, e.region, t, e.event_name, e.event_source, e.username, e.raw];
+        new += insert.execute(params)? as u64;
+    }
+    Ok(new)
+}
+
+/// Moves a region's CloudTrail cursor.
+pub(super) fn set_cursor(
+    tx: &Transaction<'_>,
+    connection: &str,
+    region: &str,
+    read_to: time::OffsetDateTime,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO cursors (connection_id, region, last_event_time) VALUES (?1, ?2, ?3)
+         ON CONFLICT (connection_id, region) DO UPDATE SET last_event_time = excluded.last_event_time",
+    )?
+    .execute(params![connection, region, super::timestamp(read_to)])?;
+    Ok(())
+}
