@@ -1,7 +1,11 @@
 //! Command-line interface: argument definitions and dispatch.
 
+mod accounts;
+mod common;
 mod documents;
-mod inventory;
+mod query;
+mod serve;
+mod sync;
 mod tenants;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -96,7 +100,7 @@ enum Command {
     Tenants(tenants::TenantsCommand),
     /// Manage connected accounts.
     #[command(subcommand)]
-    Accounts(inventory::AccountsCommand),
+    Accounts(accounts::AccountsCommand),
     /// Sync every connected account once and exit (for cron, systemd timers, Kubernetes CronJobs).
     Sync {
         /// Only this connection.
@@ -122,15 +126,15 @@ enum Command {
         concurrency: Option<usize>,
     },
     /// Show the current inventory.
-    Inventory(inventory::InventoryArgs),
+    Inventory(query::InventoryArgs),
     /// Show what changed since a time (RFC 3339) or a duration ago (e.g. 24h, 7d).
     Changes {
         /// RFC 3339 time or a duration such as 30m, 24h, 7d.
         #[arg(long)]
         since: String,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = inventory::OutputFormat::Table)]
-        format: inventory::OutputFormat,
+        #[arg(long, value_enum, default_value_t = common::OutputFormat::Table)]
+        format: common::OutputFormat,
     },
     /// Export the whole inventory as JSON lines.
     Export,
@@ -144,7 +148,7 @@ enum Command {
         since: String,
     },
     /// Serve the verify and registration API for the onboarding page (docs/openapi.yaml).
-    Serve(inventory::ServeArgs),
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -373,21 +377,19 @@ enum KeyKindArg {
 pub(crate) fn run(cli: Cli) -> anyhow::Result<String> {
     match cli.command {
         Command::Tenants(cmd) => tenants::tenants(&cli.global, cmd),
-        Command::Accounts(cmd) => inventory::accounts(&cli.global, cmd),
+        Command::Accounts(cmd) => accounts::accounts(&cli.global, cmd),
         Command::Sync { connection, concurrency, json } => {
-            inventory::sync(&cli.global, connection, concurrency, json)
+            sync::sync(&cli.global, connection, concurrency, json)
         }
         Command::Run { schedule, jitter, concurrency } => {
-            inventory::run_scheduled(&cli.global, &schedule, &jitter, concurrency)
+            sync::run_scheduled(&cli.global, &schedule, &jitter, concurrency)
         }
-        Command::Inventory(args) => inventory::inventory(&cli.global, &args),
-        Command::Changes { since, format } => inventory::changes(&cli.global, &since, format),
-        Command::Export => inventory::export(&cli.global),
-        Command::Events { connection, since } => {
-            inventory::events(&cli.global, connection.as_deref(), &since)
-        }
-        Command::Serve(args) => inventory::serve(&cli.global, args),
-        Command::SealKey { command: Some(SealKeyCommand::Rotate) } => inventory::rotate_seal_key(&cli.global),
+        Command::Inventory(args) => query::inventory(&cli.global, &args),
+        Command::Changes { since, format } => query::changes(&cli.global, &since, format),
+        Command::Export => query::export(&cli.global),
+        Command::Events { connection, since } => query::events(&cli.global, connection.as_deref(), &since),
+        Command::Serve(args) => serve::serve(&cli.global, args),
+        Command::SealKey { command: Some(SealKeyCommand::Rotate) } => accounts::rotate_seal_key(&cli.global),
         other => documents::run(&cli.global, other),
     }
     .map_err(documents::name_flag)

@@ -72,7 +72,7 @@ fn check_regions<'a>(
 ) -> Result<()> {
     for r in regions {
         if let Err(e) = trustline_worker::text::check_region(r)
-            && !super::inventory::config(global)?.sync.allow_unknown_regions
+            && !super::common::config(global)?.sync.allow_unknown_regions
         {
             bail!("{flag}: {e}");
         }

@@ -6,7 +6,7 @@ use clap::Subcommand;
 use trustline_worker::store::Store;
 
 use super::GlobalArgs;
-use super::inventory::{OutputFormat, config, table};
+use super::common::{OutputFormat, config, table};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum TenantsCommand {

@@ -1,0 +1,152 @@
+//! `trustline sync` (once) and `trustline run` (on a schedule), stopped by SIGTERM or Ctrl-C.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use tokio_util::sync::CancellationToken;
+use trustline_worker::client::{AwsClient, RetryPolicy};
+use trustline_worker::credentials::{Provider, vendor_chain};
+use trustline_worker::store::Store;
+use trustline_worker::sync;
+
+use super::GlobalArgs;
+use super::common::*;
+
+/// Everything one sync run needs, built once per process.
+struct Runner {
+    store: Store,
+    client: AwsClient,
+    vendor: Option<Arc<Provider>>,
+    options: sync::SyncOptions,
+}
+
+impl Runner {
+    async fn new(global: &GlobalArgs, concurrency: Option<usize>) -> Result<Runner> {
+        let config = config(global)?;
+        let store = Store::open(&config.store.path)?;
+        let client =
+            AwsClient::new(config.aws.endpoint_url.clone(), config.limits.limiter(), RetryPolicy::default())?;
+        let vendor: Option<Arc<Provider>> = match vendor_chain(&config.aws.region).await {
+            Ok(p) => Some(p),
+            Err(e) => {
+                tracing::warn!("no vendor credentials ({e:#}); only key-based connections can sync");
+                None
+            }
+        };
+        let mut options = config.sync.options(&config.aws.region);
+        if let Some(n) = concurrency {
+            options.concurrency = n;
+        }
+        Ok(Runner { store, client, vendor, options })
+    }
+
+    async fn once(&mut self, only: Option<&str>, stop: &CancellationToken) -> Result<sync::RunSummary> {
+        sync::run(&mut self.store, &self.client, self.vendor.clone(), &self.options, only, stop).await
+    }
+}
+
+fn summary_text(summary: &sync::RunSummary) -> String {
+    let mut s = format!(
+        "run {}: {} ok, {} partial, {} failed, {} skipped; {} resources ({} added, {} changed, {} removed), {} new events; {} calls in {:.1}s\n",
+        summary.run_id,
+        summary.ok.len(),
+        summary.partial.len(),
+        summary.failed.len(),
+        summary.skipped.len(),
+        summary.resources,
+        summary.added,
+        summary.changed,
+        summary.removed,
+        summary.events,
+        summary.calls,
+        summary.duration_ms as f64 / 1000.0
+    );
+    for (id, c) in &summary.organizations {
+        s.push_str(&format!(
+            "  {id}: organization lists {} member accounts ({} new, {} newly suspended, {} gone)\n",
+            c.found, c.added, c.suspended, c.removed
+        ));
+    }
+    for (id, error) in summary.partial.iter().chain(&summary.failed) {
+        s.push_str(&format!("  {id}: {error}\n"));
+    }
+    s
+}
+
+pub(crate) fn sync(
+    global: &GlobalArgs,
+    connection: Option<String>,
+    concurrency: Option<usize>,
+    json: bool,
+) -> Result<String> {
+    init_logging(global.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let mut runner = Runner::new(global, concurrency).await?;
+        let stop = CancellationToken::new();
+        spawn_stop_on_signal(stop.clone());
+        let summary = runner.once(connection.as_deref(), &stop).await?;
+        let text = if json { serde_json::to_string_pretty(&summary)? + "\n" } else { summary_text(&summary) };
+        if !summary.failed.is_empty() && summary.ok.is_empty() && summary.partial.is_empty() {
+            bail!("every account failed:\n{text}");
+        }
+        Ok(text)
+    })
+}
+
+pub(crate) fn run_scheduled(
+    global: &GlobalArgs,
+    schedule: &str,
+    jitter: &str,
+    concurrency: Option<usize>,
+) -> Result<String> {
+    init_logging(global.log_format);
+    let schedule: trustline_worker::schedule::Schedule = schedule.parse().context("--schedule")?;
+    let jitter = trustline_worker::schedule::parse_duration(jitter).context("--jitter")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let mut runner = Runner::new(global, concurrency).await?;
+        let stop = CancellationToken::new();
+        spawn_stop_on_signal(stop.clone());
+        loop {
+            match runner.once(None, &stop).await {
+                Ok(summary) => tracing::info!("{}", summary_text(&summary).trim_end()),
+                // A run that cannot start (the store, say) is logged; the next one may succeed.
+                Err(e) => tracing::error!("sync run failed: {e:#}"),
+            }
+            if stop.is_cancelled() {
+                break;
+            }
+            let wait = schedule.wait(chrono::Utc::now())? + trustline_worker::schedule::jitter(jitter);
+            tracing::info!(seconds = wait.as_secs(), "next sync");
+            tokio::select! {
+                () = stop.cancelled() => break,
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+        tracing::info!("stopped");
+        Ok(String::new())
+    })
+}
+
+/// Cancels `stop` on SIGTERM or Ctrl-C: runs start no new account, finish those in flight, and
+/// the process exits.
+pub(super) fn spawn_stop_on_signal(stop: CancellationToken) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => return,
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::warn!("stopping: finishing the accounts in flight, starting no new ones");
+        stop.cancel();
+    });
+}
