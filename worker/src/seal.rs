@@ -436,17 +436,14 @@ mod tests {
             id: id.to_owned(),
             tenant: crate::store::DEFAULT_TENANT.to_owned(),
             name: id.to_owned(),
-            kind: trustline_core::IntegrationKind::AccessKey,
+            access: crate::store::Access::AccessKey(crate::store::CustomerKey {
+                access_key_id: "AKIAEXAMPLE000000001".to_owned(),
+                secret: crate::store::SecretRef::Sealed(sealed.to_owned()),
+            }),
             account_id: None,
-            role_arn: None,
-            external_id: None,
-            next_external_id: None,
-            access_key_id: Some("AKIAEXAMPLE000000001".to_owned()),
-            secret_ref: Some(crate::store::SecretRef::Sealed(sealed.to_owned())),
             data_sets: [trustline_core::policy::permissions::DataSet::Iam].into(),
             regions: Vec::new(),
             status: crate::store::ConnectionStatus::Active,
-            org: None,
             parent: None,
         }
     }

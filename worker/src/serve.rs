@@ -222,6 +222,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 ));
             }
         };
+        // Every body is a JSON object (serde would also fill a struct from an array).
+        if let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace())
+            && *first != b'{'
+        {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                "the body must be a JSON object",
+            ));
+        }
         // An empty body is an empty object, so that bodiless POSTs with optional fields work.
         let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
             axum::body::Bytes::from_static(b"{}")

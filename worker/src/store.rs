@@ -23,8 +23,8 @@ use anyhow::{Context, Result, bail};
 use rusqlite::Connection as Db;
 
 pub use connections::{
-    AddRefused, Connection, ConnectionStatus, Member, MemberChanges, OrgSettings, SecretRef,
-    new_connection_id,
+    Access, AddRefused, Connection, ConnectionStatus, CustomerKey, Member, MemberChanges, OrgSettings,
+    SecretRef, TrustedRole, new_connection_id,
 };
 pub use inventory::{ChangeRecord, InventoryFilter, Scope, StoredResource};
 pub use runs::AccountOutcome;
@@ -388,8 +388,11 @@ mod tests {
         let mut theirs = connections[0].clone();
         theirs.id = "theirs".into();
         theirs.tenant = "other".into();
-        theirs.role_arn = Some("arn:aws:iam::123456789012:role/Other".parse().unwrap());
-        theirs.external_id = Some(issued.external_id);
+        theirs.access = Access::CrossAccountRole(TrustedRole {
+            role: "arn:aws:iam::123456789012:role/Other".parse().unwrap(),
+            external_id: issued.external_id,
+            next_external_id: None,
+        });
         let err = store.add_connection(&theirs).unwrap_err();
         assert!(matches!(err.downcast_ref::<AddRefused>(), Some(AddRefused::OtherTenant)), "{err:#}");
         let version: usize = store.db.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
@@ -415,7 +418,7 @@ mod tests {
         }
         let store = Store::open(&path).unwrap();
         let c = store.connection("old").unwrap().unwrap();
-        assert_eq!((c.status, c.org, c.parent), (ConnectionStatus::Suspended, None, None));
+        assert_eq!((c.status, c.access.org(), c.parent), (ConnectionStatus::Suspended, None, None));
         let version: usize = store.db.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(version, MIGRATIONS.len());
         drop(store);

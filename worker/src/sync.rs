@@ -34,12 +34,12 @@ use tracing::Instrument;
 use tracing_indicatif::span_ext::IndicatifSpanExt;
 use trustline_core::aws::{Operation, sts};
 use trustline_core::policy::permissions::DataSet;
-use trustline_core::{Credentials, IntegrationKind, Region};
+use trustline_core::{Credentials, Region};
 
 use crate::client::{AwsClient, CallError};
 use crate::credentials::Provider;
 use crate::resource::{ResourceKind, Snapshot};
-use crate::store::{Connection, ConnectionStatus, Ending, Scope, Store, Write};
+use crate::store::{Access, Connection, ConnectionStatus, Ending, Scope, Store, Write};
 
 /// Settings of a run.
 #[derive(Debug, Clone)]
@@ -154,35 +154,31 @@ pub fn connection_credentials(
 ) -> Result<Arc<Provider>> {
     let vendor =
         || vendor.cloned().ok_or_else(|| anyhow!("no vendor credentials were found to assume the role with"));
-    let customer_key = || -> Result<Credentials> {
-        let key = c.access_key_id.clone().ok_or_else(|| anyhow!("the connection has no access key ID"))?;
-        let secret = c
-            .secret_ref
-            .as_ref()
-            .ok_or_else(|| anyhow!("the connection has no secret reference"))?
-            .read(&c.id)?;
-        Ok(Credentials::new(key, secret, None))
+    let customer_key = |key: &crate::store::CustomerKey| -> Result<Arc<Provider>> {
+        let credentials = Credentials::new(key.access_key_id.clone(), key.secret.read(&c.id)?, None);
+        Ok(Provider::fixed(credentials, &format!("{}'s access key", c.id)))
     };
     let session = format!("trustline-{}", c.id);
-    Ok(match c.kind {
-        IntegrationKind::CrossAccountRole => {
-            let role = c.role_arn.clone().ok_or_else(|| anyhow!("the connection has no role ARN"))?;
+    Ok(match &c.access {
+        Access::CrossAccountRole(trusted) | Access::Organization(trusted, _) => {
             Provider::assume_role_rotating(
                 vendor()?,
-                role,
-                c.external_id.clone(),
-                c.next_external_id.clone(),
+                trusted.role.clone(),
+                Some(trusted.external_id.clone()),
+                trusted.next_external_id.clone(),
                 &session,
                 home.clone(),
             )
         }
-        IntegrationKind::Sts => {
-            let role = c.role_arn.clone().ok_or_else(|| anyhow!("the connection has no role ARN"))?;
-            let base = Provider::fixed(customer_key()?, &format!("{}'s access key", c.id));
-            Provider::assume_role(base, role, c.external_id.clone(), &session, home.clone())
-        }
-        IntegrationKind::AccessKey => Provider::fixed(customer_key()?, &format!("{}'s access key", c.id)),
-        IntegrationKind::SameAccountRole => vendor()?,
+        Access::Sts { role, external_id, key } => Provider::assume_role(
+            customer_key(key)?,
+            role.clone(),
+            external_id.clone(),
+            &session,
+            home.clone(),
+        ),
+        Access::AccessKey(key) => customer_key(key)?,
+        Access::SameAccountRole => vendor()?,
     })
 }
 
@@ -194,7 +190,7 @@ async fn discover_members(
     options: &SyncOptions,
 ) -> Result<Vec<crate::store::Member>, CallError> {
     let settings =
-        org.org.as_ref().ok_or_else(|| CallError::Credentials(anyhow!("not an organization connection")))?;
+        org.access.org().ok_or_else(|| CallError::Credentials(anyhow!("not an organization connection")))?;
     let home = home_for(org, &options.home_region);
     let credentials = connection_credentials(org, vendor, &home).map_err(CallError::Credentials)?;
     let account = org.account_id.map_or_else(|| org.id.clone(), |a| a.to_string());
@@ -202,7 +198,7 @@ async fn discover_members(
     let mut members = organizations::discover(&ctx, settings).await?;
     // The Organization connection inventories its own account itself (management account role).
     if org.syncs_own_account()
-        && let Some(own) = org.role_arn.as_ref().map(trustline_core::RoleArn::account_id)
+        && let Some(own) = org.access.role_arn().map(trustline_core::RoleArn::account_id)
     {
         members.retain(|m| m.account != own);
     }
@@ -212,7 +208,7 @@ async fn discover_members(
 /// The region IAM and STS calls use for a connection: the configured home region, unless the
 /// connection's role lives in another partition.
 fn home_for(c: &Connection, home: &Region) -> Region {
-    match &c.role_arn {
+    match c.access.role_arn() {
         Some(role) if role.partition() != home.partition() => role.partition().global_region(),
         _ => home.clone(),
     }
@@ -382,7 +378,9 @@ pub async fn run(
         .connections()?
         .into_iter()
         .filter(|c| {
-            c.org.is_some() && c.status == ConnectionStatus::Active && only.is_none_or(|id| id == c.id)
+            c.access.org().is_some()
+                && c.status == ConnectionStatus::Active
+                && only.is_none_or(|id| id == c.id)
         })
         .collect();
     for org in orgs {

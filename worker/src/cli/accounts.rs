@@ -6,7 +6,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use trustline_core::policy::permissions::DataSet;
 use trustline_core::{IntegrationKind, Region};
-use trustline_worker::store::{Connection, ConnectionStatus, OrgSettings, SecretRef, Store};
+use trustline_worker::store::{
+    Access, Connection, ConnectionStatus, CustomerKey, OrgSettings, SecretRef, Store, TrustedRole,
+};
 
 use super::GlobalArgs;
 use super::common::*;
@@ -202,29 +204,66 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
                 ),
                 (_, None) => None,
             };
+            let key = match (a.access_key_id, secret_ref) {
+                (Some(access_key_id), Some(secret)) => Some(CustomerKey { access_key_id, secret }),
+                (None, None) => None,
+                (Some(_), None) => {
+                    bail!("--secret: the key's secret is needed too (env:VAR, file:/path or stdin)")
+                }
+                (None, Some(_)) => bail!("--access-key-id: the key's ID is needed with --secret"),
+            };
+            let account_id = role_arn.as_ref().map(trustline_core::RoleArn::account_id);
+            let access = match kind {
+                IntegrationKind::CrossAccountRole => {
+                    let trusted = TrustedRole {
+                        role: role_arn
+                            .context("--role-arn: a cross-account-role connection assumes a role")?,
+                        external_id: external_id.context("--external-id: the role needs an ExternalId")?,
+                        next_external_id: None,
+                    };
+                    match org {
+                        Some(org) => Access::Organization(trusted, org),
+                        None => Access::CrossAccountRole(trusted),
+                    }
+                }
+                _ if org.is_some() => bail!(
+                    "--organization needs a cross-account-role connection (the management or delegated-admin account's role)"
+                ),
+                IntegrationKind::Sts => Access::Sts {
+                    role: role_arn.context("--role-arn: an sts connection's key assumes a role")?,
+                    external_id,
+                    key: key.context(
+                        "--access-key-id and --secret: an sts connection needs the customer's key",
+                    )?,
+                },
+                IntegrationKind::AccessKey => Access::AccessKey(key.context(
+                    "--access-key-id and --secret: an access-key connection needs the customer's key",
+                )?),
+                IntegrationKind::SameAccountRole => Access::SameAccountRole,
+            };
             let connection = Connection {
                 name: a.name.clone().unwrap_or_else(|| id.clone()),
-                account_id: role_arn.as_ref().map(trustline_core::RoleArn::account_id),
+                account_id,
                 id,
                 tenant: a.tenant.clone(),
-                kind,
-                role_arn,
-                external_id,
-                next_external_id: None,
-                access_key_id: a.access_key_id,
-                secret_ref,
+                access,
                 data_sets,
                 regions,
                 status: ConnectionStatus::Active,
-                org,
                 parent: None,
             };
             store.add_connection(&connection)?;
-            let ext =
-                connection.external_id.as_ref().map(|e| format!(", ExternalId {e}")).unwrap_or_default();
+            let ext = connection
+                .access
+                .external_id()
+                .as_ref()
+                .map(|e| format!(", ExternalId {e}"))
+                .unwrap_or_default();
             Ok(format!(
                 "added {} ({}) for tenant {}{ext}\n",
-                connection.id, connection.kind, connection.tenant
+                connection.id,
+                connection.access.kind(),
+                connection.tenant
             ))
         }
         AccountsCommand::List { format } => {
@@ -241,11 +280,11 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
                         .map(|c| {
                             vec![
                                 c.id.clone(),
-                                c.kind.to_string(),
+                                c.access.kind().to_string(),
                                 c.account_id.map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
                                 trustline_worker::text::for_terminal(&c.name).into_owned(),
                                 c.status.as_str().to_owned(),
-                                match (&c.org, &c.parent) {
+                                match (&c.access.org(), &c.parent) {
                                     (Some(_), _) => "organization".to_owned(),
                                     (_, Some(parent)) => format!("member of {parent}"),
                                     _ => "-".to_owned(),
@@ -283,10 +322,10 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
 fn connection_json(c: &Connection) -> serde_json::Value {
     // The secret's location is shown, never a secret.
     serde_json::json!({
-        "id": c.id, "tenant": c.tenant, "name": c.name, "kind": c.kind, "account_id": c.account_id,
-        "role_arn": c.role_arn, "external_id": c.external_id, "next_external_id": c.next_external_id,
-        "access_key_id": c.access_key_id,
-        "secret": c.secret_ref.as_ref().map(SecretRef::describe), "data_sets": c.data_sets, "regions": c.regions,
-        "status": c.status.as_str(), "organization": c.org, "parent": c.parent,
+        "id": c.id, "tenant": c.tenant, "name": c.name, "kind": c.access.kind(), "account_id": c.account_id,
+        "role_arn": c.access.role_arn(), "external_id": c.access.external_id(), "next_external_id": c.access.next_external_id(),
+        "access_key_id": c.access.key().map(|k| &k.access_key_id),
+        "secret": c.access.key().map(|k| k.secret.describe()), "data_sets": c.data_sets, "regions": c.regions,
+        "status": c.status.as_str(), "organization": c.access.org(), "parent": c.parent,
     })
 }

@@ -20,7 +20,9 @@ use super::auth::check_verify_rate;
 use super::tenants::{existing, internal};
 use super::verify::{self, KeysRequest, RoleRequest, Verdict};
 use super::{ApiError, AppState, Body};
-use crate::store::{AddRefused, Connection, ConnectionStatus, Store};
+use crate::store::{
+    Access, AddRefused, Connection, ConnectionStatus, CustomerKey, SecretRef, Store, TrustedRole,
+};
 
 type Shared = State<Arc<AppState>>;
 
@@ -316,27 +318,41 @@ pub(super) async fn register(
         return Err(refused);
     }
     let id = crate::store::new_connection_id();
-    let secret_ref = match (&keys, &state.config.seal) {
-        (Some(keys), Some(seal)) => Some(crate::store::SecretRef::Sealed(
-            seal.seal(&keys.secret_access_key, &id).map_err(|e| ApiError::internal(&e))?,
-        )),
+    // Every field was checked above for its kind; what a kind needs and lacks is a bug here.
+    let key = match (&keys, &state.config.seal) {
+        (Some(keys), Some(seal)) => Some(CustomerKey {
+            access_key_id: keys.access_key_id.clone(),
+            secret: SecretRef::Sealed(
+                seal.seal(&keys.secret_access_key, &id).map_err(|e| ApiError::internal(&e))?,
+            ),
+        }),
         _ => None,
+    };
+    let lacking =
+        |what: &str| ApiError::internal(&anyhow::anyhow!("a checked registration lacks its {what}"));
+    let access = match req.kind {
+        IntegrationKind::CrossAccountRole => Access::CrossAccountRole(TrustedRole {
+            role: req.role_arn.ok_or_else(|| lacking("role"))?,
+            external_id: external_id.ok_or_else(|| lacking("ExternalId"))?,
+            next_external_id: None,
+        }),
+        IntegrationKind::Sts => Access::Sts {
+            role: req.role_arn.ok_or_else(|| lacking("role"))?,
+            external_id,
+            key: key.ok_or_else(|| lacking("key"))?,
+        },
+        IntegrationKind::AccessKey => Access::AccessKey(key.ok_or_else(|| lacking("key"))?),
+        IntegrationKind::SameAccountRole => return Err(lacking("kind")),
     };
     let connection = Connection {
         name: req.name.unwrap_or_else(|| id.clone()),
         id,
         tenant: tenant.clone(),
-        kind: req.kind,
+        access,
         account_id: report.account_id,
-        role_arn: req.role_arn,
-        external_id,
-        next_external_id: None,
-        access_key_id: keys.map(|k| k.access_key_id),
-        secret_ref,
         data_sets: req.data_sets.into_iter().collect::<BTreeSet<_>>(),
         regions,
         status: ConnectionStatus::Active,
-        org: None,
         parent: None,
     };
     {
@@ -351,9 +367,9 @@ pub(super) async fn register(
 
 fn connection_json(c: &Connection) -> Value {
     json!({
-        "id": c.id, "tenant": c.tenant, "name": c.name, "kind": c.kind, "account_id": c.account_id,
-        "role_arn": c.role_arn, "external_id": c.external_id, "next_external_id": c.next_external_id,
-        "access_key_id": c.access_key_id, "secret": c.secret_ref.as_ref().map(|r| match r {
+        "id": c.id, "tenant": c.tenant, "name": c.name, "kind": c.access.kind(), "account_id": c.account_id,
+        "role_arn": c.access.role_arn(), "external_id": c.access.external_id(), "next_external_id": c.access.next_external_id(),
+        "access_key_id": c.access.key().map(|k| &k.access_key_id), "secret": c.access.key().map(|k| &k.secret).as_ref().map(|r| match r {
             crate::store::SecretRef::Sealed(_) => "sealed",
             _ => "reference",
         }),
@@ -477,13 +493,13 @@ pub(super) async fn rotate_external_id(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let mut store = state.store.lock().await;
     let c = find(&store, &tenant, &id)?;
-    if c.kind != IntegrationKind::CrossAccountRole || c.parent.is_some() {
+    if c.access.kind() != IntegrationKind::CrossAccountRole || c.parent.is_some() {
         return Err(ApiError::invalid(
             "id",
             "only a cross-account-role connection (or an Organization connection, for all its members) has an ExternalId to rotate",
         ));
     }
-    if c.next_external_id.is_some() {
+    if c.access.next_external_id().is_some() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             None,
@@ -499,7 +515,7 @@ pub(super) async fn rotate_external_id(
         StatusCode::CREATED,
         Json(json!({
             "external_id": issued.external_id,
-            "previous": c.external_id,
+            "previous": c.access.external_id(),
             "next_step": "Have the customer change the role's trust policy to require the new ExternalId (the stack's ExternalId parameter); until then Trustline accepts both. Then complete the rotation, which proves the old one is refused.",
         })),
     ))
@@ -512,7 +528,9 @@ pub(super) async fn complete_rotation(
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let c = find(&reader(&state)?, &tenant, &id)?;
-    let (Some(old), Some(new), Some(role)) = (&c.external_id, &c.next_external_id, &c.role_arn) else {
+    let (Some(old), Some(new), Some(role)) =
+        (&c.access.external_id(), &c.access.next_external_id(), &c.access.role_arn())
+    else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             None,

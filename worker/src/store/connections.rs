@@ -185,6 +185,105 @@ pub struct MemberChanges {
     pub refused: u64,
 }
 
+/// A customer's long-lived IAM user key (the STS and access-key kinds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerKey {
+    /// The access key ID.
+    pub access_key_id: String,
+    /// Where its secret is (never the secret itself).
+    pub secret: SecretRef,
+}
+
+/// A role the vendor assumes with an ExternalId issued to the connection's tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustedRole {
+    /// The customer's role.
+    pub role: RoleArn,
+    /// The ExternalId its trust policy requires.
+    pub external_id: ExternalId,
+    /// During an ExternalId rotation: the new one, accepted beside `external_id` until the
+    /// rotation completes.
+    pub next_external_id: Option<ExternalId>,
+}
+
+/// How Trustline reaches a connected account: each kind with exactly what it needs, so that a
+/// connection that exists is one that can be reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// A cross-account role, assumed with the vendor's credentials and the ExternalId.
+    CrossAccountRole(TrustedRole),
+    /// An AWS Organization's management (or delegated-admin) role; every member is reached
+    /// through the StackSet's role in it, with the same ExternalId.
+    Organization(TrustedRole, OrgSettings),
+    /// The customer's key, exchanged for the customer's role's short-lived credentials.
+    Sts {
+        /// The role the key assumes.
+        role: RoleArn,
+        /// An ExternalId, if that role requires one.
+        external_id: Option<ExternalId>,
+        /// The key.
+        key: CustomerKey,
+    },
+    /// The customer's key, used as it is.
+    AccessKey(CustomerKey),
+    /// The worker's own credentials, running in the customer's account.
+    SameAccountRole,
+}
+
+impl Access {
+    /// The integration kind (an Organization is reached by cross-account roles).
+    pub fn kind(&self) -> IntegrationKind {
+        match self {
+            Access::CrossAccountRole(_) | Access::Organization(..) => IntegrationKind::CrossAccountRole,
+            Access::Sts { .. } => IntegrationKind::Sts,
+            Access::AccessKey(_) => IntegrationKind::AccessKey,
+            Access::SameAccountRole => IntegrationKind::SameAccountRole,
+        }
+    }
+
+    /// The role assumed, for the kinds that assume one.
+    pub fn role_arn(&self) -> Option<&RoleArn> {
+        match self {
+            Access::CrossAccountRole(t) | Access::Organization(t, _) => Some(&t.role),
+            Access::Sts { role, .. } => Some(role),
+            Access::AccessKey(_) | Access::SameAccountRole => None,
+        }
+    }
+
+    /// The ExternalId presented, if any.
+    pub fn external_id(&self) -> Option<&ExternalId> {
+        match self {
+            Access::CrossAccountRole(t) | Access::Organization(t, _) => Some(&t.external_id),
+            Access::Sts { external_id, .. } => external_id.as_ref(),
+            Access::AccessKey(_) | Access::SameAccountRole => None,
+        }
+    }
+
+    /// The ExternalId a rotation is moving to, if one is in progress.
+    pub fn next_external_id(&self) -> Option<&ExternalId> {
+        match self {
+            Access::CrossAccountRole(t) | Access::Organization(t, _) => t.next_external_id.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The customer's key, for the key kinds.
+    pub fn key(&self) -> Option<&CustomerKey> {
+        match self {
+            Access::Sts { key, .. } | Access::AccessKey(key) => Some(key),
+            _ => None,
+        }
+    }
+
+    /// How an Organization connection discovers its members.
+    pub fn org(&self) -> Option<&OrgSettings> {
+        match self {
+            Access::Organization(_, org) => Some(org),
+            _ => None,
+        }
+    }
+}
+
 /// One connected account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Connection {
@@ -194,29 +293,16 @@ pub struct Connection {
     pub tenant: String,
     /// Display name.
     pub name: String,
-    /// How credentials are obtained.
-    pub kind: IntegrationKind,
+    /// How Trustline reaches the account.
+    pub access: Access,
     /// The AWS account, once known.
     pub account_id: Option<AccountId>,
-    /// The role to assume (cross-account and STS kinds).
-    pub role_arn: Option<RoleArn>,
-    /// The ExternalId for the role (cross-account kind), issued to the connection's tenant.
-    pub external_id: Option<ExternalId>,
-    /// During an ExternalId rotation: the new one, accepted beside `external_id` until the
-    /// rotation completes.
-    pub next_external_id: Option<ExternalId>,
-    /// The customer's access key ID (STS and access-key kinds).
-    pub access_key_id: Option<String>,
-    /// Where the customer's secret access key is (STS and access-key kinds).
-    pub secret_ref: Option<SecretRef>,
     /// What to read.
     pub data_sets: BTreeSet<DataSet>,
     /// Regions to read; empty means every enabled region (DescribeRegions).
     pub regions: Vec<Region>,
     /// Active, suspended or removed.
     pub status: ConnectionStatus,
-    /// For an Organization connection: how it discovers its members.
-    pub org: Option<OrgSettings>,
     /// For a discovered member: its Organization connection.
     pub parent: Option<String>,
 }
@@ -238,37 +324,10 @@ impl Connection {
         Connection::check_id(&self.id).context("id")?;
         super::Tenant::check_id(&self.tenant).context("tenant")?;
         crate::text::check_name("name", &self.name).map_err(|e| anyhow::anyhow!("{e}"))?;
-        match self.kind {
-            IntegrationKind::CrossAccountRole => {
-                if self.role_arn.is_none() || self.external_id.is_none() {
-                    bail!("a cross-account-role connection needs --role-arn and --external-id");
-                }
-            }
-            IntegrationKind::Sts => {
-                if self.role_arn.is_none() || self.access_key_id.is_none() || self.secret_ref.is_none() {
-                    bail!(
-                        "an sts connection needs --role-arn, --access-key-id and --secret (env:VAR or file:/path)"
-                    );
-                }
-            }
-            IntegrationKind::AccessKey => {
-                if self.access_key_id.is_none() || self.secret_ref.is_none() {
-                    bail!(
-                        "an access-key connection needs --access-key-id and --secret (env:VAR or file:/path)"
-                    );
-                }
-            }
-            IntegrationKind::SameAccountRole => {}
-        }
         if self.data_sets.is_empty() {
             bail!("data_sets: choose at least one of iam, ec2-network, cloudtrail");
         }
-        if let Some(org) = &self.org {
-            if self.kind != IntegrationKind::CrossAccountRole {
-                bail!(
-                    "--organization needs a cross-account-role connection (the management or delegated-admin account's role)"
-                );
-            }
+        if let Some(org) = self.access.org() {
             if self.id.len() > 51 {
                 bail!(
                     "id: an organization connection's id may have at most 51 characters (its members are named ID-ACCOUNT)"
@@ -292,35 +351,31 @@ impl Connection {
     /// Whether this connection's own account is inventoried through its own role: every
     /// connection but a delegated admin's discovery role (whose name is not the members' role).
     pub fn syncs_own_account(&self) -> bool {
-        match (&self.org, &self.role_arn) {
-            (Some(org), Some(role)) => role.name() == org.member_role,
+        match &self.access {
+            Access::Organization(trusted, org) => trusted.role.name() == org.member_role,
             _ => true,
         }
     }
 
     /// The connection for `member` of this Organization connection.
     fn member_connection(&self, member: &Member) -> Result<Connection> {
-        let org = self.org.as_ref().context("not an organization connection")?;
-        let partition = self
-            .role_arn
-            .as_ref()
-            .map(RoleArn::partition)
-            .context("an organization connection has a role")?;
+        let Access::Organization(trusted, org) = &self.access else {
+            bail!("{} is not an organization connection", self.id);
+        };
+        let partition = trusted.role.partition();
         Ok(Connection {
             id: format!("{}-{}", self.id, member.account),
             tenant: self.tenant.clone(),
             name: member.name.clone().unwrap_or_else(|| member.account.to_string()),
-            kind: IntegrationKind::CrossAccountRole,
+            access: Access::CrossAccountRole(TrustedRole {
+                role: RoleArn::new(partition, member.account, "/", &org.member_role)?,
+                external_id: trusted.external_id.clone(),
+                next_external_id: trusted.next_external_id.clone(),
+            }),
             account_id: Some(member.account),
-            role_arn: Some(RoleArn::new(partition, member.account, "/", &org.member_role)?),
-            external_id: self.external_id.clone(),
-            next_external_id: self.next_external_id.clone(),
-            access_key_id: None,
-            secret_ref: None,
             data_sets: self.member_data_sets(),
             regions: self.regions.clone(),
             status: if member.active { ConnectionStatus::Active } else { ConnectionStatus::Suspended },
-            org: None,
             parent: Some(self.id.clone()),
         })
     }
@@ -342,18 +397,41 @@ impl Connection {
             row.get::<_, String>(10)?,
         );
         Ok((|| -> Result<Connection> {
+            let kind: IntegrationKind = kind.parse()?;
+            let role: Option<RoleArn> = role.map(|a| a.parse()).transpose()?;
+            let external_id: Option<ExternalId> = ext.map(|a| a.parse()).transpose()?;
+            let next_external_id: Option<ExternalId> = next.map(|a| a.parse()).transpose()?;
+            let key = match (key, secret) {
+                (Some(access_key_id), Some(secret)) => {
+                    Some(CustomerKey { access_key_id, secret: secret.parse()? })
+                }
+                _ => None,
+            };
+            let org: Option<OrgSettings> = org.map(|o| serde_json::from_str(&o)).transpose()?;
+            let trusted = || -> Result<TrustedRole> {
+                Ok(TrustedRole {
+                    role: role.clone().context("no role")?,
+                    external_id: external_id.clone().context("no ExternalId")?,
+                    next_external_id: next_external_id.clone(),
+                })
+            };
+            let access = match (kind, org) {
+                (IntegrationKind::CrossAccountRole, Some(org)) => Access::Organization(trusted()?, org),
+                (IntegrationKind::CrossAccountRole, None) => Access::CrossAccountRole(trusted()?),
+                (IntegrationKind::Sts, _) => Access::Sts {
+                    role: role.context("no role")?,
+                    external_id,
+                    key: key.context("no access key")?,
+                },
+                (IntegrationKind::AccessKey, _) => Access::AccessKey(key.context("no access key")?),
+                (IntegrationKind::SameAccountRole, _) => Access::SameAccountRole,
+            };
             Ok(Connection {
-                kind: kind.parse()?,
+                access,
                 account_id: account.map(|a| a.parse()).transpose()?,
-                role_arn: role.map(|a| a.parse()).transpose()?,
-                external_id: ext.map(|a| a.parse()).transpose()?,
-                next_external_id: next.map(|a| a.parse()).transpose()?,
-                access_key_id: key,
-                secret_ref: secret.map(|s| s.parse()).transpose()?,
                 data_sets: serde_json::from_str(&sets)?,
                 regions: serde_json::from_str(&regions)?,
                 status: ConnectionStatus::parse(&status),
-                org: org.map(|o| serde_json::from_str(&o)).transpose()?,
                 parent,
                 id,
                 tenant,
@@ -374,19 +452,19 @@ fn row_values(c: &Connection) -> Result<Vec<rusqlite::types::Value>> {
     Ok(vec![
         V::Text(c.id.clone()),
         V::Text(c.name.clone()),
-        V::Text(c.kind.id().to_owned()),
+        V::Text(c.access.kind().id().to_owned()),
         text(c.account_id.map(|a| a.to_string())),
-        text(c.role_arn.as_ref().map(ToString::to_string)),
-        text(c.external_id.as_ref().map(ToString::to_string)),
-        text(c.access_key_id.clone()),
-        text(c.secret_ref.as_ref().map(ToString::to_string)),
+        text(c.access.role_arn().map(ToString::to_string)),
+        text(c.access.external_id().map(ToString::to_string)),
+        text(c.access.key().map(|k| k.access_key_id.clone())),
+        text(c.access.key().map(|k| k.secret.to_string())),
         V::Text(serde_json::to_string(&c.data_sets)?),
         V::Text(serde_json::to_string(&c.regions)?),
         V::Text(c.status.as_str().to_owned()),
-        text(c.org.as_ref().map(serde_json::to_string).transpose()?),
+        text(c.access.org().map(serde_json::to_string).transpose()?),
         text(c.parent.clone()),
         V::Text(c.tenant.clone()),
-        text(c.next_external_id.as_ref().map(ToString::to_string)),
+        text(c.access.next_external_id().map(ToString::to_string)),
         V::Text(now_text()),
     ])
 }
@@ -467,7 +545,7 @@ impl Store {
         if self.tenant(&c.tenant)?.is_none() {
             return Err(AddRefused::NoTenant.into());
         }
-        for ext in c.external_id.iter().chain(&c.next_external_id) {
+        for ext in c.access.external_id().iter().chain(&c.access.next_external_id()) {
             if !self.usable_external_id(&c.tenant, ext, now)? {
                 return Err(AddRefused::ExternalIdNotIssued.into());
             }
@@ -483,7 +561,7 @@ impl Store {
                 return Err(AddRefused::Quota(max).into());
             }
         }
-        if let Some(role) = &c.role_arn {
+        if let Some(role) = &c.access.role_arn() {
             let owner: Option<(String, String)> = tx
                 .query_row(
                     "SELECT id, tenant_id FROM connections WHERE role_arn = ?1",
@@ -509,7 +587,7 @@ impl Store {
             }
             Err(e) => return Err(e.into()),
         }
-        for ext in c.external_id.iter().chain(&c.next_external_id) {
+        for ext in c.access.external_id().iter().chain(&c.access.next_external_id()) {
             Store::keep_external_id(&tx, ext)?;
         }
         tx.commit()?;
@@ -554,7 +632,7 @@ impl Store {
     /// connection's members too), and the old one is retired once no connection uses it.
     pub fn complete_rotation(&mut self, id: &str) -> Result<()> {
         let c = self.connection(id)?.context("no such connection")?;
-        let (Some(old), Some(next)) = (c.external_id, c.next_external_id) else {
+        let (Some(old), Some(next)) = (c.access.external_id(), c.access.next_external_id()) else {
             bail!("connection {id} has no rotation in progress");
         };
         let tx = self.db.transaction()?;
@@ -639,7 +717,11 @@ impl Store {
             let taken: bool = tx.query_row(
                 "SELECT EXISTS (SELECT 1 FROM connections WHERE tenant_id <> ?1
                    AND (account_id = ?2 OR role_arn = ?3))",
-                params![c.tenant, member.account.to_string(), c.role_arn.as_ref().map(ToString::to_string)],
+                params![
+                    c.tenant,
+                    member.account.to_string(),
+                    c.access.role_arn().as_ref().map(ToString::to_string)
+                ],
                 |r| r.get(0),
             )?;
             if taken {
