@@ -410,7 +410,7 @@ impl<'a> Account<'a> {
                 "<State>COMPLETE</State><Description>No report exists. Starting a new report generation task</Description>",
                 rid,
             ),
-            _ => {
+            Api::GetCredentialReport => {
                 let content = data_encoding::BASE64.encode(self.credential_report().as_bytes());
                 let result = format!(
                     "<Content>{content}</Content><ReportFormat>text/csv</ReportFormat><GeneratedTime>{}</GeneratedTime>",
@@ -418,6 +418,13 @@ impl<'a> Account<'a> {
                 );
                 Reply::query(Family::Iam, "GetCredentialReport", &result, rid)
             }
+            // The List* calls are answered for explicit accounts only (see `explicit`).
+            _ => Reply::invalid(
+                Family::Iam,
+                "InvalidAction",
+                &format!("The simulator does not implement {} for generated accounts.", api.name()),
+                rid,
+            ),
         }
     }
 }
