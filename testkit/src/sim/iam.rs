@@ -224,11 +224,7 @@ impl<'a> Account<'a> {
         let name = self.role_name(r);
         let h = self.h(ROLE, u64::from(r), 0);
         let trust = if r < self.vendor_roles() {
-            format!(
-                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":"{}"}}}}}}]}}"#,
-                super::model::VENDOR_ACCOUNT,
-                self.m.cfg.external_id
-            )
+            member_trust_policy(self.m)
         } else {
             let service = if r.is_multiple_of(2) { "ec2.amazonaws.com" } else { "lambda.amazonaws.com" };
             format!(
@@ -427,6 +423,16 @@ impl<'a> Account<'a> {
             ),
         }
     }
+}
+
+/// The trust policy of the vendor's roles in the organization's accounts: the vendor's account,
+/// with the configured ExternalId (StringEquals, so a missing one is refused too).
+pub(crate) fn member_trust_policy(m: &Model) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":"{}"}}}}}}]}}"#,
+        super::model::VENDOR_ACCOUNT,
+        m.cfg.external_id
+    )
 }
 
 /// What a complete IAM sync stores for account `index`.

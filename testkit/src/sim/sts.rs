@@ -162,23 +162,22 @@ impl Sessions {
     }
 }
 
-/// Whether the caller may assume `role` of `owner`, and what is wrong otherwise.
+/// Which generated role of `owner` `role_name` is, if `caller` may assume it. Every role
+/// trusts the vendor's account; the vendor's own role needs no ExternalId, the customers' roles
+/// require theirs (`iam::member_trust_policy`, evaluated as any trust policy is).
 fn may_assume(
     m: &Model,
     members: &Members,
-    caller: &Caller,
+    caller: &trust::Principal<'_>,
     owner: Owner,
     role_name: &str,
     external_id: Option<&str>,
     revoked: &dyn Fn(u32, &str) -> bool,
 ) -> Option<RoleKind> {
-    // Every role trusts the vendor's account; the vendor's own role needs no ExternalId, the
-    // customers' roles require theirs (StringEquals, so a missing one is refused too).
-    if caller.owner != Owner::Vendor {
-        return None;
-    }
     match owner {
-        Owner::Vendor => (role_name == VENDOR_ROLE).then_some(RoleKind::Vendor),
+        Owner::Vendor => (role_name == VENDOR_ROLE
+            && trust::allows(&vendor_role_trust_policy(), caller, None))
+        .then_some(RoleKind::Vendor),
         // Explicit accounts hold only explicit roles, which `assumable` looked up first.
         Owner::Other(_) => None,
         Owner::Org(i) => {
@@ -191,7 +190,7 @@ fn may_assume(
             };
             // A suspended or closing account cannot be entered; a removed one lost the
             // StackSet's role when it left the organization.
-            let ok = external_id == Some(m.cfg.external_id.as_str())
+            let ok = trust::allows(&super::iam::member_trust_policy(m), caller, external_id)
                 && members.status(i) == ACTIVE
                 && !revoked(i, "sts:AssumeRole");
             ok.then_some(kind)
@@ -229,11 +228,10 @@ fn assumable(
 ) -> Option<Assumed> {
     let m = cx.m;
     let (account, path) = role_arn.strip_prefix("arn:aws:iam::")?.split_once(":role/")?;
+    let (arn, account_id) = (caller.arn(m), m.owner_account(caller.owner));
+    let role_of_caller = caller.role_iam_arn(m);
+    let principal = trust::Principal { arn: &arn, account: &account_id, role_arn: role_of_caller.as_deref() };
     if let Some(role) = cx.directory.role(role_arn) {
-        let (arn, account_id) = (caller.arn(m), m.owner_account(caller.owner));
-        let role_of_caller = caller.role_iam_arn(m);
-        let principal =
-            trust::Principal { arn: &arn, account: &account_id, role_arn: role_of_caller.as_deref() };
         return trust::allows(&role.trust_policy, &principal, external_id).then(|| Assumed {
             owner: Owner::Other(account_number(account).unwrap_or_default()),
             kind: RoleKind::Explicit,
@@ -242,7 +240,8 @@ fn assumable(
         });
     }
     let owner = m.owner_of(account)?;
-    let kind = may_assume(m, cx.members, caller, owner, path.rsplit('/').next()?, external_id, cx.revoked)?;
+    let kind =
+        may_assume(m, cx.members, &principal, owner, path.rsplit('/').next()?, external_id, cx.revoked)?;
     // The generated roles keep IAM's default MaxSessionDuration of an hour.
     Some(Assumed { owner, kind, arn: None, max_session_seconds: 3600 })
 }
@@ -322,4 +321,12 @@ fn role_id(m: &Model, account: &str, kind: RoleKind, role_name: &str) -> String 
 
 fn text_hash(text: &str) -> u64 {
     hash(&text.bytes().map(u64::from).collect::<Vec<_>>())
+}
+
+/// The vendor's own role trusts its account, without an ExternalId (it is the vendor's).
+fn vendor_role_trust_policy() -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"sts:AssumeRole"}}]}}"#,
+        super::model::VENDOR_ACCOUNT
+    )
 }
