@@ -40,6 +40,9 @@ fn main() -> ExitCode {
     let config = SimConfig { explicit: seed, ..StandIn::config() };
     let sim = match Sim::start_on(config, port) {
         Ok(sim) => sim,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            return fail(&format!("{seed_path} is not valid: {e}"));
+        }
         Err(e) => return fail(&format!("cannot serve on 127.0.0.1:{port}: {e}")),
     };
     eprintln!("listening on {}", sim.endpoint());
