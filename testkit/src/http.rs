@@ -1,16 +1,16 @@
-//! A minimal blocking HTTP/1.1 client for loopback stand-ins, so tests need no HTTP stack of
-//! their own. Plain HTTP only; bodies are read to the end (`Connection: close`).
+//! Blocking HTTP for tests, on `ureq`: one request to a loopback stand-in or server, its whole
+//! answer back whatever the status (errors are the test's to judge). A `Host` header given by
+//! the caller goes out as given, so tests can see how a server treats names it does not serve.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Read as _;
 use std::time::Duration;
 
-/// A response as bytes: status, headers in order, body (de-chunked).
+/// A response as bytes: status, headers, body.
 #[derive(Debug, Clone)]
 pub struct RawResponse {
     /// HTTP status code.
     pub status: u16,
-    /// Header names and values as received.
+    /// Header names (lower case) and values.
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
@@ -23,64 +23,93 @@ impl RawResponse {
     }
 }
 
-/// Sends one request to an `http://` URL and reads the whole response.
+/// Sends one request to an `http://` URL and reads the whole response. Redirects are not
+/// followed and no proxy is used: tests talk to what they started.
 pub fn exchange<'a>(
     method: &str,
     url: &str,
     headers: impl IntoIterator<Item = (&'a str, &'a str)>,
     body: &[u8],
 ) -> std::io::Result<RawResponse> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| std::io::Error::other(format!("testkit::http speaks plain http only: {url}")))?;
-    let (authority, path) =
-        rest.split_once('/').map(|(a, p)| (a, format!("/{p}"))).unwrap_or((rest, "/".into()));
-    let mut stream = TcpStream::connect(authority)?;
-    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let headers: Vec<(&str, &str)> = headers.into_iter().collect();
-    // A `Host` header given by the caller replaces the URL's (to test how a server treats names).
-    let host = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("host")).map_or(authority, |(_, v)| v);
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .proxy(None)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .new_agent();
+    let mut request = ureq::http::Request::builder().method(method).uri(url);
     for (name, value) in headers {
-        if !name.eq_ignore_ascii_case("host") && !name.eq_ignore_ascii_case("content-length") {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
+        request = request.header(name, value);
     }
-    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(body)?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("response without an HTTP head"))?;
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("bad status line in {head:?}")))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())))
+    let request = request.body(body).map_err(std::io::Error::other)?;
+    let response = agent.run(request).map_err(std::io::Error::other)?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
-    let mut body = raw[split + 4..].to_vec();
-    if headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked")) {
-        body = dechunk(&body);
-    }
+    let mut body = Vec::new();
+    response.into_body().into_reader().read_to_end(&mut body)?;
     Ok(RawResponse { status, headers, body })
 }
 
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(eol) = data.windows(2).position(|w| w == b"\r\n") {
-        let size = usize::from_str_radix(String::from_utf8_lossy(&data[..eol]).trim(), 16).unwrap_or(0);
-        if size == 0 || data.len() < eol + 2 + size {
-            break;
-        }
-        out.extend_from_slice(&data[eol + 2..eol + 2 + size]);
-        data = &data[(eol + 4 + size).min(data.len())..];
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    use std::net::TcpListener;
+
+    use super::*;
+
+    /// Answers one request with what it received, to see what went out on the wire.
+    fn echo_once() -> (String, std::thread::JoinHandle<()>) {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let thread = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if line == "\r\n" || line.is_empty() {
+                    break;
+                }
+                head.push_str(&line);
+            }
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned())
+                })
+                .map_or(0, |v| v.parse().unwrap());
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            head.push_str(&String::from_utf8_lossy(&body));
+            let mut stream = stream;
+            write!(
+                stream,
+                "HTTP/1.1 418 I'm a teapot\r\nX-Seen: yes\r\nContent-Length: {}\r\n\r\n{head}",
+                head.len()
+            )
+            .unwrap();
+        });
+        (url, thread)
     }
-    out
+
+    #[test]
+    fn a_given_host_header_goes_out_as_given() {
+        let (url, server) = echo_once();
+        let headers = [("Host", "evil.example:8080"), ("X-Test", "1")];
+        let r = exchange("GET", &format!("{url}/path?q=1"), headers, b"body on a GET").unwrap();
+        server.join().unwrap();
+        assert_eq!(r.status, 418, "a status >= 400 is an answer, not an error");
+        assert!(r.headers.iter().any(|(k, v)| k == "x-seen" && v == "yes"), "{:?}", r.headers);
+        let seen = r.text();
+        assert!(seen.starts_with("GET /path?q=1 HTTP/1.1\r\n"), "{seen}");
+        let hosts: Vec<&str> = seen.lines().filter(|l| l.to_ascii_lowercase().starts_with("host:")).collect();
+        assert_eq!(hosts, ["host: evil.example:8080"], "{seen}");
+        assert!(seen.ends_with("body on a GET"), "{seen}");
+    }
 }

@@ -1,6 +1,6 @@
-//! Test support for Trustline: locating the project's test tools and starting real stand-ins
-//! (moto server, the AWS stand-in, the organization simulator) on loopback, on free ports,
-//! stopped when dropped.
+//! Test support for Trustline: locating the project's test tools and starting stand-ins on
+//! loopback, on free ports, stopped when dropped: moto server, and the AWS simulator (a
+//! generated organization, or as [`standin::StandIn`] explicit users and roles).
 //!
 //! Tests never skip silently: when a tool is missing they fail with the command that installs it.
 

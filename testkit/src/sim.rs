@@ -6,8 +6,13 @@
 //! Inventories are computed from (seed, account, region, index) when asked for; nothing per
 //! account is held in memory, so 1,000 accounts × 4 regions cost what their pages cost.
 //!
-//! Callers are identified by the access key in the `Authorization` header, as in
-//! [`crate::standin`]; signatures are not checked, their `X-Amz-Date` is (clock skew).
+//! Beside the organization, users, roles and CloudTrail events can be configured one by one
+//! ([`Explicit`], and at runtime [`Sim::add_user`], [`Sim::add_role`], [`Sim::add_events`]):
+//! roles whose trust policies are evaluated as IAM does, which is what moto does not do
+//! faithfully (it lets a *missing* ExternalId through). [`crate::standin`] is that use.
+//!
+//! Callers are identified by the access key in the `Authorization` header; signatures are not
+//! checked (moto does that), their `X-Amz-Date` is (clock skew).
 //!
 //! Rate limits (defaults, all configurable in [`Rates`]):
 //!
@@ -26,6 +31,7 @@ mod bound;
 mod cloudtrail;
 mod config;
 mod ec2;
+mod explicit;
 mod faults;
 mod iam;
 mod limits;
@@ -35,6 +41,7 @@ mod server;
 mod service;
 mod stats;
 mod sts;
+mod trust;
 mod wire;
 
 use std::collections::BTreeSet;
@@ -43,6 +50,7 @@ use std::sync::Arc;
 
 pub use bound::ClientShape;
 pub use config::{Fault, FaultKind, FaultPlan, Rate, Rates, SimConfig};
+pub use explicit::{Explicit, Role, TrailEvent, User};
 pub use stats::SimStats;
 
 use model::{VENDOR_ACCOUNT, VENDOR_KEY_ID, VENDOR_ROLE, VENDOR_SECRET};
@@ -78,10 +86,13 @@ impl Sim {
         Sim::start_on(config, 0).expect("the simulator binds a loopback port")
     }
 
-    /// Starts the simulator on `port` (0: any free one).
+    /// Starts the simulator on `port` (0: any free one). An explicit user or role whose
+    /// account is not 12 digits is refused (`InvalidInput`).
     pub fn start_on(config: SimConfig, port: u16) -> std::io::Result<Sim> {
         let workers = config.workers.max(1);
-        let state = Arc::new(State::new(config));
+        let state =
+            State::new(config).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let state = Arc::new(state);
         let (tx, rx) = tokio::sync::oneshot::channel();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let serving = state.clone();
@@ -218,6 +229,44 @@ impl Sim {
         if let Some(i) = self.state.model.account_index(account) {
             self.state.members.remove(i);
         }
+    }
+
+    /// Adds an IAM user with an access key, in an explicit account (any secret is accepted).
+    ///
+    /// # Panics
+    /// When `account` is not 12 digits.
+    pub fn add_user(&self, account: &str, name: &str, access_key_id: &str) {
+        let user = User { account: account.into(), name: name.into(), access_key_id: access_key_id.into() };
+        self.state.directory.add_user(user).unwrap_or_else(|e| panic!("add_user: {e}"));
+    }
+
+    /// Adds a role to an explicit account, or replaces the one with the same ARN (its
+    /// sessions then have the new role's permissions).
+    ///
+    /// # Panics
+    /// When the ARN is not a role ARN with a 12-digit account.
+    pub fn add_role(&self, role: Role) {
+        self.state.directory.add_role(role).unwrap_or_else(|e| panic!("add_role: {e}"));
+    }
+
+    /// Adds CloudTrail events to an explicit account in `region` (one of the config's
+    /// `regions`: others do not know the account's credentials).
+    ///
+    /// # Panics
+    /// When `account` is not 12 digits.
+    pub fn add_events(&self, account: &str, region: &str, events: Vec<TrailEvent>) {
+        self.state
+            .directory
+            .add_events(account, region, events)
+            .unwrap_or_else(|e| panic!("add_events: {e}"));
+    }
+
+    /// Role sessions issued from now on last `actual` and announce an Expiration `reported`
+    /// ahead, each at most the `DurationSeconds` asked for. Announcing longer than they last
+    /// models credentials that go bad early (a revoked session, a skewed clock): clients must
+    /// recover on ExpiredToken. `SimConfig::session_lifetime` sets both at the start.
+    pub fn set_session_lifetime(&self, actual: std::time::Duration, reported: std::time::Duration) {
+        self.state.set_session_lifetime(actual, reported);
     }
 
     /// Replaces the fault plan (its counters start again).

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::explicit::Explicit;
+
 /// How the simulated organization looks and behaves.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -70,6 +72,8 @@ pub struct SimConfig {
     pub clock_skew_seconds: i64,
     /// Runtime threads serving requests.
     pub workers: usize,
+    /// Users and roles configured one by one, in accounts of their own beside the organization.
+    pub explicit: Explicit,
 }
 
 impl Default for SimConfig {
@@ -102,6 +106,7 @@ impl Default for SimConfig {
             ous: 4,
             clock_skew_seconds: 0,
             workers: 1,
+            explicit: Explicit::default(),
         }
     }
 }

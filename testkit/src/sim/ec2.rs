@@ -262,12 +262,7 @@ impl<'a> Region<'a> {
         let mut inner = match api {
             Api::DescribeInstances => self.instances(start, end),
             _ => {
-                let tag = match api {
-                    Api::DescribeVpcs => "vpcSet",
-                    Api::DescribeSubnets => "subnetSet",
-                    Api::DescribeSecurityGroups => "securityGroupInfo",
-                    _ => "networkInterfaceSet",
-                };
+                let tag = set_tag(api);
                 let mut out = format!("<{tag}>");
                 for i in start..end {
                     match api {
@@ -286,6 +281,22 @@ impl<'a> Region<'a> {
         }
         Reply::ec2(api.name(), &inner, rid)
     }
+}
+
+/// The element a `Describe*` answer holds its items in.
+fn set_tag(api: Api) -> &'static str {
+    match api {
+        Api::DescribeInstances => "reservationSet",
+        Api::DescribeVpcs => "vpcSet",
+        Api::DescribeSubnets => "subnetSet",
+        Api::DescribeSecurityGroups => "securityGroupInfo",
+        _ => "networkInterfaceSet",
+    }
+}
+
+/// A `Describe*` answer with nothing in it.
+pub(crate) fn empty(api: Api, rid: &str) -> Reply {
+    Reply::ec2(api.name(), &format!("<{}/>", set_tag(api)), rid)
 }
 
 /// The five lists a region's EC2 sync reads, and the kinds they are stored as.

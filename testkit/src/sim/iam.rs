@@ -224,11 +224,7 @@ impl<'a> Account<'a> {
         let name = self.role_name(r);
         let h = self.h(ROLE, u64::from(r), 0);
         let trust = if r < self.vendor_roles() {
-            format!(
-                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":"{}"}}}}}}]}}"#,
-                super::model::VENDOR_ACCOUNT,
-                self.m.cfg.external_id
-            )
+            member_trust_policy(self.m)
         } else {
             let service = if r.is_multiple_of(2) { "ec2.amazonaws.com" } else { "lambda.amazonaws.com" };
             format!(
@@ -410,7 +406,7 @@ impl<'a> Account<'a> {
                 "<State>COMPLETE</State><Description>No report exists. Starting a new report generation task</Description>",
                 rid,
             ),
-            _ => {
+            Api::GetCredentialReport => {
                 let content = data_encoding::BASE64.encode(self.credential_report().as_bytes());
                 let result = format!(
                     "<Content>{content}</Content><ReportFormat>text/csv</ReportFormat><GeneratedTime>{}</GeneratedTime>",
@@ -418,8 +414,25 @@ impl<'a> Account<'a> {
                 );
                 Reply::query(Family::Iam, "GetCredentialReport", &result, rid)
             }
+            // The List* calls are answered for explicit accounts only (see `explicit`).
+            _ => Reply::invalid(
+                Family::Iam,
+                "InvalidAction",
+                &format!("The simulator does not implement {} for generated accounts.", api.name()),
+                rid,
+            ),
         }
     }
+}
+
+/// The trust policy of the vendor's roles in the organization's accounts: the vendor's account,
+/// with the configured ExternalId (StringEquals, so a missing one is refused too).
+pub(crate) fn member_trust_policy(m: &Model) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":"{}"}}}}}}]}}"#,
+        super::model::VENDOR_ACCOUNT,
+        m.cfg.external_id
+    )
 }
 
 /// What a complete IAM sync stores for account `index`.

@@ -39,10 +39,10 @@ impl Buckets {
         }
     }
 
-    /// The key of `owner`'s bucket (0 for the vendor, account index + 1 otherwise) for
-    /// `family` in `region` (0 for global services).
+    /// The key of the bucket of the owner numbered `owner` (`Owner::number`) for `family` in
+    /// `region` (0 for global services).
     pub(crate) fn key(owner: u64, region: u16, family: Family) -> u64 {
-        (owner << 24) | (u64::from(region) << 8) | family.index()
+        super::model::hash(&[owner, u64::from(region), family.index()])
     }
 
     /// Takes a token from `key`'s bucket if it has one.

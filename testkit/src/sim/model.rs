@@ -25,6 +25,20 @@ pub(crate) enum Owner {
     Vendor,
     /// An account of the organization: 0 is the management account, `i + 1` member `i`.
     Org(u32),
+    /// An account holding explicitly configured users and roles (see `explicit`).
+    Other(u64),
+}
+
+impl Owner {
+    /// A number no other owner has (the token buckets' key).
+    pub(crate) fn number(self) -> u64 {
+        match self {
+            Owner::Vendor => 0,
+            Owner::Org(i) => u64::from(i) + 1,
+            // Above every organization index, below nothing else: 12 digits fit in 40 bits.
+            Owner::Other(account) => (1 << 40) | account,
+        }
+    }
 }
 
 /// The generated world: the configuration and what is derived from it once.
@@ -68,6 +82,7 @@ impl Model {
         match owner {
             Owner::Vendor => VENDOR_ACCOUNT.to_owned(),
             Owner::Org(i) => self.account_id(i),
+            Owner::Other(account) => format!("{account:012}"),
         }
     }
 

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use hyper::HeaderMap;
 
 use super::config::{FaultKind, FaultPlan};
+use super::explicit::Directory;
 use super::faults::{ActivePlan, Phase};
 use super::limits::Buckets;
 use super::model::{Model, Owner, hash, uuid};
@@ -45,6 +46,10 @@ pub(crate) struct State {
     pub(crate) model: Model,
     pub(crate) members: Members,
     pub(crate) sessions: Sessions,
+    /// Explicitly configured users, roles and events.
+    pub(crate) directory: Directory,
+    /// How long sessions issued from now on last, and how long their Expiration announces.
+    lifetime: RwLock<(Duration, Duration)>,
     pub(crate) stats: Counters,
     buckets: Buckets,
     faults: RwLock<Arc<ActivePlan>>,
@@ -57,15 +62,20 @@ pub(crate) struct State {
 }
 
 impl State {
-    pub(crate) fn new(cfg: SimConfig) -> State {
+    /// The simulator's state; `Err` names what is wrong with the explicit principals.
+    pub(crate) fn new(cfg: SimConfig) -> Result<State, String> {
+        let directory = Directory::new(&cfg.explicit)?;
+        let lifetime = RwLock::new((cfg.session_lifetime, cfg.session_lifetime));
         let plan = cfg.faults.clone();
         let skew = plan.clock_skew_seconds.unwrap_or(cfg.clock_skew_seconds);
         let buckets = Buckets::new(cfg.rates);
         let model = Model::new(cfg);
-        State {
+        Ok(State {
             members: Members::new(&model),
             model,
             sessions: Sessions::new(),
+            directory,
+            lifetime,
             stats: Counters::new(),
             buckets,
             faults: RwLock::new(Arc::new(ActivePlan::new(plan, 0))),
@@ -74,7 +84,13 @@ impl State {
             revoked: RwLock::default(),
             any_revoked: AtomicBool::new(false),
             sequence: AtomicU64::new(0),
-        }
+        })
+    }
+
+    /// Sessions issued from now on last `actual` and announce an Expiration `reported` ahead
+    /// (each at most the `DurationSeconds` asked for).
+    pub(crate) fn set_session_lifetime(&self, actual: Duration, reported: Duration) {
+        *self.lifetime.write().unwrap_or_else(|e| e.into_inner()) = (actual, reported);
     }
 
     pub(crate) fn set_faults(&self, plan: FaultPlan) {
@@ -178,7 +194,9 @@ impl State {
         let whole = |reply| (reply, Delivery::Whole, Duration::ZERO);
         let family = api.family();
         let m = &self.model;
-        let Some(caller) = self.sessions.identify(m, key) else {
+        let caller =
+            self.sessions.identify(m, key).or_else(|| self.directory.user(key).as_ref().map(Caller::user));
+        let Some(caller) = caller else {
             Counters::bump(&self.stats.rejected);
             return whole(Reply::unknown_key(family, rid));
         };
@@ -225,11 +243,7 @@ impl State {
             Counters::bump(&self.stats.denied);
             return whole(reply);
         }
-        let owner = match caller.owner {
-            Owner::Vendor => 0,
-            Owner::Org(i) => u64::from(i) + 1,
-        };
-        if !self.buckets.take(Buckets::key(owner, region, family), family, Instant::now()) {
+        if !self.buckets.take(Buckets::key(caller.owner.number(), region, family), family, Instant::now()) {
             self.stats.throttled(api);
             return whole(Reply::throttled(family, rid));
         }
@@ -249,13 +263,25 @@ impl State {
 
     /// Who may call what: STS anyone known; IAM, EC2 and CloudTrail the roles in organization
     /// accounts (the discovery role reads Organizations only); Organizations the management
-    /// account's roles. Revoked actions are denied on top.
+    /// account's roles. Revoked actions are denied on top. In explicit accounts, users and roles
+    /// may call anything but Organizations, less their role's denied actions.
     fn authorize(&self, caller: &Caller, api: Api, rid: &str) -> Option<Reply> {
         let family = api.family();
         if family == Family::Sts {
             return None;
         }
         let m = &self.model;
+        if let Owner::Other(_) = caller.owner {
+            if family == Family::Organizations {
+                let message = "Your account is not a member of an organization.";
+                return Some(Reply::invalid(family, "AWSOrganizationsNotInUseException", message, rid));
+            }
+            let action = api.action();
+            let role = caller.role_arn.as_deref().and_then(|arn| self.directory.role(arn));
+            return role
+                .is_some_and(|r| r.denied_actions.contains(&action))
+                .then(|| Reply::denied(family, &caller.arn(m), &action, rid));
+        }
         let index = match (caller.owner, caller.role) {
             (Owner::Org(i), Some(RoleKind::Member)) if family != Family::Organizations => Some(i),
             (Owner::Org(0), Some(RoleKind::Member | RoleKind::OrgDiscovery))
@@ -282,6 +308,10 @@ impl State {
         let index = match caller.owner {
             Owner::Org(i) => i,
             Owner::Vendor => 0,
+            Owner::Other(account) if api.family() != Family::Sts => {
+                return self.directory.handle(m, api, account, region, p, rid);
+            }
+            Owner::Other(_) => 0,
         };
         match api.family() {
             Family::Sts if api == Api::AssumeRole => {
@@ -290,8 +320,10 @@ impl State {
                     m,
                     members: &self.members,
                     sessions: &self.sessions,
+                    directory: &self.directory,
                     revoked: &revoked,
                     now: self.now_seconds(),
+                    lifetime: *self.lifetime.read().unwrap_or_else(|e| e.into_inner()),
                 };
                 let (reply, issued) = sts::assume_role(&cx, caller, p, rid);
                 if issued {

@@ -69,6 +69,10 @@ apis! {
     ListAccessKeys => Iam,
     GenerateCredentialReport => Iam,
     GetCredentialReport => Iam,
+    ListUsers => Iam,
+    ListRoles => Iam,
+    ListGroups => Iam,
+    ListPolicies => Iam,
     DescribeRegions => Ec2,
     DescribeInstances => Ec2,
     DescribeVpcs => Ec2,
@@ -101,17 +105,9 @@ pub(crate) enum Params {
 }
 
 impl Params {
+    /// An `application/x-www-form-urlencoded` body, as the query protocols send.
     pub(crate) fn form(body: &[u8]) -> Params {
-        let decode = |s: &str| {
-            percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned()
-        };
-        Params::Form(
-            String::from_utf8_lossy(body)
-                .split('&')
-                .filter_map(|pair| pair.split_once('='))
-                .map(|(k, v)| (decode(k), decode(v)))
-                .collect(),
-        )
+        Params::Form(url::form_urlencoded::parse(body).into_owned().collect())
     }
 
     /// A string parameter (form field or JSON string).
@@ -349,8 +345,9 @@ mod tests {
 
     #[test]
     fn forms_decode_like_aws() {
-        let p = Params::form(b"Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2FR&Filter.member.1=User&Filter.member.2=Role");
+        let p = Params::form(b"Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2FR&Filter.member.1=User&Filter.member.2=Role&RoleSessionName=a+b%2Bc");
         assert_eq!(p.str("RoleArn"), Some("arn:aws:iam::1:role/R"));
+        assert_eq!(p.str("RoleSessionName"), Some("a b+c"), "'+' is a space, '%2B' a plus");
         assert_eq!(p.members("Filter.member"), ["User", "Role"]);
     }
 }
