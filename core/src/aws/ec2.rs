@@ -72,6 +72,21 @@ pub(crate) fn next_token(node: Node<'_, '_>) -> Option<String> {
     xml::text(node, "nextToken").filter(|t| !t.is_empty())
 }
 
+/// `None` for an empty element: EC2 sends `<dnsName/>` for an instance without a public name.
+pub(crate) fn nonempty(text: Option<String>) -> Option<String> {
+    text.filter(|t| !t.is_empty())
+}
+
+/// The `cidrBlock`s (or `ipv6CidrBlock`s) of an association set, associated or not.
+pub(crate) fn cidrs(node: Node<'_, '_>, set: &str, field: &str) -> Vec<String> {
+    xml::items(node, set).filter_map(|a| xml::text(a, field)).collect()
+}
+
+/// `blockPublicAccessStates/internetGatewayBlockMode`: `off`, `block-bidirectional` or `block-ingress`.
+pub(crate) fn block_public_access(node: Node<'_, '_>) -> Option<String> {
+    xml::child(node, "blockPublicAccessStates").and_then(|b| xml::text(b, "internetGatewayBlockMode"))
+}
+
 /// Tags of a resource, as (key, value) pairs.
 pub(crate) fn tags(node: Node<'_, '_>) -> Vec<(String, String)> {
     xml::items(node, "tagSet")
@@ -161,6 +176,26 @@ pub struct Instance {
     pub security_group_ids: Vec<String>,
     /// When it was last launched.
     pub launch_time: Option<OffsetDateTime>,
+    /// The availability zone (`placement`).
+    pub availability_zone: Option<String>,
+    /// `default`, `dedicated` or `host` (`placement`).
+    pub tenancy: Option<String>,
+    /// The key pair it was launched with.
+    pub key_name: Option<String>,
+    /// The billed platform (`Linux/UNIX`, `Windows`, `Red Hat Enterprise Linux`…).
+    pub platform_details: Option<String>,
+    /// `x86_64`, `arm64`…
+    pub architecture: Option<String>,
+    /// `spot` or `capacity-block`; absent for on-demand.
+    pub instance_lifecycle: Option<String>,
+    /// `required` when only IMDSv2 answers, `optional` when IMDSv1 does too (`metadataOptions`).
+    pub metadata_http_tokens: Option<String>,
+    /// The private DNS name.
+    pub private_dns_name: Option<String>,
+    /// The public DNS name, if any.
+    pub public_dns_name: Option<String>,
+    /// The primary IPv6 address, if any.
+    pub ipv6_address: Option<String>,
     /// Tags.
     pub tags: Vec<(String, String)>,
 }
@@ -194,6 +229,18 @@ impl Operation for DescribeInstances {
                             .filter_map(|g| xml::text(g, "groupId"))
                             .collect(),
                         launch_time: xml::timestamp(i, "launchTime")?,
+                        availability_zone: xml::child(i, "placement")
+                            .and_then(|p| xml::text(p, "availabilityZone")),
+                        tenancy: xml::child(i, "placement").and_then(|p| xml::text(p, "tenancy")),
+                        key_name: xml::text(i, "keyName"),
+                        platform_details: xml::text(i, "platformDetails"),
+                        architecture: xml::text(i, "architecture"),
+                        instance_lifecycle: xml::text(i, "instanceLifecycle"),
+                        metadata_http_tokens: xml::child(i, "metadataOptions")
+                            .and_then(|m| xml::text(m, "httpTokens")),
+                        private_dns_name: nonempty(xml::text(i, "privateDnsName")),
+                        public_dns_name: nonempty(xml::text(i, "dnsName")),
+                        ipv6_address: xml::text(i, "ipv6Address"),
                         tags: tags(i),
                     });
                 }
@@ -223,6 +270,16 @@ pub struct Vpc {
     pub is_default: bool,
     /// `pending` or `available`.
     pub state: Option<String>,
+    /// Every IPv4 CIDR (`cidrBlockAssociationSet`: the primary and the secondary ones).
+    pub cidr_blocks: Vec<String>,
+    /// The IPv6 CIDRs.
+    pub ipv6_cidr_blocks: Vec<String>,
+    /// The DHCP options set.
+    pub dhcp_options_id: Option<String>,
+    /// `default`, `dedicated` or `host`.
+    pub instance_tenancy: Option<String>,
+    /// VPC Block Public Access's mode for it (`off`, `block-bidirectional`, `block-ingress`).
+    pub block_public_access: Option<String>,
     /// Tags.
     pub tags: Vec<(String, String)>,
 }
@@ -244,6 +301,11 @@ impl Operation for DescribeVpcs {
                         cidr_block: xml::text(v, "cidrBlock"),
                         is_default: xml::flag(v, "isDefault"),
                         state: xml::text(v, "state"),
+                        cidr_blocks: cidrs(v, "cidrBlockAssociationSet", "cidrBlock"),
+                        ipv6_cidr_blocks: cidrs(v, "ipv6CidrBlockAssociationSet", "ipv6CidrBlock"),
+                        dhcp_options_id: xml::text(v, "dhcpOptionsId"),
+                        instance_tenancy: xml::text(v, "instanceTenancy"),
+                        block_public_access: block_public_access(v),
                         tags: tags(v),
                     })
                 })
@@ -273,6 +335,26 @@ pub struct Subnet {
     pub availability_zone: Option<String>,
     /// Whether instances get public addresses by default.
     pub map_public_ip_on_launch: bool,
+    /// The subnet's ARN.
+    pub subnet_arn: Option<String>,
+    /// The owning account (another one's for a subnet shared through AWS RAM).
+    pub owner_id: Option<String>,
+    /// `pending`, `available`, `unavailable`…
+    pub state: Option<String>,
+    /// The AZ ID (`euw1-az3`), the same zone in every account, unlike the zone's name.
+    pub availability_zone_id: Option<String>,
+    /// Unused private IPv4 addresses.
+    pub available_ip_address_count: Option<u32>,
+    /// Whether it is its zone's default subnet.
+    pub default_for_az: bool,
+    /// Whether new interfaces get an IPv6 address.
+    pub assign_ipv6_address_on_creation: bool,
+    /// The IPv6 CIDRs.
+    pub ipv6_cidr_blocks: Vec<String>,
+    /// Whether it is IPv6-only.
+    pub ipv6_native: bool,
+    /// VPC Block Public Access's mode for it.
+    pub block_public_access: Option<String>,
     /// Tags.
     pub tags: Vec<(String, String)>,
 }
@@ -294,6 +376,16 @@ impl Operation for DescribeSubnets {
                         cidr_block: xml::text(s, "cidrBlock"),
                         availability_zone: xml::text(s, "availabilityZone"),
                         map_public_ip_on_launch: xml::flag(s, "mapPublicIpOnLaunch"),
+                        subnet_arn: xml::text(s, "subnetArn"),
+                        owner_id: xml::text(s, "ownerId"),
+                        state: xml::text(s, "state"),
+                        availability_zone_id: xml::text(s, "availabilityZoneId"),
+                        available_ip_address_count: xml::number(s, "availableIpAddressCount"),
+                        default_for_az: xml::flag(s, "defaultForAz"),
+                        assign_ipv6_address_on_creation: xml::flag(s, "assignIpv6AddressOnCreation"),
+                        ipv6_cidr_blocks: cidrs(s, "ipv6CidrBlockAssociationSet", "ipv6CidrBlock"),
+                        ipv6_native: xml::flag(s, "ipv6Native"),
+                        block_public_access: block_public_access(s),
                         tags: tags(s),
                     })
                 })

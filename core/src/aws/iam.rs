@@ -273,6 +273,11 @@ pub struct Policy {
     pub attachment_count: u32,
     /// Whether it can be attached.
     pub is_attachable: bool,
+    /// How many principals it is the permissions boundary of.
+    pub permissions_boundary_usage_count: u32,
+    /// The description (the IAM API reference's `Policy` type: GetPolicy and GetAccountAuthorizationDetails
+    /// send it, ListPolicies does not).
+    pub description: Option<String>,
     /// When it was created.
     pub create_date: OffsetDateTime,
     /// When its default version last changed.
@@ -316,6 +321,8 @@ pub(crate) fn read_policy(m: Node<'_, '_>) -> Result<Policy, AwsError> {
         default_version_id: xml::text(m, "DefaultVersionId"),
         attachment_count: xml::number(m, "AttachmentCount").unwrap_or(0),
         is_attachable: xml::flag(m, "IsAttachable"),
+        permissions_boundary_usage_count: xml::number(m, "PermissionsBoundaryUsageCount").unwrap_or(0),
+        description: xml::text(m, "Description"),
         create_date: required_time(m, "CreateDate")?,
         update_date: xml::timestamp(m, "UpdateDate")?,
     })
@@ -339,6 +346,8 @@ pub struct AccessKey {
     pub access_key_id: String,
     /// Whether the key works.
     pub active: bool,
+    /// `Active`, `Inactive` or `Expired`, as AWS sends it.
+    pub status: Option<String>,
     /// When the key was created.
     pub create_date: OffsetDateTime,
 }
@@ -360,6 +369,7 @@ impl Operation for ListAccessKeys {
                     user_name: xml::text(m, "UserName"),
                     access_key_id: xml::required(m, "AccessKeyId")?,
                     active: xml::text(m, "Status").as_deref() == Some("Active"),
+                    status: xml::text(m, "Status"),
                     create_date: required_time(m, "CreateDate")?,
                 })
             })

@@ -165,3 +165,34 @@ fn organizations_accounts_and_ous() {
         .unwrap();
     assert_eq!(ous.items[0].name.as_deref(), Some("Development"));
 }
+
+#[test]
+fn documented_shapes_keep_what_the_inventory_needs() {
+    let page = ec2::DescribeInstances::parse(&ok("aws/ec2_describe_instances.xml")).unwrap();
+    let i = &page.items[0];
+    assert_eq!(
+        (i.availability_zone.as_deref(), i.metadata_http_tokens.as_deref(), i.instance_lifecycle.as_deref()),
+        (Some("eu-west-1a"), Some("optional"), Some("spot"))
+    );
+    let vpc = &ec2::DescribeVpcs::parse(&ok("aws/ec2_describe_vpcs.xml")).unwrap().items[0];
+    assert_eq!(vpc.cidr_blocks, ["10.0.0.0/16", "100.64.0.0/16"]);
+    assert_eq!(vpc.block_public_access.as_deref(), Some("block-ingress"));
+    let subnets = ec2::DescribeSubnets::parse(&ok("aws/ec2_describe_subnets.xml")).unwrap();
+    assert_eq!(subnets.items[0].available_ip_address_count, Some(250));
+    assert_eq!(subnets.next_token.as_deref(), Some("eyJ2IjoiMiIsImMiOiJzdWJuZXRzIn0="));
+    let eni = &ec2::DescribeNetworkInterfaces::parse(&ok("aws/ec2_describe_network_interfaces.xml"))
+        .unwrap()
+        .items[0];
+    assert_eq!(eni.private_ips, ["10.0.2.15", "10.0.2.16"]);
+    assert_eq!((eni.source_dest_check, eni.requester_managed), (Some(true), false));
+    let groups = ec2::DescribeSecurityGroups::parse(&ok("aws/ec2_describe_security_groups.xml")).unwrap();
+    assert_eq!(groups.items[0].ingress[0].prefix_list_ids, ["pl-6da54004"]);
+    let keys = iam::ListAccessKeys::parse(&ok("aws/iam_list_access_keys.xml")).unwrap();
+    assert_eq!(keys.items[1].status.as_deref(), Some("Expired"));
+    assert!(!keys.items[1].active);
+    let details =
+        iam::GetAccountAuthorizationDetails::parse(&ok("aws/iam_get_account_authorization_details.xml"))
+            .unwrap();
+    assert_eq!(details.roles[0].last_used_region.as_deref(), Some("us-east-2"));
+    assert_eq!(details.policies[1].policy.permissions_boundary_usage_count, 1);
+}

@@ -102,6 +102,11 @@ pub fn region_part(r: &str, lists: &Lists) -> Snapshot {
                         "private_ip": i.private_ip, "public_ip": i.public_ip, "image_id": i.image_id,
                         "instance_profile_arn": i.instance_profile_arn, "security_group_ids": i.security_group_ids,
                         "launch_time": i.launch_time.map(timestamp),
+                        "availability_zone": i.availability_zone, "tenancy": i.tenancy, "key_name": i.key_name,
+                        "platform_details": i.platform_details, "architecture": i.architecture,
+                        "lifecycle": i.instance_lifecycle, "metadata_http_tokens": i.metadata_http_tokens,
+                        "private_dns_name": i.private_dns_name, "public_dns_name": i.public_dns_name,
+                        "ipv6_address": i.ipv6_address,
                     }),
                 )
             })
@@ -117,7 +122,12 @@ pub fn region_part(r: &str, lists: &Lists) -> Snapshot {
                     &v.vpc_id,
                     name_tag(&v.tags),
                     tags_of(&v.tags),
-                    json!({ "owner_id": v.owner_id, "cidr_block": v.cidr_block, "is_default": v.is_default, "state": v.state }),
+                    json!({
+                        "owner_id": v.owner_id, "cidr_block": v.cidr_block, "is_default": v.is_default, "state": v.state,
+                        "cidr_blocks": v.cidr_blocks, "ipv6_cidr_blocks": v.ipv6_cidr_blocks,
+                        "dhcp_options_id": v.dhcp_options_id, "instance_tenancy": v.instance_tenancy,
+                        "block_public_access": v.block_public_access,
+                    }),
                 )
             })
             .collect(),
@@ -127,8 +137,9 @@ pub fn region_part(r: &str, lists: &Lists) -> Snapshot {
         ResourceKind::Ec2Subnet,
         subnets
             .iter()
-            .map(|s| {
-                resource(
+            .map(|s| Resource {
+                arn: s.subnet_arn.clone(),
+                ..resource(
                     ResourceKind::Ec2Subnet,
                     &s.subnet_id,
                     name_tag(&s.tags),
@@ -136,6 +147,12 @@ pub fn region_part(r: &str, lists: &Lists) -> Snapshot {
                     json!({
                         "vpc_id": s.vpc_id, "cidr_block": s.cidr_block, "availability_zone": s.availability_zone,
                         "map_public_ip_on_launch": s.map_public_ip_on_launch,
+                        "owner_id": s.owner_id, "state": s.state, "availability_zone_id": s.availability_zone_id,
+                        "available_ip_address_count": s.available_ip_address_count,
+                        "default_for_az": s.default_for_az,
+                        "assign_ipv6_address_on_creation": s.assign_ipv6_address_on_creation,
+                        "ipv6_cidr_blocks": s.ipv6_cidr_blocks, "ipv6_native": s.ipv6_native,
+                        "block_public_access": s.block_public_access,
                     }),
                 )
             })
@@ -150,19 +167,27 @@ pub fn region_part(r: &str, lists: &Lists) -> Snapshot {
                 let rules = |rules: &[trustline_core::aws::ec2::Rule]| -> Vec<serde_json::Value> {
                     rules
                         .iter()
-                        .map(|x| json!({ "protocol": x.protocol, "from": x.from_port, "to": x.to_port, "cidrs": x.cidrs, "groups": x.group_ids }))
+                        .map(|x| {
+                            json!({
+                                "protocol": x.protocol, "from": x.from_port, "to": x.to_port, "cidrs": x.cidrs,
+                                "groups": x.group_ids, "prefix_lists": x.prefix_list_ids,
+                            })
+                        })
                         .collect()
                 };
-                resource(
-                    ResourceKind::Ec2SecurityGroup,
-                    &g.group_id,
-                    g.group_name.clone(),
-                    tags_of(&g.tags),
-                    json!({
-                        "description": g.description, "vpc_id": g.vpc_id, "owner_id": g.owner_id,
-                        "ingress": rules(&g.ingress), "egress": rules(&g.egress),
-                    }),
-                )
+                Resource {
+                    arn: g.security_group_arn.clone(),
+                    ..resource(
+                        ResourceKind::Ec2SecurityGroup,
+                        &g.group_id,
+                        g.group_name.clone(),
+                        tags_of(&g.tags),
+                        json!({
+                            "description": g.description, "vpc_id": g.vpc_id, "owner_id": g.owner_id,
+                            "ingress": rules(&g.ingress), "egress": rules(&g.egress),
+                        }),
+                    )
+                }
             })
             .collect(),
     );
@@ -181,6 +206,11 @@ pub fn region_part(r: &str, lists: &Lists) -> Snapshot {
                         "type": n.interface_type, "status": n.status, "vpc_id": n.vpc_id, "subnet_id": n.subnet_id,
                         "private_ip": n.private_ip, "public_ip": n.public_ip, "instance_id": n.instance_id,
                         "security_group_ids": n.security_group_ids,
+                        "description": n.description, "availability_zone": n.availability_zone,
+                        "owner_id": n.owner_id, "mac_address": n.mac_address, "private_dns_name": n.private_dns_name,
+                        "private_ips": n.private_ips,
+                        "ipv6_addresses": n.ipv6_addresses, "requester_managed": n.requester_managed,
+                        "source_dest_check": n.source_dest_check,
                     }),
                 )
             })

@@ -152,6 +152,7 @@ pub fn details_part(details: &AuthorizationDetails) -> Snapshot {
             "trust_policy": r.assume_role_policy_document.as_deref().and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok()),
             "attached_policies": attached(&r.attached_policies), "inline_policies": inline(&r.inline_policies),
             "permissions_boundary": r.permissions_boundary_arn, "last_used": r.last_used.map(timestamp),
+            "last_used_region": r.last_used_region, "instance_profiles": r.instance_profile_arns,
         }),
     });
     let (mut local, mut aws_managed) = (Vec::new(), Vec::new());
@@ -171,6 +172,9 @@ pub fn details_part(details: &AuthorizationDetails) -> Snapshot {
             attributes: json!({
                 "path": p.policy.path, "default_version": p.policy.default_version_id,
                 "attachment_count": p.policy.attachment_count, "created": timestamp(p.policy.create_date),
+                "policy_id": p.policy.policy_id, "updated": p.policy.update_date.map(timestamp),
+                "is_attachable": p.policy.is_attachable, "description": p.policy.description,
+                "permissions_boundary_usage_count": p.policy.permissions_boundary_usage_count,
             }),
         };
         if is_aws { aws_managed.push(resource) } else { local.push(resource) }
@@ -193,7 +197,9 @@ pub fn access_key(user: &str, k: &AccessKey) -> Resource {
         name: k.user_name.clone().or_else(|| Some(user.to_owned())),
         arn: None,
         tags: Default::default(),
-        attributes: json!({ "user": user, "active": k.active, "created": timestamp(k.create_date) }),
+        attributes: json!({
+            "user": user, "active": k.active, "status": k.status, "created": timestamp(k.create_date),
+        }),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use roxmltree::Node;
 
-use super::{Query, next_token, required, tags};
+use super::{Query, next_token, nonempty, required, tags};
 use crate::aws::{AwsError, Call, HttpResponse, Operation, Page, parse_query, xml};
 use crate::endpoint::Service;
 use crate::error::Result;
@@ -27,6 +27,8 @@ pub struct SecurityGroup {
     pub vpc_id: Option<String>,
     /// The owning account.
     pub owner_id: Option<String>,
+    /// The group's ARN.
+    pub security_group_arn: Option<String>,
     /// Inbound rules.
     pub ingress: Vec<Rule>,
     /// Outbound rules.
@@ -48,6 +50,8 @@ pub struct Rule {
     pub cidrs: Vec<String>,
     /// Security groups allowed.
     pub group_ids: Vec<String>,
+    /// Managed prefix lists allowed (`pl-…`, e.g. CloudFront's origin-facing addresses).
+    pub prefix_list_ids: Vec<String>,
 }
 
 fn rules(node: Node<'_, '_>, list: &str) -> Vec<Rule> {
@@ -61,6 +65,9 @@ fn rules(node: Node<'_, '_>, list: &str) -> Vec<Rule> {
                 .chain(xml::items(p, "ipv6Ranges").filter_map(|r| xml::text(r, "cidrIpv6")))
                 .collect(),
             group_ids: xml::items(p, "groups").filter_map(|g| xml::text(g, "groupId")).collect(),
+            prefix_list_ids: xml::items(p, "prefixListIds")
+                .filter_map(|l| xml::text(l, "prefixListId"))
+                .collect(),
         })
         .collect()
 }
@@ -82,6 +89,7 @@ impl Operation for DescribeSecurityGroups {
                         description: xml::text(g, "groupDescription"),
                         vpc_id: xml::text(g, "vpcId"),
                         owner_id: xml::text(g, "ownerId"),
+                        security_group_arn: xml::text(g, "securityGroupArn"),
                         ingress: rules(g, "ipPermissions"),
                         egress: rules(g, "ipPermissionsEgress"),
                         tags: tags(g),
@@ -121,6 +129,24 @@ pub struct NetworkInterface {
     pub instance_id: Option<String>,
     /// Its security groups.
     pub security_group_ids: Vec<String>,
+    /// The description (AWS-created interfaces say what created them, e.g. an ELB or a Lambda function).
+    pub description: Option<String>,
+    /// The availability zone.
+    pub availability_zone: Option<String>,
+    /// The owning account.
+    pub owner_id: Option<String>,
+    /// The MAC address.
+    pub mac_address: Option<String>,
+    /// The private DNS name.
+    pub private_dns_name: Option<String>,
+    /// Every private IPv4 address, the primary first as AWS lists it (`privateIpAddressesSet`).
+    pub private_ips: Vec<String>,
+    /// The IPv6 addresses.
+    pub ipv6_addresses: Vec<String>,
+    /// Whether an AWS service manages it (a load balancer's, a NAT gateway's…).
+    pub requester_managed: bool,
+    /// Whether EC2 drops traffic not addressed to it; `false` on NAT instances and appliances.
+    pub source_dest_check: Option<bool>,
     /// Tags (DescribeNetworkInterfaces calls the list `tagSet`, as the other calls do).
     pub tags: Vec<(String, String)>,
 }
@@ -148,6 +174,19 @@ impl Operation for DescribeNetworkInterfaces {
                         security_group_ids: xml::items(n, "groupSet")
                             .filter_map(|g| xml::text(g, "groupId"))
                             .collect(),
+                        description: nonempty(xml::text(n, "description")),
+                        availability_zone: xml::text(n, "availabilityZone"),
+                        owner_id: xml::text(n, "ownerId"),
+                        mac_address: xml::text(n, "macAddress"),
+                        private_dns_name: nonempty(xml::text(n, "privateDnsName")),
+                        private_ips: xml::items(n, "privateIpAddressesSet")
+                            .filter_map(|a| xml::text(a, "privateIpAddress"))
+                            .collect(),
+                        ipv6_addresses: xml::items(n, "ipv6AddressesSet")
+                            .filter_map(|a| xml::text(a, "ipv6Address"))
+                            .collect(),
+                        requester_managed: xml::flag(n, "requesterManaged"),
+                        source_dest_check: xml::text(n, "sourceDestCheck").map(|t| t.trim() == "true"),
                         tags: tags(n),
                     })
                 })

@@ -158,6 +158,8 @@ pub struct RoleDetail {
     pub tags: Vec<Tag>,
     /// When the role was last used, as far as IAM tracks it.
     pub last_used: Option<OffsetDateTime>,
+    /// The region it was last used in (`RoleLastUsed/Region`).
+    pub last_used_region: Option<String>,
 }
 
 /// A version of a managed policy.
@@ -293,6 +295,7 @@ fn read_role(m: Node<'_, '_>) -> Result<RoleDetail, AwsError> {
             Some(used) => xml::timestamp(used, "LastUsedDate")?,
             None => None,
         },
+        last_used_region: xml::child(m, "RoleLastUsed").and_then(|used| xml::text(used, "Region")),
     })
 }
 
