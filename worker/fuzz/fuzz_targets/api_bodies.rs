@@ -4,13 +4,16 @@
 
 use libfuzzer_sys::fuzz_target;
 use trustline_worker::serve::connections::RegisterRequest;
+use trustline_worker::serve::tenants::{CreateSession, CreateTenant};
 use trustline_worker::serve::verify::{KeysRequest, RoleRequest};
 
 fuzz_target!(|data: &[u8]| {
     let Some((selector, body)) = data.split_first() else { return };
-    match selector % 3 {
+    match selector % 5 {
         0 => drop(serde_json::from_slice::<RoleRequest>(body)),
         1 => drop(serde_json::from_slice::<KeysRequest>(body)),
+        2 => drop(serde_json::from_slice::<CreateTenant>(body)),
+        3 => drop(serde_json::from_slice::<CreateSession>(body)),
         _ => drop(serde_json::from_slice::<RegisterRequest>(body)),
     }
 });
