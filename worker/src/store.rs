@@ -26,8 +26,9 @@ pub use connections::{
     Access, AddRefused, Connection, ConnectionStatus, CustomerKey, Member, MemberChanges, OrgSettings,
     SecretRef, TrustedRole, new_connection_id,
 };
+pub use events::Event;
 pub use inventory::{ChangeRecord, InventoryFilter, Scope, StoredResource};
-pub use runs::AccountOutcome;
+pub use runs::{AccountOutcome, AccountResult, AccountRun, AccountStatus, Run, RunStatus};
 pub use tenants::{DEFAULT_TENANT, IssuedExternalId, SESSION_PREFIX, Session, Tenant};
 pub use writer::{Ending, Finished, Write, Writer};
 

@@ -39,7 +39,7 @@ use trustline_core::{Credentials, Region};
 use crate::client::{AwsClient, CallError};
 use crate::credentials::Provider;
 use crate::resource::{ResourceKind, Snapshot};
-use crate::store::{Access, Connection, ConnectionStatus, Ending, Scope, Store, Write};
+use crate::store::{Access, Connection, ConnectionStatus, Ending, RunStatus, Scope, Store, Write};
 
 /// Settings of a run.
 #[derive(Debug, Clone)]
@@ -510,11 +510,11 @@ pub async fn run(
     writer_thread.join().map_err(|_| anyhow!("the store writer panicked"))?;
     committed?;
     let status = if stop.is_cancelled() {
-        "interrupted"
+        RunStatus::Interrupted
     } else if summary.failed.is_empty() && summary.partial.is_empty() {
-        "ok"
+        RunStatus::Ok
     } else {
-        "partial"
+        RunStatus::Partial
     };
     store.finish_run(run_id, status)?;
     summary.ok.sort();

@@ -301,11 +301,10 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
             let c = store
                 .connection(&id)?
                 .with_context(|| format!("no connection '{id}': see `trustline accounts list`"))?;
-            let last = store.last_run_accounts()?.into_iter().find(|(cid, _, _)| *cid == id);
+            let last = store.last_run_accounts()?.into_iter().find(|a| a.connection == id);
             let mut value = connection_json(&c);
-            value["last_sync"] = serde_json::json!(
-                last.map(|(_, status, error)| serde_json::json!({"status": status, "error": error}))
-            );
+            value["last_sync"] =
+                serde_json::json!(last.map(|a| serde_json::json!({"status": a.status, "error": a.error})));
             value["last_run"] = serde_json::json!(store.last_run()?);
             Ok(serde_json::to_string_pretty(&value)? + "\n")
         }

@@ -2,9 +2,28 @@
 
 use anyhow::Result;
 use rusqlite::{Transaction, params};
-use serde_json::Value;
+use serde::Serialize;
 
 use super::Store;
+
+/// A stored CloudTrail management event (the full record stays in the store).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// CloudTrail's EventId.
+    pub event_id: String,
+    /// The connection it was read through.
+    pub connection: String,
+    /// The region it happened in.
+    pub region: String,
+    /// When (RFC 3339).
+    pub event_time: String,
+    /// The API action.
+    pub event_name: String,
+    /// The service (`iam.amazonaws.com`).
+    pub event_source: Option<String>,
+    /// Who.
+    pub username: Option<String>,
+}
 use crate::resource::EventRecord;
 
 impl Store {
@@ -28,17 +47,21 @@ impl Store {
     }
 
     /// Stored CloudTrail events, oldest first, optionally for one connection and since a time.
-    pub fn events(&self, connection: Option<&str>, since: &str) -> Result<Vec<Value>> {
+    pub fn events(&self, connection: Option<&str>, since: &str) -> Result<Vec<Event>> {
         let mut stmt = self.db.prepare(
             "SELECT event_id, connection_id, region, event_time, event_name, event_source, username FROM events
              WHERE (?1 IS NULL OR connection_id = ?1) AND event_time >= ?2 ORDER BY event_time, event_id",
         )?;
         let rows = stmt.query_map(params![connection, since], |r| {
-            Ok(serde_json::json!({
-                "event_id": r.get::<_, String>(0)?, "connection": r.get::<_, String>(1)?, "region": r.get::<_, String>(2)?,
-                "event_time": r.get::<_, String>(3)?, "event_name": r.get::<_, String>(4)?,
-                "event_source": r.get::<_, Option<String>>(5)?, "username": r.get::<_, Option<String>>(6)?,
-            }))
+            Ok(Event {
+                event_id: r.get(0)?,
+                connection: r.get(1)?,
+                region: r.get(2)?,
+                event_time: r.get(3)?,
+                event_name: r.get(4)?,
+                event_source: r.get(5)?,
+                username: r.get(6)?,
+            })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

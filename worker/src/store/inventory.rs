@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::events::{insert_events, set_cursor};
-use super::runs::{AccountOutcome, record_account};
+use super::runs::{AccountOutcome, AccountStatus, record_account};
 use super::{Store, now_text};
 use crate::resource::{Resource, ResourceKind, Snapshot};
 
@@ -94,7 +94,16 @@ impl Store {
         for (region, t) in &snapshot.cursors {
             set_cursor(&tx, connection, region, *t)?;
         }
-        record_account(&tx, run_id, connection, "ok", None, &mut outcome, snapshot.calls, duration_ms)?;
+        record_account(
+            &tx,
+            run_id,
+            connection,
+            AccountStatus::Ok,
+            None,
+            &mut outcome,
+            snapshot.calls,
+            duration_ms,
+        )?;
         tx.commit()?;
         Ok(outcome)
     }

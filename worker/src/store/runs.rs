@@ -4,9 +4,106 @@
 use anyhow::Result;
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
-use serde_json::Value;
 
 use super::{Store, now_text};
+
+/// How a sync run ended, or that it is still going.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Still going (or killed, until the next worker notices: see [`Store::close_orphaned_runs`]).
+    Running,
+    /// Every account was read.
+    Ok,
+    /// Some accounts failed or were read in part.
+    Partial,
+    /// Stopped (SIGTERM, Ctrl-C) or killed before it finished.
+    Interrupted,
+}
+
+/// How one account's sync ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountStatus {
+    /// Every list read.
+    Ok,
+    /// Committed, but some lists could not be read (kept as stale).
+    Partial,
+    /// Not reached: all of its inventory kept as stale.
+    Failed,
+}
+
+macro_rules! text_enum {
+    ($ty:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        impl $ty {
+            /// The stored and shown name.
+            pub fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $text),+ }
+            }
+        }
+        impl rusqlite::types::FromSql for $ty {
+            fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+                match value.as_str()? {
+                    $($text => Ok($ty::$variant),)+
+                    other => Err(rusqlite::types::FromSqlError::Other(format!("unknown status {other:?}").into())),
+                }
+            }
+        }
+    };
+}
+text_enum!(RunStatus { Running = "running", Ok = "ok", Partial = "partial", Interrupted = "interrupted" });
+text_enum!(AccountStatus { Ok = "ok", Partial = "partial", Failed = "failed" });
+
+/// A sync run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Run {
+    /// Its id.
+    pub id: i64,
+    /// How it ended.
+    pub status: RunStatus,
+    /// When it started (RFC 3339).
+    pub started_at: String,
+    /// When it ended, if it did.
+    pub finished_at: Option<String>,
+}
+
+/// One account's part of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountRun {
+    /// The run.
+    pub run_id: i64,
+    /// How the account's sync ended.
+    pub status: AccountStatus,
+    /// AWS's error code, for a failure AWS answered.
+    pub error_code: Option<String>,
+    /// What went wrong (failed) or what could not be read (partial).
+    pub error: Option<String>,
+    /// Resources current after it.
+    pub resources: i64,
+    /// Resources added by it.
+    pub added: i64,
+    /// Resources changed by it.
+    pub changed: i64,
+    /// Resources removed by it.
+    pub removed: i64,
+    /// AWS calls made (retries not counted).
+    pub calls: i64,
+    /// How long the account took.
+    pub duration_ms: i64,
+    /// When the run finished, if it has.
+    pub finished_at: Option<String>,
+}
+
+/// One account's result in the last run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountResult {
+    /// The connection.
+    pub connection: String,
+    /// How it ended.
+    pub status: AccountStatus,
+    /// Why, when it did not end well.
+    pub error: Option<String>,
+}
 
 /// What an account's sync did to its inventory.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -50,36 +147,34 @@ impl Store {
 
     /// The latest run: id, status, start and end. A run still `running` in a store no worker
     /// holds (see [`Store::worker_running`]) was killed, and is reported as `interrupted`.
-    pub fn last_run(&self) -> Result<Option<Value>> {
+    pub fn last_run(&self) -> Result<Option<Run>> {
         let row = self
             .db
             .query_row(
                 "SELECT id, status, started_at, finished_at FROM runs ORDER BY id DESC LIMIT 1",
                 [],
                 |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                    ))
+                    Ok(Run {
+                        id: r.get(0)?,
+                        status: r.get(1)?,
+                        started_at: r.get(2)?,
+                        finished_at: r.get(3)?,
+                    })
                 },
             )
             .optional()?;
-        let Some((id, mut status, started, finished)) = row else { return Ok(None) };
-        if status == "running" && !self.worker_running()? {
-            status = "interrupted".to_owned();
+        let Some(mut run) = row else { return Ok(None) };
+        if run.status == RunStatus::Running && !self.worker_running()? {
+            run.status = RunStatus::Interrupted;
         }
-        Ok(Some(
-            serde_json::json!({ "id": id, "status": status, "started_at": started, "finished_at": finished }),
-        ))
+        Ok(Some(run))
     }
 
-    /// Closes a run (`ok`, `partial` when some accounts failed, `interrupted`).
-    pub fn finish_run(&mut self, run_id: i64, status: &str) -> Result<()> {
+    /// Closes a run.
+    pub fn finish_run(&mut self, run_id: i64, status: RunStatus) -> Result<()> {
         self.db.execute(
             "UPDATE runs SET finished_at = ?2, status = ?3 WHERE id = ?1",
-            params![run_id, now_text(), status],
+            params![run_id, now_text(), status.as_str()],
         )?;
         Ok(())
     }
@@ -109,28 +204,40 @@ impl Store {
     }
 
     /// A connection's latest sync: status, error, counts and when its run finished.
-    pub fn last_account_run(&self, connection: &str) -> Result<Option<Value>> {
-        let mut stmt = self.db.prepare(
-            "SELECT a.run_id, a.status, a.error_code, a.error_message, a.resources, a.added, a.changed, a.removed, a.calls, a.duration_ms, r.finished_at
-             FROM account_runs a JOIN runs r ON r.id = a.run_id WHERE a.connection_id = ?1 ORDER BY a.run_id DESC LIMIT 1",
-        )?;
-        let mut rows = stmt.query_map([connection], |r| {
-            Ok(serde_json::json!({
-                "run_id": r.get::<_, i64>(0)?, "status": r.get::<_, String>(1)?, "error_code": r.get::<_, Option<String>>(2)?,
-                "error": r.get::<_, Option<String>>(3)?, "resources": r.get::<_, i64>(4)?, "added": r.get::<_, i64>(5)?,
-                "changed": r.get::<_, i64>(6)?, "removed": r.get::<_, i64>(7)?, "calls": r.get::<_, i64>(8)?,
-                "duration_ms": r.get::<_, i64>(9)?, "finished_at": r.get::<_, Option<String>>(10)?,
-            }))
-        })?;
-        Ok(rows.next().transpose()?)
+    pub fn last_account_run(&self, connection: &str) -> Result<Option<AccountRun>> {
+        Ok(self
+            .db
+            .query_row(
+                "SELECT a.run_id, a.status, a.error_code, a.error_message, a.resources, a.added, a.changed, a.removed, a.calls, a.duration_ms, r.finished_at
+                 FROM account_runs a JOIN runs r ON r.id = a.run_id WHERE a.connection_id = ?1 ORDER BY a.run_id DESC LIMIT 1",
+                [connection],
+                |r| {
+                    Ok(AccountRun {
+                        run_id: r.get(0)?,
+                        status: r.get(1)?,
+                        error_code: r.get(2)?,
+                        error: r.get(3)?,
+                        resources: r.get(4)?,
+                        added: r.get(5)?,
+                        changed: r.get(6)?,
+                        removed: r.get(7)?,
+                        calls: r.get(8)?,
+                        duration_ms: r.get(9)?,
+                        finished_at: r.get(10)?,
+                    })
+                },
+            )
+            .optional()?)
     }
 
-    /// The last run's per-account results: (connection, status, error message).
-    pub fn last_run_accounts(&self) -> Result<Vec<(String, String, Option<String>)>> {
+    /// The last run's per-account results.
+    pub fn last_run_accounts(&self) -> Result<Vec<AccountResult>> {
         let mut stmt = self.db.prepare(
             "SELECT connection_id, status, error_message FROM account_runs WHERE run_id = (SELECT MAX(id) FROM runs) ORDER BY connection_id",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let rows = stmt.query_map([], |r| {
+            Ok(AccountResult { connection: r.get(0)?, status: r.get(1)?, error: r.get(2)? })
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
@@ -142,7 +249,7 @@ pub(super) fn record_account(
     tx: &Transaction<'_>,
     run_id: i64,
     connection: &str,
-    status: &str,
+    status: AccountStatus,
     message: Option<&str>,
     outcome: &mut AccountOutcome,
     calls: u64,
@@ -156,7 +263,7 @@ pub(super) fn record_account(
         params![
             run_id,
             connection,
-            status,
+            status.as_str(),
             message,
             outcome.resources,
             outcome.added,

@@ -168,9 +168,9 @@ impl Writer {
                 Write::Finish { connection, unread, calls, duration_ms } => {
                     let mut outcome = self.totals.remove(&connection).unwrap_or_default();
                     let (status, ending) = if unread.is_empty() {
-                        ("ok", Ending::Ok)
+                        (runs::AccountStatus::Ok, Ending::Ok)
                     } else {
-                        ("partial", Ending::Partial(unread.join("; ")))
+                        (runs::AccountStatus::Partial, Ending::Partial(unread.join("; ")))
                     };
                     let message = match &ending {
                         Ending::Partial(m) => Some(m.as_str()),

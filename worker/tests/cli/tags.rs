@@ -39,7 +39,7 @@ pub(crate) fn store_with_tagged_roles(store: &Path, tagged: &[(&str, &[(&str, &s
     let mut snapshot = Snapshot::default();
     snapshot.add_complete(GLOBAL, ResourceKind::IamRole, roles);
     db.commit_account(run, "acme", &snapshot, 0).unwrap();
-    db.finish_run(run, "ok").unwrap();
+    db.finish_run(run, trustline_worker::store::RunStatus::Ok).unwrap();
 }
 
 fn ids(store: &Path, tag: &str) -> BTreeSet<String> {
