@@ -192,8 +192,9 @@ CREATE TABLE sessions (
 pub struct Store {
     db: Db,
     path: PathBuf,
-    /// Held for the store's lifetime when opened for writing.
-    lock: Option<fd_lock::RwLock<File>>,
+    /// The lock file, locked exclusively for the store's lifetime when opened for writing (the
+    /// operating system releases the lock when the file is closed, or the process dies).
+    lock: Option<File>,
 }
 
 impl Store {
@@ -205,11 +206,14 @@ impl Store {
                 .with_context(|| format!("creating the store's folder {}", dir.display()))?;
         }
         let lock_path = lock_path(path);
-        let file = files::open_lock(&lock_path)?;
-        let mut lock = fd_lock::RwLock::new(file);
-        match lock.try_write() {
-            Ok(guard) => std::mem::forget(guard),
-            Err(_) => bail!(
+        let lock = files::open_lock(&lock_path)?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e)
+                    .with_context(|| format!("locking the store's lock file {}", lock_path.display()));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => bail!(
                 "another trustline worker is using the store {} (lock {}); stop it first, or point this one at another store with --store",
                 path.display(),
                 lock_path.display()
@@ -269,9 +273,9 @@ impl Store {
         }
         // No lock file: no worker has ever opened this store for writing.
         let Ok(file) = File::open(lock_path(&self.path)) else { return Ok(false) };
-        let lock = fd_lock::RwLock::new(file);
-        let free = lock.try_read().is_ok();
-        Ok(!free)
+        // A shared lock is refused only while a worker holds the exclusive one; it is let go
+        // when `file` closes.
+        Ok(matches!(file.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock)))
     }
 
     /// Where the store lives.
