@@ -8,6 +8,7 @@ mod ec2;
 mod iam;
 mod organizations;
 mod paginate;
+mod plan;
 
 pub use cloudtrail::Window as CloudTrailWindow;
 
@@ -191,7 +192,7 @@ async fn discover_members(
 ) -> Result<Vec<crate::store::Member>, CallError> {
     let settings =
         org.access.org().ok_or_else(|| CallError::Credentials(anyhow!("not an organization connection")))?;
-    let home = home_for(org, &options.home_region);
+    let home = plan::home_for(org, &options.home_region);
     let credentials = connection_credentials(org, vendor, &home).map_err(CallError::Credentials)?;
     let account = org.account_id.map_or_else(|| org.id.clone(), |a| a.to_string());
     let ctx = Ctx { client, credentials, account, home, calls: AtomicU64::new(0) };
@@ -203,15 +204,6 @@ async fn discover_members(
         members.retain(|m| m.account != own);
     }
     Ok(members)
-}
-
-/// The region IAM and STS calls use for a connection: the configured home region, unless the
-/// connection's role lives in another partition.
-fn home_for(c: &Connection, home: &Region) -> Region {
-    match c.access.role_arn() {
-        Some(role) if role.partition() != home.partition() => role.partition().global_region(),
-        _ => home.clone(),
-    }
 }
 
 /// EC2 and network lists held in memory at once across the run (each an account's IAM
@@ -252,13 +244,14 @@ fn ec2_scope(region: &Region) -> Scope {
 /// [`Write::Finish`] or [`Write::Fail`].
 async fn list_account(
     client: &AwsClient,
-    c: &Connection,
+    account: plan::Account,
     vendor: Option<&Arc<Provider>>,
     options: &SyncOptions,
-    cursors: std::collections::HashMap<String, time::OffsetDateTime>,
     sink: Sink,
     slots: &Slots,
 ) {
+    let plan::Account { connection, home, regions, cursors } = account;
+    let c = &connection;
     let lists = &slots.lists;
     let started = Instant::now();
     let fail = |e: &dyn std::fmt::Display, code: Option<&str>| Write::Fail {
@@ -267,7 +260,6 @@ async fn list_account(
         message: format!("{e:#}"),
         duration_ms: started.elapsed().as_millis() as u64,
     };
-    let home = home_for(c, &options.home_region);
     let credentials = match connection_credentials(c, vendor, &home) {
         Ok(p) => p,
         Err(e) => return sink.send(fail(&format!("{e:#}"), None)).await,
@@ -290,16 +282,10 @@ async fn list_account(
         if c.data_sets.contains(&DataSet::Iam) { iam::sync(ctx, sink, lists).await } else { Vec::new() }
     };
     let regions_part = async {
-        let needs_regions =
-            c.data_sets.contains(&DataSet::Ec2Network) || c.data_sets.contains(&DataSet::CloudTrail);
-        let regions = if !needs_regions {
-            Vec::new()
-        } else if !c.regions.is_empty() {
-            c.regions.clone()
-        } else if !options.regions.is_empty() {
-            options.regions.clone()
-        } else {
-            ec2::regions(ctx).await?
+        let regions = match regions {
+            plan::Regions::None => Vec::new(),
+            plan::Regions::Listed(regions) => regions,
+            plan::Regions::Enabled => ec2::regions(ctx).await?,
         };
         let unread: Vec<String> = stream::iter(regions)
             .map(|region| async move {
@@ -401,32 +387,16 @@ pub async fn run(
         }
     }
 
-    let mut connections = store.connections()?;
-    if let Some(id) = only {
-        connections.retain(|c| c.id == id || c.parent.as_deref() == Some(id));
+    let plan = plan::plan(store.connections()?, only, &undiscovered, store.all_cursors()?, options);
+    for skip in plan.skipped {
+        store.fail_account(run_id, &skip.connection, Some(skip.code), skip.message, 0)?;
+        summary.skipped.push(skip.connection);
     }
-    connections.retain(|c| !undiscovered.contains(&c.id));
-    let (active, inactive): (Vec<_>, Vec<_>) =
-        connections.into_iter().partition(|c| c.status == ConnectionStatus::Active);
-    for c in inactive {
-        let (code, message) = match c.status {
-            ConnectionStatus::Removed => (
-                "AccountRemoved",
-                "the account is no longer in its organization (or its OU filter); its inventory is kept as stale",
-            ),
-            _ => ("AccountSuspended", "the account is suspended; its inventory is kept as stale"),
-        };
-        store.fail_account(run_id, &c.id, Some(code), message, 0)?;
-        summary.skipped.push(c.id);
+    for id in plan.discovery_only {
+        store.commit_account(run_id, &id, &Snapshot::default(), 0)?;
+        summary.ok.push(id);
     }
-    // A delegated admin's discovery role reads only Organizations: its own account is inventoried
-    // as a member, through the member role.
-    let (active, discovery_only): (Vec<_>, Vec<_>) =
-        active.into_iter().partition(Connection::syncs_own_account);
-    for c in discovery_only {
-        store.commit_account(run_id, &c.id, &Snapshot::default(), 0)?;
-        summary.ok.push(c.id);
-    }
+    let active = plan.read;
     let vendor_ref = vendor.as_ref();
     // On a terminal the CLI draws this span as the run's progress bar, and each account's span
     // as a spinner while it is listed (tracing-indicatif); elsewhere they only label log lines.
@@ -439,11 +409,6 @@ pub async fn run(
     );
     run_span.pb_set_length(active.len() as u64);
     let run_span_child = run_span.clone();
-    let mut work = Vec::with_capacity(active.len());
-    for c in active {
-        let cursors = store.cursors(&c.id)?;
-        work.push((c, cursors));
-    }
     // Accounts are listed here; what they read is written by the writer on its own thread, so
     // the store's work never holds up the requests in flight.
     let writer = store.writer(run_id)?;
@@ -457,14 +422,15 @@ pub async fn run(
     let writer_failed = AtomicBool::new(false);
     let (slots, writer_failed_ref) = (&slots, &writer_failed);
     let produce = async move {
-        stream::iter(work)
+        stream::iter(active)
             .take_while(|_| {
                 std::future::ready(!stop.is_cancelled() && !writer_failed_ref.load(Ordering::SeqCst))
             })
-            .map(|(c, cursors)| {
-                let span = tracing::info_span!(parent: &run_span_child, "account", connection = %c.id);
-                let sink = Sink { connection: c.id.clone(), tx: tx.clone() };
-                async move { list_account(client, &c, vendor_ref, options, cursors, sink, slots).await }
+            .map(|account| {
+                let id = &account.connection.id;
+                let span = tracing::info_span!(parent: &run_span_child, "account", connection = %id);
+                let sink = Sink { connection: id.clone(), tx: tx.clone() };
+                async move { list_account(client, account, vendor_ref, options, sink, slots).await }
                     .instrument(span)
             })
             .buffer_unordered(options.concurrency.max(1))

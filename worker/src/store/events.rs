@@ -27,21 +27,21 @@ pub struct Event {
 use crate::resource::EventRecord;
 
 impl Store {
-    /// A connection's CloudTrail cursors: region → read up to.
-    pub fn cursors(
+    /// Every connection's CloudTrail cursors: connection → region → read up to.
+    pub fn all_cursors(
         &self,
-        connection: &str,
-    ) -> Result<std::collections::HashMap<String, time::OffsetDateTime>> {
-        let mut stmt =
-            self.db.prepare("SELECT region, last_event_time FROM cursors WHERE connection_id = ?1")?;
-        let rows = stmt.query_map([connection], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        let mut out = std::collections::HashMap::new();
+    ) -> Result<std::collections::HashMap<String, std::collections::HashMap<String, time::OffsetDateTime>>>
+    {
+        let mut stmt = self.db.prepare("SELECT connection_id, region, last_event_time FROM cursors")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        })?;
+        let mut out: std::collections::HashMap<_, std::collections::HashMap<_, _>> =
+            std::collections::HashMap::new();
         for row in rows {
-            let (region, t) = row?;
-            out.insert(
-                region,
-                time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339)?,
-            );
+            let (connection, region, t) = row?;
+            let t = time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339)?;
+            out.entry(connection).or_default().insert(region, t);
         }
         Ok(out)
     }
