@@ -117,10 +117,10 @@ enum Command {
     Run {
         /// An interval (6h, 30m) or a cron expression in UTC ('0 */6 * * *').
         #[arg(long, default_value = "6h")]
-        schedule: String,
+        schedule: trustline_worker::schedule::Schedule,
         /// Up to this much random delay before each run (e.g. 5m), to spread load.
-        #[arg(long, default_value = "0s")]
-        jitter: String,
+        #[arg(long, default_value = "0s", value_parser = trustline_worker::schedule::parse_duration)]
+        jitter: std::time::Duration,
         /// Accounts listed at once (config: sync.concurrency).
         #[arg(long)]
         concurrency: Option<usize>,
@@ -382,7 +382,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<String> {
             sync::sync(&cli.global, connection, concurrency, json)
         }
         Command::Run { schedule, jitter, concurrency } => {
-            sync::run_scheduled(&cli.global, &schedule, &jitter, concurrency)
+            sync::run_scheduled(&cli.global, schedule, jitter, concurrency)
         }
         Command::Inventory(args) => query::inventory(&cli.global, &args),
         Command::Changes { since, format } => query::changes(&cli.global, &since, format),

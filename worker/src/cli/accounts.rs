@@ -47,15 +47,15 @@ pub(crate) struct AddArgs {
     name: Option<String>,
     /// cross-account-role, sts, access-key or same-account-role.
     #[arg(long, default_value = "cross-account-role")]
-    kind: String,
+    kind: IntegrationKind,
     /// The role to assume (cross-account-role, sts).
     #[arg(long)]
-    role_arn: Option<String>,
+    role_arn: Option<trustline_core::RoleArn>,
     /// The ExternalId the role requires (cross-account-role). Default: the one Trustline issued
     /// to the tenant (`trustline tenants external-id`). Give one only to import a value the
     /// vendor issued to this customer before; it is then recorded as this tenant's.
     #[arg(long)]
-    external_id: Option<String>,
+    external_id: Option<trustline_core::ExternalId>,
     /// The customer's access key ID (sts, access-key).
     #[arg(long)]
     access_key_id: Option<String>,
@@ -64,11 +64,11 @@ pub(crate) struct AddArgs {
     #[arg(long)]
     secret: Option<String>,
     /// Data sets (repeatable): iam, ec2-network, cloudtrail.
-    #[arg(long = "data-set", value_delimiter = ',', default_values_t = ["iam".to_owned(), "ec2-network".to_owned(), "cloudtrail".to_owned()])]
-    data_sets: Vec<String>,
+    #[arg(long = "data-set", value_delimiter = ',', default_values = ["iam", "ec2-network", "cloudtrail"])]
+    data_sets: Vec<DataSet>,
     /// Regions to read (repeatable; default: every enabled region).
     #[arg(long = "region", value_delimiter = ',')]
-    regions: Vec<String>,
+    regions: Vec<Region>,
     /// The role is an AWS Organization's management or delegated-admin role: every sync lists
     /// the Organization's accounts and reaches each through the StackSet's member role.
     #[arg(long)]
@@ -121,18 +121,11 @@ pub(crate) fn rotate_seal_key(global: &GlobalArgs) -> Result<String> {
     Ok(format!("re-sealed {count} secret(s) under key {}\n", keys.current().kid()))
 }
 
-fn parse_all<T: std::str::FromStr<Err = trustline_core::Error>>(
-    flag: &str,
-    values: &[String],
-) -> Result<Vec<T>> {
-    values.iter().map(|v| v.parse().with_context(|| format!("--{flag}"))).collect()
-}
-
 pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<String> {
     let config = config(global)?;
     match cmd {
         AccountsCommand::Add(a) => {
-            let kind: IntegrationKind = a.kind.parse().context("--kind")?;
+            let kind = a.kind;
             let id = match &a.id {
                 Some(id) => {
                     Connection::check_id(id).context("--id")?;
@@ -141,8 +134,7 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
                 None => trustline_worker::store::new_connection_id(),
             };
             // Everything the user typed is checked before the store is opened (or created).
-            let external_id: Option<trustline_core::ExternalId> =
-                a.external_id.as_deref().map(str::parse).transpose().context("--external-id")?;
+            let external_id = a.external_id.clone();
             if let Some(key) = &a.access_key_id {
                 trustline_core::ids::check_access_key_id(key).context("--access-key-id")?;
             }
@@ -158,10 +150,8 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
             if let Some(name) = &a.name {
                 trustline_worker::text::check_name("--name", name).map_err(|e| anyhow::anyhow!("{e}"))?;
             }
-            let role_arn: Option<trustline_core::RoleArn> =
-                a.role_arn.as_deref().map(str::parse).transpose().context("--role-arn")?;
-            let mut data_sets =
-                parse_all::<DataSet>("data-set", &a.data_sets)?.into_iter().collect::<BTreeSet<_>>();
+            let role_arn = a.role_arn.clone();
+            let mut data_sets = a.data_sets.iter().copied().collect::<BTreeSet<_>>();
             let org = if a.organization {
                 let own = role_arn.as_ref().map(|r| r.name().to_owned()).context(
                     "--organization needs --role-arn: the management or delegated-admin account's role",
@@ -177,7 +167,7 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
             } else {
                 None
             };
-            let regions = parse_all::<Region>("region", &a.regions)?;
+            let regions = a.regions.clone();
             if !config.sync.allow_unknown_regions {
                 for r in &regions {
                     trustline_worker::text::check_region(r).map_err(|e| anyhow::anyhow!("--region: {e}"))?;

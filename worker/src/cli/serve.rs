@@ -34,8 +34,8 @@ pub(crate) struct ServeArgs {
     #[arg(long = "trusted-proxy", value_name = "IP")]
     trusted_proxies: Vec<std::net::IpAddr>,
     /// Longest a request may take (e.g. 60s, 2m).
-    #[arg(long, default_value = "60s")]
-    request_timeout: String,
+    #[arg(long, default_value = "60s", value_parser = trustline_worker::schedule::parse_duration)]
+    request_timeout: std::time::Duration,
     /// The vendor's principal that customers' roles trust (arn:aws:iam::ACCOUNT:root or a
     /// role), handed to onboarding sessions for the quick-create link.
     #[arg(long, env = "TRUSTLINE_VENDOR_PRINCIPAL")]
@@ -60,8 +60,7 @@ pub(crate) fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<String> {
         }
     };
     trustline_worker::serve::auth::check_operator_token(&token)?;
-    let request_timeout =
-        trustline_worker::schedule::parse_duration(&args.request_timeout).context("--request-timeout")?;
+    let request_timeout = args.request_timeout;
     if let Some(principal) = &args.vendor_principal {
         principal.parse::<trustline_core::Arn>().map_err(|e| anyhow::anyhow!("--vendor-principal: {e}"))?;
     }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use tokio_util::sync::CancellationToken;
 use trustline_worker::client::{AwsClient, RetryPolicy};
 use trustline_worker::credentials::{Provider, vendor_chain};
@@ -96,13 +96,11 @@ pub(crate) fn sync(
 
 pub(crate) fn run_scheduled(
     global: &GlobalArgs,
-    schedule: &str,
-    jitter: &str,
+    schedule: trustline_worker::schedule::Schedule,
+    jitter: std::time::Duration,
     concurrency: Option<usize>,
 ) -> Result<String> {
     init_logging(global.log_format);
-    let schedule: trustline_worker::schedule::Schedule = schedule.parse().context("--schedule")?;
-    let jitter = trustline_worker::schedule::parse_duration(jitter).context("--jitter")?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let mut runner = Runner::new(global, concurrency).await?;
