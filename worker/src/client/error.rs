@@ -104,3 +104,40 @@ impl std::fmt::Display for CredentialsError {
 }
 
 impl std::error::Error for CredentialsError {}
+
+#[cfg(test)]
+mod tests {
+    use trustline_core::aws::{HttpResponse, Operation, sts};
+
+    use super::*;
+
+    #[test]
+    fn a_refused_assume_role_keeps_its_aws_code_behind_the_credentials_error() {
+        // STS's documented error shape (Query protocol), as AWS answers a trust policy mismatch.
+        let body = r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized to perform: sts:AssumeRole</Message></Error>
+  <RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId>
+</ErrorResponse>"#;
+        let Err(refused) = <sts::AssumeRole as Operation>::parse(&HttpResponse::from_body(403, body)) else {
+            panic!("a 403 parses as an error");
+        };
+        let err = CallError::Credentials(CredentialsError::Assume {
+            from: "role arn:aws:iam::123456789012:role/r via keys".to_owned(),
+            error: Box::new(CallError::Aws(refused)),
+        });
+        assert_eq!(err.code(), Some("AccessDenied"));
+        assert_eq!(err.kind(), Some(AwsErrorKind::AccessDenied));
+        let text = err.to_string();
+        assert!(
+            text.starts_with(
+                "getting credentials: credentials from role arn:aws:iam::123456789012:role/r via keys: "
+            ),
+            "{text}"
+        );
+
+        let unreadable =
+            CallError::Credentials(CredentialsError::Secret("environment variable X is not set".into()));
+        assert_eq!((unreadable.code(), unreadable.kind()), (None, None));
+        assert_eq!(unreadable.to_string(), "getting credentials: environment variable X is not set");
+    }
+}
