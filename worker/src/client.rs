@@ -7,62 +7,34 @@
 //! - Expired credentials are refreshed once; clock skew is measured from the server's `Date` and
 //!   applied to every later signature.
 
+mod error;
+
+use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use trustline_core::aws::{AwsError, AwsErrorKind, Operation, prepare};
+use trustline_core::aws::{AwsErrorKind, Operation, prepare};
 use trustline_core::exec::Executor;
-use trustline_core::{Endpoints, Region, Signer};
+use trustline_core::{Credentials, Endpoints, Region, Signer};
 
-use crate::credentials::Provider;
+pub use error::{CallError, CredentialsError};
+
 use crate::limiter::Limiter;
 
-/// Why a call failed for good.
-#[derive(Debug)]
-pub enum CallError {
-    /// AWS answered with an error (after any retries).
-    Aws(AwsError),
-    /// No answer at all, after retries.
-    Transport(String),
-    /// Credentials could not be obtained.
-    Credentials(anyhow::Error),
-    /// The request could not be built (a bug or bad configuration).
-    Build(trustline_core::Error),
+/// Where [`AwsClient::call`] gets the credentials it signs with. The client defines this rather
+/// than naming the worker's providers, because providers call the client in turn (AssumeRole).
+pub trait CredentialSource: Sync {
+    /// Current credentials; `client` sends whatever call fetching them takes.
+    fn credentials(
+        &self,
+        client: &AwsClient,
+    ) -> impl Future<Output = Result<Credentials, CredentialsError>> + Send;
+
+    /// Forgets `used`, which AWS refused as expired, if they are still the current ones (if
+    /// another call has refreshed them meanwhile, the fresh ones stay).
+    fn invalidate(&self, used: &Credentials) -> impl Future<Output = ()> + Send;
 }
-
-impl CallError {
-    /// AWS's error code, when there is one (`AccessDenied`, `Throttling`…).
-    pub fn code(&self) -> Option<&str> {
-        match self {
-            CallError::Aws(e) => e.code(),
-            CallError::Credentials(e) => e.downcast_ref::<CallError>().and_then(CallError::code),
-            _ => None,
-        }
-    }
-
-    /// The AWS error kind, when AWS answered.
-    pub fn kind(&self) -> Option<AwsErrorKind> {
-        match self {
-            CallError::Aws(e) => Some(e.kind()),
-            CallError::Credentials(e) => e.downcast_ref::<CallError>().and_then(CallError::kind),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for CallError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CallError::Aws(e) => write!(f, "{e}"),
-            CallError::Transport(m) => write!(f, "{m}"),
-            CallError::Credentials(e) => write!(f, "getting credentials: {e:#}"),
-            CallError::Build(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for CallError {}
 
 /// Retry limits.
 #[derive(Debug, Clone, Copy)]
@@ -151,7 +123,7 @@ impl AwsClient {
         op: &O,
         account: &str,
         region: &Region,
-        credentials: &Provider,
+        credentials: &impl CredentialSource,
     ) -> Result<O::Output, CallError> {
         self.call_inner(op, account, region, credentials, false).await
     }
@@ -169,7 +141,7 @@ impl AwsClient {
         op: &O,
         account: &str,
         region: &Region,
-        credentials: &Provider,
+        credentials: &impl CredentialSource,
     ) -> Result<O::Output, CallError> {
         self.call_inner(op, account, region, credentials, true).await
     }
@@ -179,7 +151,7 @@ impl AwsClient {
         op: &O,
         account: &str,
         region: &Region,
-        credentials: &Provider,
+        credentials: &impl CredentialSource,
         paced: bool,
     ) -> Result<O::Output, CallError> {
         let service = op.call().map_err(CallError::Build)?.service();
@@ -190,7 +162,7 @@ impl AwsClient {
             if !(paced && attempt == 1) {
                 self.limiter.acquire(account, region.as_str(), service).await;
             }
-            let creds = credentials.get(self).await.map_err(CallError::Credentials)?;
+            let creds = credentials.credentials(self).await.map_err(CallError::Credentials)?;
             let signer = Signer::new(&creds);
             let request = prepare(op, &endpoints, &signer, self.signing_time()).map_err(CallError::Build)?;
             self.calls.fetch_add(1, Ordering::Relaxed);

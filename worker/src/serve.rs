@@ -36,6 +36,7 @@ use trustline_core::Region;
 use crate::client::AwsClient;
 use crate::config::TenantsConfig;
 use crate::credentials::Provider;
+use crate::store::Store;
 use crate::sync::SyncOptions;
 
 /// Largest request body accepted.
@@ -156,8 +157,10 @@ pub(crate) struct AppState {
     vendor: Option<Arc<Provider>>,
     verify_limiter: DefaultKeyedRateLimiter<String>,
     /// The API's own store handle: short writes only (registrations, removals, sessions). A
-    /// triggered sync writes through its own handle, so the API never waits for a sync.
-    store: Arc<tokio::sync::Mutex<crate::store::Store>>,
+    /// triggered sync writes through its own handle, so the API never waits for a sync. Locked
+    /// only inside [`AppState::with_store`]'s blocking task, so a plain mutex: it is never held
+    /// across an `.await`.
+    store: Mutex<Store>,
     /// Connections whose triggered sync is queued or running.
     syncing: Mutex<std::collections::BTreeSet<String>>,
     /// One triggered sync at a time: each reads many accounts at once already.
@@ -166,6 +169,52 @@ pub(crate) struct AppState {
     shutdown: tokio_util::sync::CancellationToken,
     /// Triggered syncs, so that stopping waits for them to record their end.
     tasks: tokio_util::task::TaskTracker,
+}
+
+impl AppState {
+    /// Runs `f` with the API's store handle, on a thread for blocking work: rusqlite waits on
+    /// the disk and, while another handle writes, on SQLite's busy timeout, and either would
+    /// stall every other request on that runtime worker (tokio's `spawn_blocking` docs: a
+    /// blocking call in a future "may prevent the executor from driving other futures forward").
+    pub(crate) async fn with_store<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&AppState, &mut Store) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let state = Arc::clone(self);
+        blocking(move || {
+            // A panic while it was held leaves no half-done work: rusqlite rolls back an
+            // unfinished transaction when it is dropped.
+            let mut store = state.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            f(&state, &mut store)
+        })
+        .await
+    }
+
+    /// Runs `f` with a read-only handle of its own (reads never queue behind the API's writes),
+    /// opened and used on a thread for blocking work, as in [`AppState::with_store`].
+    pub(crate) async fn with_reader<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&AppState, &Store) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let state = Arc::clone(self);
+        blocking(move || {
+            let store = Store::open_read_only_unchecked_pages(&state.config.store_path)
+                .map_err(|e| ApiError::internal(&e))?;
+            f(&state, &store)
+        })
+        .await
+    }
+}
+
+/// `f` on tokio's blocking pool. If the request is dropped meanwhile (its timeout), `f` still
+/// runs to its end, so a write is never cut in half.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(result) => result,
+        Err(e) => Err(ApiError::internal(&anyhow::anyhow!("a store task did not finish: {e}"))),
+    }
 }
 
 /// A running server's handle for stopping it: cancel, then wait for what it started.
@@ -280,7 +329,7 @@ pub fn router(
 ) -> anyhow::Result<Router> {
     auth::check_operator_token(config.token.expose())?;
     let per_minute = NonZeroU32::new(config.verify_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
-    let store = crate::store::Store::open(&config.store_path)?;
+    let store = Store::open(&config.store_path)?;
     let static_dir = config.static_dir.clone();
     let timeout = config.request_timeout;
     let origins: Vec<HeaderValue> = config.allowed_origins.iter().filter_map(|o| o.parse().ok()).collect();
@@ -293,7 +342,7 @@ pub fn router(
         client,
         vendor,
         verify_limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
-        store: Arc::new(tokio::sync::Mutex::new(store)),
+        store: Mutex::new(store),
         syncing: Mutex::new(std::collections::BTreeSet::new()),
         sync_slot: Arc::new(tokio::sync::Semaphore::new(1)),
         shutdown: shutdown.token.clone(),

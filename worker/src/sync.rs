@@ -37,8 +37,8 @@ use trustline_core::aws::{Operation, sts};
 use trustline_core::policy::permissions::DataSet;
 use trustline_core::{Credentials, Region};
 
-use crate::client::{AwsClient, CallError};
-use crate::credentials::Provider;
+use crate::client::{AwsClient, CallError, CredentialsError};
+use crate::credentials::{AccountCredentials, Provider, RoleProvider};
 use crate::resource::{ResourceKind, Snapshot};
 use crate::store::{Access, Connection, ConnectionStatus, Ending, RunStatus, Scope, Store, Write};
 
@@ -91,7 +91,7 @@ pub struct RunSummary {
 /// One account's calls: its credentials and its rate-limit key.
 pub(crate) struct Ctx<'a> {
     client: &'a AwsClient,
-    credentials: Arc<Provider>,
+    credentials: AccountCredentials,
     account: String,
     home: Region,
     /// Calls made (retries not counted).
@@ -152,34 +152,34 @@ pub fn connection_credentials(
     c: &Connection,
     vendor: Option<&Arc<Provider>>,
     home: &Region,
-) -> Result<Arc<Provider>> {
-    let vendor =
-        || vendor.cloned().ok_or_else(|| anyhow!("no vendor credentials were found to assume the role with"));
-    let customer_key = |key: &crate::store::CustomerKey| -> Result<Arc<Provider>> {
-        let credentials = Credentials::new(key.access_key_id.clone(), key.secret.read(&c.id)?, None);
+) -> Result<AccountCredentials, CredentialsError> {
+    let vendor = || vendor.cloned().ok_or(CredentialsError::NoVendor);
+    let customer_key = |key: &crate::store::CustomerKey| -> Result<Arc<Provider>, CredentialsError> {
+        let secret = key.secret.read(&c.id).map_err(|e| CredentialsError::Secret(format!("{e:#}")))?;
+        let credentials = Credentials::new(key.access_key_id.clone(), secret, None);
         Ok(Provider::fixed(credentials, &format!("{}'s access key", c.id)))
     };
     let session = format!("trustline-{}", c.id);
     Ok(match &c.access {
         Access::CrossAccountRole(trusted) | Access::Organization(trusted, _) => {
-            Provider::assume_role_rotating(
+            AccountCredentials::Role(Box::new(RoleProvider::rotating(
                 vendor()?,
                 trusted.role.clone(),
                 Some(trusted.external_id.clone()),
                 trusted.next_external_id.clone(),
                 &session,
                 home.clone(),
-            )
+            )))
         }
-        Access::Sts { role, external_id, key } => Provider::assume_role(
+        Access::Sts { role, external_id, key } => AccountCredentials::Role(Box::new(RoleProvider::new(
             customer_key(key)?,
             role.clone(),
             external_id.clone(),
             &session,
             home.clone(),
-        ),
-        Access::AccessKey(key) => customer_key(key)?,
-        Access::SameAccountRole => vendor()?,
+        ))),
+        Access::AccessKey(key) => AccountCredentials::Direct(customer_key(key)?),
+        Access::SameAccountRole => AccountCredentials::Direct(vendor()?),
     })
 }
 
@@ -187,11 +187,10 @@ pub fn connection_credentials(
 async fn discover_members(
     client: &AwsClient,
     org: &Connection,
+    settings: &crate::store::OrgSettings,
     vendor: Option<&Arc<Provider>>,
     options: &SyncOptions,
 ) -> Result<Vec<crate::store::Member>, CallError> {
-    let settings =
-        org.access.org().ok_or_else(|| CallError::Credentials(anyhow!("not an organization connection")))?;
     let home = plan::home_for(org, &options.home_region);
     let credentials = connection_credentials(org, vendor, &home).map_err(CallError::Credentials)?;
     let account = org.account_id.map_or_else(|| org.id.clone(), |a| a.to_string());
@@ -262,7 +261,7 @@ async fn list_account(
     };
     let credentials = match connection_credentials(c, vendor, &home) {
         Ok(p) => p,
-        Err(e) => return sink.send(fail(&format!("{e:#}"), None)).await,
+        Err(e) => return sink.send(fail(&e, None)).await,
     };
     let account_key = c.account_id.map_or_else(|| c.id.clone(), |a| a.to_string());
     let ctx = Ctx { client, credentials, account: account_key, home, calls: AtomicU64::new(0) };
@@ -363,15 +362,12 @@ pub async fn run(
     let orgs: Vec<Connection> = store
         .connections()?
         .into_iter()
-        .filter(|c| {
-            c.access.org().is_some()
-                && c.status == ConnectionStatus::Active
-                && only.is_none_or(|id| id == c.id)
-        })
+        .filter(|c| c.status == ConnectionStatus::Active && only.is_none_or(|id| id == c.id))
         .collect();
     for org in orgs {
+        let Some(settings) = org.access.org() else { continue };
         let t = Instant::now();
-        match discover_members(client, &org, vendor.as_ref(), options).await {
+        match discover_members(client, &org, settings, vendor.as_ref(), options).await {
             Ok(found) => {
                 let changes = store.reconcile_members(&org, &found)?;
                 tracing::info!(connection = %org.id, found = changes.found, added = changes.added, suspended = changes.suspended, removed = changes.removed, "organization members listed");

@@ -33,14 +33,15 @@ pub async fn vendor_chain(region: &Region) -> Result<Arc<Provider>> {
     Ok(Provider::new(Source::Sdk(chain), "the AWS SDK's default credential chain".to_owned()))
 }
 
-/// Fresh credentials from the SDK's chain, with their expiry.
+/// Fresh credentials from the SDK's chain, with their expiry; the error is the SDK's, with its
+/// causes (its error types stay inside this module).
 pub(super) async fn fetch(
     chain: &SharedCredentialsProvider,
-) -> Result<(Credentials, Option<OffsetDateTime>)> {
+) -> std::result::Result<(Credentials, Option<OffsetDateTime>), String> {
     let c = chain
         .provide_credentials()
         .await
-        .map_err(|e| anyhow!("{}", aws_smithy_types::error::display::DisplayErrorContext(&e)))?;
+        .map_err(|e| aws_smithy_types::error::display::DisplayErrorContext(&e).to_string())?;
     let expires = c.expiry().map(OffsetDateTime::from);
     let credentials = Credentials::new(
         c.access_key_id().to_owned(),

@@ -112,10 +112,9 @@ pub(super) async fn authorize(
         return refuse(StatusCode::UNAUTHORIZED, "missing bearer token (Authorization: Bearer <token>)");
     };
     let principal = if token.starts_with(SESSION_PREFIX) {
-        let found = {
-            let store = state.store.lock().await;
-            store.session(&token)
-        };
+        let lookup = token.clone();
+        let found =
+            state.with_store(move |_, store| store.session(&lookup).map_err(super::tenants::internal)).await;
         match found {
             Ok(Some(session)) if session.expires_at > time::OffsetDateTime::now_utc() => {
                 Principal::Session { tenant: session.tenant }
@@ -127,7 +126,7 @@ pub(super) async fn authorize(
                 );
             }
             Ok(None) => return refuse(StatusCode::UNAUTHORIZED, "unknown or wrong bearer token"),
-            Err(e) => return ApiError::internal(&e).into_response(),
+            Err(e) => return e.into_response(),
         }
     } else if bool::from(token.as_bytes().ct_eq(state.config.token.expose().as_bytes())) {
         Principal::Operator

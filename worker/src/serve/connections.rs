@@ -35,10 +35,6 @@ fn vendor(state: &AppState) -> Result<&Arc<crate::credentials::Provider>, ApiErr
     })
 }
 
-fn reader(state: &AppState) -> Result<Store, ApiError> {
-    Store::open_read_only_unchecked_pages(&state.config.store_path).map_err(|e| ApiError::internal(&e))
-}
-
 fn no_data_sets() -> ApiError {
     ApiError::invalid("data_sets", "choose at least one data set: iam, ec2-network, cloudtrail")
 }
@@ -107,11 +103,13 @@ pub(super) async fn verify_role(
         return Err(no_data_sets());
     }
     check_regions(&state, &req.regions)?;
-    let external_id = {
-        let mut store = state.store.lock().await;
-        existing(&store, &tenant)?;
-        tenant_external_id(&state, &mut store, &tenant, req.external_id.as_ref())?
-    };
+    let (named, in_tenant) = (req.external_id.clone(), tenant.clone());
+    let external_id = state
+        .with_store(move |state, store| {
+            existing(store, &in_tenant)?;
+            tenant_external_id(state, store, &in_tenant, named.as_ref())
+        })
+        .await?;
     check_verify_rate(&state, &tenant, Some(&peer), &headers)?;
     let vendor = vendor(&state)?;
     Ok(Json(verify::verify_role(&state.client, vendor, &state.config.home_region, &req, &external_id).await))
@@ -128,13 +126,16 @@ pub(super) async fn verify_keys(
         return Err(ApiError::invalid("kind", "keys are verified for the sts and access-key kinds only"));
     }
     check_access_key_id(&req.access_key_id)?;
-    {
-        let mut store = state.store.lock().await;
-        existing(&store, &tenant)?;
-        if let Some(named) = &req.external_id {
-            tenant_external_id(&state, &mut store, &tenant, Some(named))?;
-        }
-    }
+    let (named, in_tenant) = (req.external_id.clone(), tenant.clone());
+    state
+        .with_store(move |state, store| {
+            existing(store, &in_tenant)?;
+            if let Some(named) = &named {
+                tenant_external_id(state, store, &in_tenant, Some(named))?;
+            }
+            Ok(())
+        })
+        .await?;
     check_verify_rate(&state, &tenant, Some(&peer), &headers)?;
     Ok(Json(verify::verify_keys(&state.client, &state.config.home_region, &req).await))
 }
@@ -278,23 +279,24 @@ pub(super) async fn register(
         }
     };
     // The tenant, its quota, and the ExternalId: all from the store, none from the body.
-    let (tenant_row, external_id) = {
-        let mut store = state.store.lock().await;
-        let t = existing(&store, &tenant)?;
-        if store.tenant_connection_count(&tenant).map_err(internal)? >= t.max_connections {
-            return Err(refused_add(AddRefused::Quota(t.max_connections).into()));
-        }
-        let ext = match req.kind {
-            IntegrationKind::CrossAccountRole => {
-                Some(tenant_external_id(&state, &mut store, &tenant, req.external_id.as_ref())?)
+    let (kind, named, in_tenant) = (req.kind, req.external_id.clone(), tenant.clone());
+    let (tenant_row, external_id) = state
+        .with_store(move |state, store| {
+            let t = existing(store, &in_tenant)?;
+            if store.tenant_connection_count(&in_tenant).map_err(internal)? >= t.max_connections {
+                return Err(refused_add(AddRefused::Quota(t.max_connections).into()));
             }
-            _ => match &req.external_id {
-                Some(named) => Some(tenant_external_id(&state, &mut store, &tenant, Some(named))?),
-                None => None,
-            },
-        };
-        (t, ext)
-    };
+            let ext = match (kind, &named) {
+                // A role's connection always has one: the issued one unless the body names another.
+                (IntegrationKind::CrossAccountRole, named) => {
+                    Some(tenant_external_id(state, store, &in_tenant, named.as_ref())?)
+                }
+                (_, Some(named)) => Some(tenant_external_id(state, store, &in_tenant, Some(named))?),
+                (_, None) => None,
+            };
+            Ok((t, ext))
+        })
+        .await?;
     check_verify_rate(&state, &tenant, Some(&peer), &headers)?;
     let report = match &keys {
         None => {
@@ -355,10 +357,13 @@ pub(super) async fn register(
         status: ConnectionStatus::Active,
         parent: None,
     };
-    {
-        let mut store = state.store.lock().await;
-        store.add_connection_within(&connection, Some(tenant_row.max_connections)).map_err(refused_add)?;
-    }
+    let max = tenant_row.max_connections;
+    let connection = state
+        .with_store(move |_, store| {
+            store.add_connection_within(&connection, Some(max)).map_err(refused_add)?;
+            Ok(connection)
+        })
+        .await?;
     start_sync(&state, &connection.id);
     let mut body = connection_json(&connection);
     body["first_sync"] = json!("started");
@@ -379,9 +384,12 @@ fn connection_json(c: &Connection) -> Value {
 }
 
 pub(super) async fn list(State(state): Shared, Path(tenant): Path<String>) -> Result<Json<Value>, ApiError> {
-    let store = reader(&state)?;
-    existing(&store, &tenant)?;
-    let list = store.tenant_connections(&tenant).map_err(internal)?;
+    let list = state
+        .with_reader(move |_, store| {
+            existing(store, &tenant)?;
+            store.tenant_connections(&tenant).map_err(internal)
+        })
+        .await?;
     Ok(Json(json!({ "connections": list.iter().map(connection_json).collect::<Vec<_>>() })))
 }
 
@@ -397,8 +405,8 @@ pub(super) async fn show(
     State(state): Shared,
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let store = reader(&state)?;
-    Ok(Json(connection_json(&find(&store, &tenant, &id)?)))
+    let connection = state.with_reader(move |_, store| find(store, &tenant, &id)).await?;
+    Ok(Json(connection_json(&connection)))
 }
 
 /// Whether any of these connections has a triggered sync queued or running.
@@ -411,18 +419,21 @@ pub(super) async fn remove(
     State(state): Shared,
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let mut store = state.store.lock().await;
-    find(&store, &tenant, &id)?;
-    // Removing rows a running sync is about to write would leave them orphaned: answer at
-    // once instead of waiting for the sync.
-    if any_syncing(&state, std::slice::from_ref(&id)) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            None,
-            "this connection's sync is running; try again when it has finished",
-        ));
-    }
-    store.remove_connection(&id).map_err(internal)?;
+    state
+        .with_store(move |state, store| {
+            find(store, &tenant, &id)?;
+            // Removing rows a running sync is about to write would leave them orphaned: answer
+            // at once instead of waiting for the sync.
+            if any_syncing(state, std::slice::from_ref(&id)) {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    None,
+                    "this connection's sync is running; try again when it has finished",
+                ));
+            }
+            store.remove_connection(&id).map_err(internal)
+        })
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -440,7 +451,12 @@ fn start_sync(state: &Arc<AppState>, id: &str) -> bool {
     state.tasks.spawn(async move {
         let result = async {
             let _permit = task_state.sync_slot.clone().acquire_owned().await?;
-            let mut store = task_state.store.lock().await.sibling()?;
+            // Opening a handle is file work: off the runtime's threads, like the API's own.
+            let opener = task_state.clone();
+            let mut store = tokio::task::spawn_blocking(move || {
+                opener.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner).sibling()
+            })
+            .await??;
             crate::sync::run(
                 &mut store,
                 &task_state.client,
@@ -464,7 +480,9 @@ pub(super) async fn trigger_sync(
     State(state): Shared,
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    find(&reader(&state)?, &tenant, &id)?;
+    let in_tenant = tenant.clone();
+    let found = id.clone();
+    state.with_reader(move |_, store| find(store, &in_tenant, &found)).await?;
     if !start_sync(&state, &id) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -479,10 +497,13 @@ pub(super) async fn last_sync(
     State(state): Shared,
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let store = reader(&state)?;
-    find(&store, &tenant, &id)?;
-    let running = any_syncing(&state, std::slice::from_ref(&id));
-    let last = store.last_account_run(&id).map_err(internal)?;
+    let (running, last) = state
+        .with_reader(move |state, store| {
+            find(store, &tenant, &id)?;
+            let running = any_syncing(state, std::slice::from_ref(&id));
+            Ok((running, store.last_account_run(&id).map_err(internal)?))
+        })
+        .await?;
     Ok(Json(json!({ "running": running, "last": last })))
 }
 
@@ -491,26 +512,30 @@ pub(super) async fn rotate_external_id(
     State(state): Shared,
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let mut store = state.store.lock().await;
-    let c = find(&store, &tenant, &id)?;
-    if c.access.kind() != IntegrationKind::CrossAccountRole || c.parent.is_some() {
-        return Err(ApiError::invalid(
-            "id",
-            "only a cross-account-role connection (or an Organization connection, for all its members) has an ExternalId to rotate",
-        ));
-    }
-    if c.access.next_external_id().is_some() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            None,
-            "a rotation is already in progress; complete it first",
-        ));
-    }
-    let tenants = &state.config.tenants;
-    let issued = store
-        .issue_external_id(&tenant, time::OffsetDateTime::now_utc(), None, || tenants.issue_external_id())
-        .map_err(internal)?;
-    store.begin_rotation(&id, &issued.external_id).map_err(internal)?;
+    let (c, issued) = state
+        .with_store(move |state, store| {
+            let c = find(store, &tenant, &id)?;
+            if c.access.kind() != IntegrationKind::CrossAccountRole || c.parent.is_some() {
+                return Err(ApiError::invalid(
+                    "id",
+                    "only a cross-account-role connection (or an Organization connection, for all its members) has an ExternalId to rotate",
+                ));
+            }
+            if c.access.next_external_id().is_some() {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    None,
+                    "a rotation is already in progress; complete it first",
+                ));
+            }
+            let tenants = &state.config.tenants;
+            let issued = store
+                .issue_external_id(&tenant, time::OffsetDateTime::now_utc(), None, || tenants.issue_external_id())
+                .map_err(internal)?;
+            store.begin_rotation(&id, &issued.external_id).map_err(internal)?;
+            Ok((c, issued))
+        })
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -527,7 +552,8 @@ pub(super) async fn complete_rotation(
     State(state): Shared,
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let c = find(&reader(&state)?, &tenant, &id)?;
+    let found = id.clone();
+    let c = state.with_reader(move |_, store| find(store, &tenant, &found)).await?;
     let (Some(old), Some(new), Some(role)) =
         (&c.access.external_id(), &c.access.next_external_id(), &c.access.role_arn())
     else {
@@ -543,7 +569,7 @@ pub(super) async fn complete_rotation(
     if let Err(message) = proof {
         return Err(ApiError::new(StatusCode::CONFLICT, None, message));
     }
-    state.store.lock().await.complete_rotation(&id).map_err(internal)?;
+    state.with_store(move |_, store| store.complete_rotation(&id).map_err(internal)).await?;
     Ok(Json(json!({
         "external_id": new,
         "retired": old,

@@ -62,46 +62,61 @@ pub(super) async fn create(
     let name = req.name.unwrap_or_else(|| req.id.clone());
     crate::text::check_name("name", &name).map_err(|e| ApiError::invalid("name", e))?;
     let max = req.max_connections.unwrap_or(state.config.tenants.max_connections);
-    let mut store = state.store.lock().await;
-    if store.tenant(&req.id).map_err(internal)?.is_some() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            Some("id"),
-            format!("a tenant '{}' already exists", req.id),
-        ));
-    }
-    let tenant = store.add_tenant(&req.id, &name, max).map_err(internal)?;
+    let id = req.id;
+    let tenant = state
+        .with_store(move |_, store| {
+            if store.tenant(&id).map_err(internal)?.is_some() {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    Some("id"),
+                    format!("a tenant '{id}' already exists"),
+                ));
+            }
+            store.add_tenant(&id, &name, max).map_err(internal)
+        })
+        .await?;
     Ok((StatusCode::CREATED, Json(tenant_json(&tenant, 0))))
 }
 
 pub(super) async fn list(State(state): Shared) -> Result<Json<Value>, ApiError> {
-    let store = state.store.lock().await;
-    let mut out = Vec::new();
-    for t in store.tenants().map_err(internal)? {
-        out.push(tenant_json(&t, store.tenant_connection_count(&t.id).map_err(internal)?));
-    }
+    let out = state
+        .with_store(|_, store| {
+            let mut out = Vec::new();
+            for t in store.tenants().map_err(internal)? {
+                out.push(tenant_json(&t, store.tenant_connection_count(&t.id).map_err(internal)?));
+            }
+            Ok(out)
+        })
+        .await?;
     Ok(Json(json!({ "tenants": out })))
 }
 
 pub(super) async fn show(State(state): Shared, Path(tenant): Path<String>) -> Result<Json<Value>, ApiError> {
-    let store = state.store.lock().await;
-    let t = existing(&store, &tenant)?;
-    Ok(Json(tenant_json(&t, store.tenant_connection_count(&t.id).map_err(internal)?)))
+    let body = state
+        .with_store(move |_, store| {
+            let t = existing(store, &tenant)?;
+            Ok(tenant_json(&t, store.tenant_connection_count(&t.id).map_err(internal)?))
+        })
+        .await?;
+    Ok(Json(body))
 }
 
 pub(super) async fn remove(State(state): Shared, Path(tenant): Path<String>) -> Result<StatusCode, ApiError> {
-    let mut store = state.store.lock().await;
-    existing(&store, &tenant)?;
-    let ids: Vec<String> =
-        store.tenant_connections(&tenant).map_err(internal)?.into_iter().map(|c| c.id).collect();
-    if super::connections::any_syncing(&state, &ids) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            None,
-            "a sync of this customer's connections is running; try again when it has finished",
-        ));
-    }
-    store.remove_tenant(&tenant).map_err(internal)?;
+    state
+        .with_store(move |state, store| {
+            existing(store, &tenant)?;
+            let ids: Vec<String> =
+                store.tenant_connections(&tenant).map_err(internal)?.into_iter().map(|c| c.id).collect();
+            if super::connections::any_syncing(state, &ids) {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    None,
+                    "a sync of this customer's connections is running; try again when it has finished",
+                ));
+            }
+            store.remove_tenant(&tenant).map_err(internal)
+        })
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -131,41 +146,45 @@ pub(super) async fn create_session(
             format!("a session lasts 60 to 3600 seconds (one hour at most), got {seconds}"),
         ));
     }
-    let mut store = state.store.lock().await;
-    existing(&store, &tenant)?;
-    let issued = onboarding(&state, &mut store, &tenant)?;
-    let mut random = [0u8; 32];
-    getrandom::fill(&mut random).map_err(|e| {
-        internal(anyhow::anyhow!("the operating system's random number generator failed: {e}"))
-    })?;
-    let (token, session) = store
-        .create_session(
-            &tenant,
-            time::OffsetDateTime::now_utc(),
-            time::Duration::seconds(seconds.into()),
-            random,
-        )
-        .map_err(internal)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "token": token.expose(),
-            "tenant": tenant,
-            "expires_at": crate::store::timestamp(session.expires_at),
-            "external_id": issued.external_id,
-            "external_id_expires_at": issued.expires_at,
-            "vendor_principal": state.config.vendor_principal,
-        })),
-    ))
+    let body = state
+        .with_store(move |state, store| {
+            existing(store, &tenant)?;
+            let issued = onboarding(state, store, &tenant)?;
+            let mut random = [0u8; 32];
+            getrandom::fill(&mut random).map_err(|e| {
+                internal(anyhow::anyhow!("the operating system's random number generator failed: {e}"))
+            })?;
+            let (token, session) = store
+                .create_session(
+                    &tenant,
+                    time::OffsetDateTime::now_utc(),
+                    time::Duration::seconds(seconds.into()),
+                    random,
+                )
+                .map_err(internal)?;
+            Ok(json!({
+                "token": token.expose(),
+                "tenant": tenant,
+                "expires_at": crate::store::timestamp(session.expires_at),
+                "external_id": issued.external_id,
+                "external_id_expires_at": issued.expires_at,
+                "vendor_principal": state.config.vendor_principal,
+            }))
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(body)))
 }
 
 pub(super) async fn external_id(
     State(state): Shared,
     Path(tenant): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut store = state.store.lock().await;
-    existing(&store, &tenant)?;
-    let issued = onboarding(&state, &mut store, &tenant)?;
+    let issued = state
+        .with_store(move |state, store| {
+            existing(store, &tenant)?;
+            onboarding(state, store, &tenant)
+        })
+        .await?;
     Ok(Json(json!({
         "external_id": issued.external_id,
         "issued_at": issued.issued_at,

@@ -47,7 +47,7 @@ pub async fn verify_keys(client: &AwsClient, home: &Region, req: &KeysRequest) -
         Credentials::new(req.access_key_id.clone(), req.secret_access_key.clone(), req.session_token.clone());
     let provider = Provider::fixed(creds, "the customer's key");
     let key = req.access_key_id.clone();
-    let account = match client.call(&sts::GetCallerIdentity, &key, home, &provider).await {
+    let account = match client.call(&sts::GetCallerIdentity, &key, home, &*provider).await {
         Ok(id) => {
             checks.push(check(
                 "caller_identity",
@@ -82,7 +82,7 @@ pub async fn verify_keys(client: &AwsClient, home: &Region, req: &KeysRequest) -
                     op = Ok(o.clone().external_id(id.clone()));
                 }
                 let result = match op {
-                    Ok(op) => client.call(&op, &key, home, &provider).await.map(|_| ()),
+                    Ok(op) => client.call(&op, &key, home, &*provider).await.map(|_| ()),
                     Err(e) => Err(e),
                 };
                 checks.push(match result {

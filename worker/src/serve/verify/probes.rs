@@ -3,8 +3,6 @@
 //! is not probed. A test holds the two lists to core's, so a new action cannot go unprobed
 //! without a word.
 
-use std::sync::Arc;
-
 use trustline_core::Region;
 use trustline_core::aws::{AwsErrorKind, Operation, cloudtrail, ec2, iam, organizations};
 #[cfg(test)]
@@ -134,7 +132,7 @@ async fn call<O: Operation>(
     op: &O,
     account: &str,
     region: &Region,
-    provider: &Arc<Provider>,
+    provider: &Provider,
 ) -> Result<(), CallError> {
     client.call(op, account, region, provider).await.map(|_| ())
 }
@@ -142,7 +140,7 @@ async fn call<O: Operation>(
 async fn run(
     op: &ProbeOp,
     client: &AwsClient,
-    provider: &Arc<Provider>,
+    provider: &Provider,
     account: &str,
     region: &Region,
 ) -> Result<(), CallError> {
@@ -166,7 +164,7 @@ async fn run(
 /// Each permission the data sets need, probed with its cheapest call, in core's order.
 pub(super) async fn probe_permissions(
     client: &AwsClient,
-    provider: &Arc<Provider>,
+    provider: &Provider,
     account: &str,
     home: &Region,
     req: &RoleRequest,

@@ -139,7 +139,7 @@ async fn assume(
     if let Some(id) = external_id {
         op = op.external_id(id);
     }
-    client.call(&op, &role.account_id().to_string(), region, vendor).await
+    client.call(&op, &role.account_id().to_string(), region, &**vendor).await
 }
 
 /// Runs every check for a role.
@@ -249,7 +249,7 @@ pub async fn verify_role(
     };
     let provider = Provider::fixed(session.credentials.clone(), "the verified role's session");
     let account_key = role.account_id().to_string();
-    let identity = client.call(&sts::GetCallerIdentity, &account_key, home, &provider).await;
+    let identity = client.call(&sts::GetCallerIdentity, &account_key, home, &*provider).await;
     let account = match identity {
         Ok(id) => {
             checks.push(check(
