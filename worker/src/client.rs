@@ -47,6 +47,9 @@ pub struct RetryPolicy {
     pub cap: Duration,
 }
 
+/// Sessions renewed for one call when AWS says they expired (see [`AwsClient::call`]).
+const MAX_RENEWALS: u32 = 16;
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         // Eight attempts with a 20 s cap ride out a minute of throttling, as the SDKs' adaptive
@@ -157,6 +160,7 @@ impl AwsClient {
         let service = op.call().map_err(CallError::Build)?.service();
         let endpoints = self.endpoints(region)?;
         let mut attempt = 0;
+        let mut renewals = 0;
         loop {
             attempt += 1;
             if !(paced && attempt == 1) {
@@ -183,7 +187,12 @@ impl AwsClient {
             match err.kind() {
                 // Credentials that expired (or were revoked) early: fresh ones at once. Bounded
                 // by the attempts, as a session can be refused again mid-pagination.
-                AwsErrorKind::ExpiredCredentials if attempt < self.retry.max_attempts => {
+                // Each renewal brings a new session, so a refusal says nothing about the next try:
+                // renewals have their own, larger budget. (Where sessions die often, as in the
+                // fault suite's 30 % of continued pages, eight attempts shared with throttling ran
+                // out now and then; a loop is still impossible.)
+                AwsErrorKind::ExpiredCredentials if renewals < MAX_RENEWALS => {
+                    renewals += 1;
                     credentials.invalidate(&creds).await;
                 }
                 AwsErrorKind::ClockSkew if attempt < self.retry.max_attempts => {
