@@ -73,18 +73,30 @@ fn summary_text(summary: &sync::RunSummary) -> String {
     s
 }
 
+/// Logging, a runtime, the runner and a stop token cancelled by SIGTERM or Ctrl-C: what `sync`
+/// and `run` share; `body` is the command itself.
+fn with_runner<F, Fut>(global: &GlobalArgs, concurrency: Option<usize>, body: F) -> Result<String>
+where
+    F: FnOnce(Runner, CancellationToken) -> Fut,
+    Fut: std::future::Future<Output = Result<String>>,
+{
+    init_logging(global.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let runner = Runner::new(global, concurrency).await?;
+        let stop = CancellationToken::new();
+        spawn_stop_on_signal(stop.clone());
+        body(runner, stop).await
+    })
+}
+
 pub(crate) fn sync(
     global: &GlobalArgs,
     connection: Option<String>,
     concurrency: Option<usize>,
     json: bool,
 ) -> Result<String> {
-    init_logging(global.log_format);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(async {
-        let mut runner = Runner::new(global, concurrency).await?;
-        let stop = CancellationToken::new();
-        spawn_stop_on_signal(stop.clone());
+    with_runner(global, concurrency, |mut runner, stop| async move {
         let summary = runner.once(connection.as_deref(), &stop).await?;
         let text = if json { serde_json::to_string_pretty(&summary)? + "\n" } else { summary_text(&summary) };
         if !summary.failed.is_empty() && summary.ok.is_empty() && summary.partial.is_empty() {
@@ -100,12 +112,7 @@ pub(crate) fn run_scheduled(
     jitter: std::time::Duration,
     concurrency: Option<usize>,
 ) -> Result<String> {
-    init_logging(global.log_format);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(async {
-        let mut runner = Runner::new(global, concurrency).await?;
-        let stop = CancellationToken::new();
-        spawn_stop_on_signal(stop.clone());
+    with_runner(global, concurrency, |mut runner, stop| async move {
         loop {
             match runner.once(None, &stop).await {
                 Ok(summary) => tracing::info!("{}", summary_text(&summary).trim_end()),

@@ -87,24 +87,19 @@ pub(crate) fn plan(
         {
             continue;
         }
-        match c.status {
-            ConnectionStatus::Active => {}
-            ConnectionStatus::Removed => {
-                plan.skipped.push(Skip {
-                    connection: c.id,
-                    code: "AccountRemoved",
-                    message: "the account is no longer in its organization (or its OU filter); its inventory is kept as stale",
-                });
-                continue;
-            }
+        let skipped = match c.status {
+            ConnectionStatus::Active => None,
+            ConnectionStatus::Removed => Some((
+                "AccountRemoved",
+                "the account is no longer in its organization (or its OU filter); its inventory is kept as stale",
+            )),
             ConnectionStatus::Suspended => {
-                plan.skipped.push(Skip {
-                    connection: c.id,
-                    code: "AccountSuspended",
-                    message: "the account is suspended; its inventory is kept as stale",
-                });
-                continue;
+                Some(("AccountSuspended", "the account is suspended; its inventory is kept as stale"))
             }
+        };
+        if let Some((code, message)) = skipped {
+            plan.skipped.push(Skip { connection: c.id, code, message });
+            continue;
         }
         if !c.syncs_own_account() {
             plan.discovery_only.push(c.id);
