@@ -21,8 +21,6 @@ use sha2::{Digest, Sha256};
 use trustline_core::Secret;
 use zeroize::Zeroizing;
 
-use crate::store::Store;
-
 /// The environment variable holding the key.
 pub const KEY_ENV: &str = "TRUSTLINE_SEAL_KEY";
 /// The environment variable naming a file that holds the key.
@@ -295,22 +293,6 @@ fn old_from(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Vec<SealKey>> {
     Ok(keys)
 }
 
-/// Re-seals every sealed secret in the store that is not already under the current key, in one
-/// transaction, and returns how many changed. Every secret is opened before anything is written,
-/// so a secret no configured key opens leaves the store as it was.
-pub fn reseal(store: &mut Store, keys: &SealKeys) -> Result<usize> {
-    let mut changed = Vec::new();
-    for (id, sealed) in store.sealed_secrets()? {
-        if keys.is_current(&sealed) {
-            continue;
-        }
-        let secret = keys.open(&sealed, &id)?;
-        changed.push((id.clone(), keys.seal(&secret, &id)?));
-    }
-    store.set_sealed_secrets(&changed)?;
-    Ok(changed.len())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -429,44 +411,5 @@ mod tests {
             SealKeys::from_lookup(&env(vec![(KEY_ENV, a), (OLD_KEYS_ENV, format!("{b},nope"))])).unwrap_err()
         );
         assert!(err.contains(&format!("key 2 in {OLD_KEYS_ENV}")) && !err.contains(&b), "{err}");
-    }
-
-    fn key_connection(id: &str, sealed: &str) -> crate::store::Connection {
-        crate::store::Connection {
-            id: id.to_owned(),
-            tenant: crate::store::DEFAULT_TENANT.to_owned(),
-            name: id.to_owned(),
-            access: crate::store::Access::AccessKey(crate::store::CustomerKey {
-                access_key_id: "AKIAEXAMPLE000000001".to_owned(),
-                secret: crate::store::SecretRef::Sealed(sealed.to_owned()),
-            }),
-            account_id: None,
-            data_sets: [trustline_core::policy::permissions::DataSet::Iam].into(),
-            regions: Vec::new(),
-            status: crate::store::ConnectionStatus::Active,
-            parent: None,
-        }
-    }
-
-    #[test]
-    fn rotation_reseals_the_store_under_the_new_key() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
-        let (a, b) = (key_of(1), key_of(2));
-        for id in ["one", "two"] {
-            store.add_connection(&key_connection(id, &a.seal(&Secret::new(id), id).unwrap())).unwrap();
-        }
-        let rotated = SealKeys::new(b.clone(), vec![a.clone()]);
-        assert_eq!(reseal(&mut store, &rotated).unwrap(), 2);
-        assert_eq!(reseal(&mut store, &rotated).unwrap(), 0, "already under the current key");
-        for (id, sealed) in store.sealed_secrets().unwrap() {
-            assert_eq!(b.open(&sealed, &id).unwrap().expose(), id, "opens under the new key alone");
-            assert!(a.open(&sealed, &id).is_err());
-        }
-        // Without the old key nothing opens, and nothing is written.
-        let mut other = Store::open(&dir.path().join("u.db")).unwrap();
-        other.add_connection(&key_connection("x", &a.seal(&Secret::new("x"), "x").unwrap())).unwrap();
-        assert!(reseal(&mut other, &SealKeys::new(b, vec![])).is_err());
-        assert_eq!(other.sealed_secrets().unwrap()[0].1.split(':').nth(2), Some(a.kid()));
     }
 }

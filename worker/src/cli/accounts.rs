@@ -117,7 +117,7 @@ pub(crate) fn rotate_seal_key(global: &GlobalArgs) -> Result<String> {
         bail!("no store at {}: pass --store (or set store.path)", config.store.path.display());
     }
     let mut store = Store::open(&config.store.path)?;
-    let count = seal::reseal(&mut store, &keys)?;
+    let count = store.reseal(&keys)?;
     Ok(format!("re-sealed {count} secret(s) under key {}\n", keys.current().kid()))
 }
 
