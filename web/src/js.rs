@@ -1,23 +1,22 @@
-//! Values across the JS boundary: in the second module serde types to and from JS values
-//! through JSON, which it carries anyway (the first module reads and builds them with
-//! [`crate::json`]); and exceptions' messages.
+//! Values across the JS boundary: serde types to and from JS values with serde-wasm-bindgen,
+//! and exceptions' messages.
 
 use wasm_bindgen::JsValue;
 
-/// A JS value from anything serializable.
-#[cfg(feature = "documents")]
+/// A JS value from anything serializable, as JSON would have it (`None` is `null`, maps are
+/// plain objects).
 pub(crate) fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, wasm_bindgen::JsError> {
-    use wasm_bindgen::JsError;
-    let text = serde_json::to_string(value).map_err(|e| JsError::new(&e.to_string()))?;
-    js_sys::JSON::parse(&text).map_err(|_| JsError::new("could not convert a result to JSON"))
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| wasm_bindgen::JsError::new(&e.to_string()))
 }
 
-/// A JS value read with serde, through JSON; errors start with `what`.
-#[cfg(feature = "documents")]
-pub(crate) fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, String> {
-    let text = js_sys::JSON::stringify(value).map(String::from).unwrap_or_default();
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    serde_json::from_value(json).map_err(|e| format!("{what}: {e}"))
+/// A JS value read with serde; errors start with `what` and name the field.
+pub(crate) fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result<T, String> {
+    serde_path_to_error::deserialize(serde_wasm_bindgen::Deserializer::from(value)).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." { format!("{what}: {}", e.inner()) } else { format!("{what}: {path}: {}", e.inner()) }
+    })
 }
 
 /// A JS exception's message.

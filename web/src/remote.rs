@@ -8,7 +8,6 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, RequestInit, Response};
 
 use crate::config::{Config, VerifyTarget};
-use crate::documents::exports::get_caller_identity;
 use crate::js;
 use crate::keys::{self, KeyIdentity};
 use crate::state::{VerifyResponse, parse_verify_response};
@@ -79,4 +78,24 @@ async fn fetch(method: &str, url: &str, headers: &Headers, body: Vec<u8>) -> Res
         .await
         .map_err(|e| js::message(&e))?;
     Ok((response.status(), js_sys::Uint8Array::new(&buffer).to_vec()))
+}
+
+/// STS GetCallerIdentity for an access key, signed at `time_ms` (the browser's clock:
+/// `SystemTime::now()` panics on wasm32); the wizard's key check and `signGetCallerIdentity`.
+pub(crate) fn get_caller_identity(
+    access_key_id: &str,
+    secret: trustline_core::Secret,
+    session_token: Option<trustline_core::Secret>,
+    region: trustline_core::Region,
+    endpoint: Option<&str>,
+    time_ms: f64,
+) -> trustline_core::error::Result<trustline_core::aws::HttpRequest> {
+    let mut endpoints = trustline_core::Endpoints::new(region);
+    if let Some(url) = endpoint {
+        endpoints = endpoints.with_override(trustline_core::Service::Sts, url)?;
+    }
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(time_ms as u64);
+    let creds = trustline_core::Credentials::new(access_key_id, secret, session_token);
+    let signer = trustline_core::Signer::new(&creds);
+    trustline_core::aws::prepare(&trustline_core::aws::sts::GetCallerIdentity, &endpoints, &signer, time)
 }

@@ -409,7 +409,7 @@ impl Wizard {
     }
 }
 
-#[cfg(all(target_arch = "wasm32", feature = "documents"))]
+#[cfg(target_arch = "wasm32")]
 impl yew::Reducible for Wizard {
     type Action = Action;
 

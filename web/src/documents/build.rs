@@ -106,7 +106,7 @@ pub(super) fn launch_link(
 
 /// Core's quick-create link, with the template URL checked by [`check_template_url`] (the
 /// browser's URL parser in the documents module), in the order core's `link` checks.
-pub(super) fn quick_create_link(q: &QuickCreate<'_>) -> trustline_core::error::Result<String> {
+pub(crate) fn quick_create_link(q: &QuickCreate<'_>) -> trustline_core::error::Result<String> {
     quick_create::validate_stack_name(q.stack_name)?;
     check_template_url(q.template_url, q.region)?;
     quick_create::link_with_checked_url(q)
