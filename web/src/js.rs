@@ -11,12 +11,10 @@ pub(crate) fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, wasm_bind
         .map_err(|e| wasm_bindgen::JsError::new(&e.to_string()))
 }
 
-/// A JS value read with serde; errors start with `what` and name the field.
+/// A JS value read with serde; errors start with `what` (serde's messages name an unknown or
+/// missing field).
 pub(crate) fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result<T, String> {
-    serde_path_to_error::deserialize(serde_wasm_bindgen::Deserializer::from(value)).map_err(|e| {
-        let path = e.path().to_string();
-        if path == "." { format!("{what}: {}", e.inner()) } else { format!("{what}: {path}: {}", e.inner()) }
-    })
+    serde_wasm_bindgen::from_value(value).map_err(|e| format!("{what}: {e}"))
 }
 
 /// A JS exception's message.
