@@ -51,8 +51,7 @@ fn with_first_step(page: &str) -> Result<String, String> {
     if let Some(map) = json.as_object_mut() {
         map.remove("sessionFrom");
     }
-    let names = json.as_object().map(|o| o.keys().cloned().collect());
-    let options = Options::read(names, json).map_err(|e| e.to_string())?;
+    let options = Options::from_json(json).map_err(|e| e.to_string())?;
     // The ExternalId is not on the first step; mount() makes or takes the real one.
     let config = Config::from_options(options, |_| "first-step0000".parse()).map_err(|e| e.to_string())?;
 

@@ -32,8 +32,8 @@ pub const KNOWN_OPTIONS: [&str; 16] = [
     "onCancel",
 ];
 
-/// The options as the host wrote them: the one type `mount()` deserializes (serde-wasm-bindgen)
-/// and the standalone page's generator reads (serde_json). `onComplete` and `onCancel` are the
+/// The options as the host wrote them: the one type `mount()` and the standalone page's
+/// generator read ([`Options::from_json`]). `onComplete` and `onCancel` are the
 /// JS layer's; the TypeScript declarations (`bindings`) are checked against these fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -230,19 +230,17 @@ const SHAPES: [(&str, &str); 3] = [
 ];
 
 impl Options {
-    /// Reads the host's options object: `names` are its keys (None when it is not an object),
-    /// `options` its deserializer (serde-wasm-bindgen in the browser). Unknown names, missing
-    /// session fields and values of the wrong type are errors naming the option.
-    pub fn read<'de, D: serde::Deserializer<'de>>(
-        names: Option<Vec<String>>,
-        options: D,
-    ) -> Result<Options, OptionError> {
-        let names = names.ok_or_else(|| {
-            OptionError::new(
-                "options",
-                "mount(element, options) needs an object such as { vendorPrincipal, vendorName }",
-            )
-        })?;
+    /// Reads the host's options object as JSON (`mount()` gets it from the JS object with
+    /// serde-wasm-bindgen, the page generator from the page): unknown names, missing session
+    /// fields and values of the wrong type are errors naming the option.
+    pub fn from_json(options: serde_json::Value) -> Result<Options, OptionError> {
+        let names: Vec<String> =
+            options.as_object().map(|o| o.keys().cloned().collect()).ok_or_else(|| {
+                OptionError::new(
+                    "options",
+                    "mount(element, options) needs an object such as { vendorPrincipal, vendorName }",
+                )
+            })?;
         check_option_names(names.iter().map(String::as_str))?;
         serde_path_to_error::deserialize(options).map_err(|e| {
             // `session.url`, or `defaultRegions` for `defaultRegions[0]`.
@@ -702,10 +700,8 @@ pub(crate) mod tests {
         assert!(check_option_names(KNOWN_OPTIONS).is_ok());
     }
 
-    /// Reads a host object as `mount()` does, with serde_json in place of serde-wasm-bindgen.
     fn read(host: serde_json::Value) -> Result<Options, OptionError> {
-        let names = host.as_object().map(|o| o.keys().cloned().collect());
-        Options::read(names, host)
+        Options::from_json(host)
     }
 
     #[test]

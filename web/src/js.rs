@@ -1,5 +1,6 @@
-//! Values across the JS boundary: serde types to and from JS values with serde-wasm-bindgen,
-//! and exceptions' messages.
+//! Values across the JS boundary: serde types to and from JS values with serde-wasm-bindgen
+//! (inputs through `serde_json::Value`, so that unknown fields are seen), and exceptions'
+//! messages.
 
 use wasm_bindgen::JsValue;
 
@@ -11,10 +12,18 @@ pub(crate) fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, wasm_bind
         .map_err(|e| wasm_bindgen::JsError::new(&e.to_string()))
 }
 
-/// A JS value read with serde; errors start with `what` (serde's messages name an unknown or
-/// missing field).
+/// A JS value as JSON: serde-wasm-bindgen reads every key of every object (its typed
+/// deserializer reads only a struct's own fields, so `deny_unknown_fields` would see nothing).
+pub(crate) fn to_json(value: JsValue) -> Result<serde_json::Value, String> {
+    serde_wasm_bindgen::from_value(value).map_err(|e| e.to_string())
+}
+
+/// A JS value read with serde through [`to_json`]; errors start with `what` (serde's messages
+/// name an unknown or missing field).
 pub(crate) fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result<T, String> {
-    serde_wasm_bindgen::from_value(value).map_err(|e| format!("{what}: {e}"))
+    to_json(value)
+        .and_then(|json| serde_json::from_value(json).map_err(|e| e.to_string()))
+        .map_err(|e| format!("{what}: {e}"))
 }
 
 /// A JS exception's message.

@@ -18,7 +18,7 @@ use trustline_core::{IntegrationKind, RoleArn, Secret};
 
 pub use self::handoff::Completion;
 pub use self::scope::{FieldErrors, Scope, ScopeField, ScopeInput};
-pub use self::verify::{Check, CheckStatus, Verdict, VerifyResponse, parse_verify_response};
+pub use self::verify::{Check, CheckReport, CheckStatus, Verdict, VerifyResponse, parse_verify_response};
 use crate::config::Config;
 use crate::keys::{self, KeyIdentity};
 

@@ -1,8 +1,10 @@
-//! The verify API's per-check results; failed and warning checks read as next steps.
+//! The verify API's answer as the customer reads it ([`crate::state::CheckReport`]): what needs
+//! the customer's action first, as next steps; then what passed, with the permission probes
+//! collapsed into one line per data set.
 
 use yew::prelude::*;
 
-use crate::state::{CheckStatus, Verdict, VerifyResponse};
+use crate::state::{Check, CheckStatus, Verdict, VerifyResponse};
 
 /// Properties of [`CheckList`].
 #[derive(Properties, PartialEq)]
@@ -11,42 +13,69 @@ pub(crate) struct CheckListProps {
     pub(crate) response: VerifyResponse,
 }
 
+fn item(c: &Check) -> Html {
+    let status = match c.status {
+        CheckStatus::Pass => "tl-pass",
+        CheckStatus::Fail => "tl-fail",
+        CheckStatus::Warn => "tl-warning",
+        CheckStatus::Skipped => "tl-skipped",
+    };
+    html! {
+        <li class={status} data-check={c.id.clone()}>
+            <span class="tl-badge">{ c.status.label() }</span>
+            <strong>{ c.title.clone() }</strong>
+            if !c.message.is_empty() { <p>{ c.message.clone() }</p> }
+            if let Some(code) = &c.aws_error_code { <p class="tl-hint">{ format!("AWS error: {code}") }</p> }
+        </li>
+    }
+}
+
 /// See the module docs.
 #[function_component]
 pub(crate) fn CheckList(props: &CheckListProps) -> Html {
     let r = &props.response;
     let (class, heading) = match r.verdict {
-        Verdict::Verified => ("tl-ok", "Connection verified".to_owned()),
+        Verdict::Verified => ("tl-ok", "Connection verified"),
         Verdict::Unsafe => (
             "tl-danger",
-            "This role can be assumed without your ExternalId. It is unsafe and was not connected: recreate it from step 3.".to_owned(),
+            "This role can be assumed without your ExternalId. It is unsafe and was not connected: recreate it from step 3.",
         ),
-        Verdict::Failed => ("tl-warn", "Not connected yet. Fix the items below, then verify again.".to_owned()),
+        Verdict::Failed => ("tl-warn", "Not connected yet. Fix the items below, then verify again."),
     };
+    let report = r.report();
     html! {
         <section class={classes!("tl-checks", class)} aria-labelledby="tl-checks-heading">
             <h3 id="tl-checks-heading" role="status">{ heading }</h3>
             if let Some(account) = &r.account_id {
                 <p>{ format!("AWS account {account}") }</p>
             }
-            <ul>
-                { for r.checks.iter().map(|c| {
-                    let status = match c.status {
-                        CheckStatus::Pass => "tl-pass",
-                        CheckStatus::Fail => "tl-fail",
-                        CheckStatus::Warn => "tl-warning",
-                        CheckStatus::Skipped => "tl-skipped",
-                    };
-                    html! {
-                        <li class={status} data-check={c.id.clone()}>
-                            <span class="tl-badge">{ c.status.label() }</span>
-                            <strong>{ c.title.clone() }</strong>
-                            if !c.message.is_empty() { <p>{ c.message.clone() }</p> }
-                            if let Some(code) = &c.aws_error_code { <p class="tl-hint">{ format!("AWS error: {code}") }</p> }
-                        </li>
-                    }
-                }) }
-            </ul>
+            if !report.action.is_empty() {
+                <h4>{ "Needs your action" }</h4>
+                <ul class="tl-action">{ for report.action.iter().map(|c| item(c)) }</ul>
+            }
+            if !report.passed.is_empty() || !report.permissions.is_empty() {
+                <h4>{ "Passed" }</h4>
+                <ul class="tl-passed">
+                    { for report.passed.iter().map(|c| item(c)) }
+                    { for report.permissions.iter().map(|(set, actions)| {
+                        let (id, what) = set.map_or(("other", "Other permissions"), |s| (s.id(), s.description()));
+                        html! {
+                            <li class="tl-pass" data-check={format!("permissions:{id}")}>
+                                <span class="tl-badge">{ CheckStatus::Pass.label() }</span>
+                                <strong>{ format!("Can read: {what}") }</strong>
+                                <details>
+                                    <summary>{ format!("{} permissions checked", actions.len()) }</summary>
+                                    <p class="tl-hint">{ actions.join(", ") }</p>
+                                </details>
+                            </li>
+                        }
+                    }) }
+                </ul>
+            }
+            if !report.skipped.is_empty() {
+                <h4>{ "Not checked yet" }</h4>
+                <ul class="tl-skipped-list">{ for report.skipped.iter().map(|c| item(c)) }</ul>
+            }
         </section>
     }
 }
