@@ -30,6 +30,26 @@ fn item(c: &Check) -> Html {
     }
 }
 
+/// One line of what passed; `details` (the probes behind it) fold out.
+fn passed(id: &str, title: String, details: Vec<String>) -> Html {
+    let count = match details.len() {
+        1 => "1 check".to_owned(),
+        n => format!("{n} checks"),
+    };
+    html! {
+        <li class="tl-pass" data-check={id.to_owned()}>
+            <span class="tl-badge">{ CheckStatus::Pass.label() }</span>
+            { title }
+            if !details.is_empty() {
+                <details>
+                    <summary>{ count }</summary>
+                    <ul>{ for details.into_iter().map(|d| html! { <li>{ d }</li> }) }</ul>
+                </details>
+            }
+        </li>
+    }
+}
+
 /// See the module docs.
 #[function_component]
 pub(crate) fn CheckList(props: &CheckListProps) -> Html {
@@ -53,22 +73,24 @@ pub(crate) fn CheckList(props: &CheckListProps) -> Html {
                 <h4>{ "Needs your action" }</h4>
                 <ul class="tl-action">{ for report.action.iter().map(|c| item(c)) }</ul>
             }
-            if !report.passed.is_empty() || !report.permissions.is_empty() {
+            if !report.passed.is_empty() || !report.external_id.is_empty() || !report.permissions.is_empty() {
                 <h4>{ "Passed" }</h4>
                 <ul class="tl-passed">
-                    { for report.passed.iter().map(|c| item(c)) }
+                    { for report.passed.iter().map(|c| passed(&c.id, c.title.clone(), Vec::new())) }
+                    if !report.external_id.is_empty() {
+                        { passed(
+                            "external_id_required",
+                            "The role refuses Trustline without your exact ExternalId".to_owned(),
+                            report.external_id.iter().map(|c| c.title.clone()).collect(),
+                        ) }
+                    }
                     { for report.permissions.iter().map(|(set, actions)| {
                         let (id, what) = set.map_or(("other", "Other permissions"), |s| (s.id(), s.description()));
-                        html! {
-                            <li class="tl-pass" data-check={format!("permissions:{id}")}>
-                                <span class="tl-badge">{ CheckStatus::Pass.label() }</span>
-                                <strong>{ format!("Can read: {what}") }</strong>
-                                <details>
-                                    <summary>{ format!("{} permissions checked", actions.len()) }</summary>
-                                    <p class="tl-hint">{ actions.join(", ") }</p>
-                                </details>
-                            </li>
-                        }
+                        passed(
+                            &format!("permissions:{id}"),
+                            format!("Can read: {what}"),
+                            actions.iter().map(|a| (*a).to_owned()).collect(),
+                        )
                     }) }
                 </ul>
             }

@@ -81,9 +81,12 @@ impl CheckStatus {
 pub struct CheckReport<'a> {
     /// Failed and warning checks, in the API's order: each says what to fix.
     pub action: Vec<&'a Check>,
-    /// Passed checks other than permission probes (the role can be assumed, the ExternalId is
-    /// required, the account is the expected one, …).
+    /// Passed checks other than permission probes and ExternalId probes (the role can be
+    /// assumed, the account is the expected one, the session may last long enough, …).
     pub passed: Vec<&'a Check>,
+    /// Passed ExternalId probes (`external_id_required_*`: the role refuses a missing or wrong
+    /// ExternalId), which read as one line.
+    pub external_id: Vec<&'a Check>,
     /// Passed permission probes per data set (None: an action no data set lists).
     pub permissions: Vec<(Option<DataSet>, Vec<&'a str>)>,
     /// Checks not run (an earlier one failed).
@@ -100,6 +103,7 @@ impl VerifyResponse {
         let mut report = CheckReport {
             action: Vec::new(),
             passed: Vec::new(),
+            external_id: Vec::new(),
             permissions: Vec::new(),
             skipped: Vec::new(),
         };
@@ -114,6 +118,7 @@ impl VerifyResponse {
                         let set = DATA_SETS.into_iter().find(|set| set.actions().contains(&action));
                         probes.entry((set.is_none(), set)).or_default().push(action);
                     }
+                    None if check.id.starts_with("external_id_required") => report.external_id.push(check),
                     None => report.passed.push(check),
                 },
             }
@@ -214,12 +219,14 @@ mod tests {
         let report = r.report();
         let ids = |list: &[&Check]| list.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&report.action), ["session_duration", "permission:iam:ListUsers"]);
-        assert_eq!(report.passed.len(), 5);
+        assert_eq!(ids(&report.passed), ["caller_identity", "assume_role", "expected_account"]);
+        assert_eq!(report.external_id.len(), 2);
         let sets: Vec<_> = report.permissions.iter().map(|(set, _)| *set).collect();
         assert_eq!(sets, [Some(DataSet::Iam), Some(DataSet::Ec2Network), Some(DataSet::CloudTrail), None]);
         assert_eq!(report.permissions[0].1.len(), DataSet::Iam.actions().len());
         assert_eq!(ids(&report.skipped), ["later"]);
-        // Over 18 checks on the screen become 5 passed lines and 4 permission lines.
+        // Over 18 checks on the screen become 3 passed lines, one for the ExternalId and 4 for
+        // permissions.
         assert!(r.checks.len() > 18);
     }
 }
