@@ -57,7 +57,9 @@ function showFailure(error, seconds) {
     alert.id = "tl-rest-failed";
     alert.className = "tl-alert tl-danger";
     alert.setAttribute("role", "alert");
-    first.querySelector(".tl-step").append(alert);
+    // Where the step says what happens next: above Cancel.
+    const step = first.querySelector(".tl-step");
+    step.insertBefore(alert, step.querySelector(".tl-nav"));
   }
   alert.textContent = `The next step could not be loaded (${error.message}). Trying again in ${seconds} s; check your connection.`;
 }

@@ -256,6 +256,8 @@ describe("standalone wizard", () => {
     assert.match(await page.textContent("#tl-rest-loading"), /Preparing the next step/);
     assert.ok(await page.isVisible("#tl-rest-loading"));
     await screenshot(page, "static-chosen-preparing");
+    const cards = () => page.$$eval(".tl-card", (cs) => cs.map((c) => [c.className, c.textContent]));
+    const staticCards = await cards();
     for (const route of held.splice(0)) await route.continue();
     await page.waitForSelector("#tl-regions");
     assert.equal(await step(page), "scope", "the wizard starts where the customer is");
@@ -263,6 +265,7 @@ describe("standalone wizard", () => {
     assert.equal(await page.$$eval(".tl-wizard", (w) => w.length), 1, "the static step is gone");
     await page.click("#tl-back");
     assert.equal(await page.getAttribute(".tl-card.tl-selected button", "id"), "tl-kind-cross-account-role");
+    assert.deepEqual(await cards(), staticCards, "the static step and the wizard's show the same cards");
     assert.deepEqual(problems, []);
     await context.close();
   });
