@@ -64,8 +64,14 @@ function showFailure(error, seconds) {
   alert.textContent = `The next step could not be loaded (${error.message}). Trying again in ${seconds} s; check your connection.`;
 }
 
+/** Resolves after the browser has painted (a task queued from requestAnimationFrame runs after
+ * the frame it precedes): compiling and starting the module must not delay the static step's
+ * first paint. The module's bytes are preloaded meanwhile. */
+const afterPaint = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));
+
 /** Imports the wizard's module and instantiates its wasm, retrying with a growing pause. */
 async function loadWizard() {
+  await afterPaint();
   for (let attempt = 0; ; attempt++) {
     // A failed module import can stay failed for its URL: a retry asks for a fresh one.
     const suffix = attempt === 0 ? "" : `?retry=${attempt}`;

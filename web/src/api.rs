@@ -80,20 +80,18 @@ fn callback(options: &JsValue, name: &str) -> Result<Option<Function>, OptionErr
 
 /// Reads and validates the options object.
 fn read_options(options: &JsValue) -> Result<(Config, Option<Function>, Option<Function>), OptionError> {
-    let json = if options.is_object() && !js_sys::Array::is_array(options) {
-        // The options as data: the callbacks are not JSON, and are read below.
-        let data = js_sys::Object::assign(&js_sys::Object::new(), options.unchecked_ref());
-        for name in ["onComplete", "onCancel"] {
-            let _ = Reflect::delete_property(&data, &name.into());
-        }
-        crate::js::to_json(data.into()).map_err(|e| OptionError {
-            option: "options".into(),
-            message: format!("must be plain data besides onComplete and onCancel: {e}"),
-        })?
-    } else {
-        serde_json::Value::Null
+    let keys = |v: &JsValue| {
+        (v.is_object() && !js_sys::Array::is_array(v)).then(|| {
+            js_sys::Object::keys(v.unchecked_ref::<js_sys::Object>())
+                .iter()
+                .filter_map(|k| k.as_string())
+                .collect()
+        })
     };
-    let parsed = Options::from_json(json)?;
+    let session = Reflect::get(options, &"session".into()).unwrap_or(JsValue::UNDEFINED);
+    let (names, session_names) = (keys(options), keys(&session));
+    let parsed =
+        Options::read(names, session_names, serde_wasm_bindgen::Deserializer::from(options.clone()))?;
     let (on_complete, on_cancel) = (callback(options, "onComplete")?, callback(options, "onCancel")?);
     let config = Config::from_options(parsed, |prefix| ExternalId::generate(&mut getrandom::SysRng, prefix))?;
     Ok((config, on_complete, on_cancel))

@@ -230,24 +230,40 @@ const SHAPES: [(&str, &str); 3] = [
 ];
 
 impl Options {
-    /// Reads the host's options object as JSON (`mount()` gets it from the JS object with
-    /// serde-wasm-bindgen, the page generator from the page): unknown names, missing session
-    /// fields and values of the wrong type are errors naming the option.
-    pub fn from_json(options: serde_json::Value) -> Result<Options, OptionError> {
-        let names: Vec<String> =
-            options.as_object().map(|o| o.keys().cloned().collect()).ok_or_else(|| {
-                OptionError::new(
-                    "options",
-                    "mount(element, options) needs an object such as { vendorPrincipal, vendorName }",
-                )
-            })?;
+    /// Reads the host's options object: `names` are its keys (None when it is not an object),
+    /// `session_names` the keys of its `session` when that is an object, and `options` its
+    /// deserializer (serde-wasm-bindgen in the browser, which reads only the fields a struct
+    /// names: hence the names). Unknown names, missing session fields and values of the wrong
+    /// type are errors naming the option.
+    pub fn read<'de, D: serde::Deserializer<'de>>(
+        names: Option<Vec<String>>,
+        session_names: Option<Vec<String>>,
+        options: D,
+    ) -> Result<Options, OptionError> {
+        let names = names.ok_or_else(|| {
+            OptionError::new(
+                "options",
+                "mount(element, options) needs an object such as { vendorPrincipal, vendorName }",
+            )
+        })?;
         check_option_names(names.iter().map(String::as_str))?;
+        if let Some(unknown) = session_names.iter().flatten().find(|n| !SESSION_FIELDS.contains(&n.as_str()))
+        {
+            return Err(option_error("session", &format!("unknown field `{unknown}`")));
+        }
         serde_path_to_error::deserialize(options).map_err(|e| {
             // `session.url`, or `defaultRegions` for `defaultRegions[0]`.
             let path = e.path().to_string();
             let option = path.split('[').next().unwrap_or_default().to_owned();
             option_error(&option, &e.into_inner().to_string())
         })
+    }
+
+    /// [`Options::read`] for options as JSON (the page generator, the tests).
+    pub fn from_json(options: serde_json::Value) -> Result<Options, OptionError> {
+        let keys = |v: &serde_json::Value| v.as_object().map(|o| o.keys().cloned().collect());
+        let (names, session_names) = (keys(&options), options.get("session").and_then(keys));
+        Options::read(names, session_names, options)
     }
 }
 
