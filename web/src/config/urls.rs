@@ -54,7 +54,11 @@ fn loopback_http(url: &UrlParts) -> bool {
 /// Checks `session.url`: https to any host, http to an exact loopback host, or a path on this
 /// page's origin (`/trustline`; not `//host`, which is another origin). Never userinfo.
 pub fn check_session_url(raw: &str) -> Result<(), String> {
-    let same_origin_path = raw.starts_with('/') && !raw[1..].starts_with(['/', '\\']) && !raw.contains('\\');
+    // The URL parser treats `\\` as `/` and drops tabs and newlines anywhere, so `/\\host` and
+    // `/<tab>/host` would be `//host`, another origin: a path has neither, nor spaces.
+    let same_origin_path = raw.starts_with('/')
+        && !raw[1..].starts_with('/')
+        && !raw.bytes().any(|b| b == b'\\' || b.is_ascii_control() || b == b' ');
     if same_origin_path {
         return Ok(());
     }
@@ -148,6 +152,9 @@ mod tests {
             ("http://localhost%2eevil.example", false),
             ("//evil.example", false),
             ("/\\evil.example", false),
+            ("/\t/evil.example", false),
+            ("/\n/evil.example", false),
+            ("/api/\u{7f}", false),
             ("\\\\evil.example", false),
             ("http://evil.example", false),
             ("ftp://127.0.0.1", false),

@@ -270,6 +270,23 @@ describe("standalone wizard", () => {
     await context.close();
   });
 
+  test("Cancel on the static first step cancels before the module arrives, and the module then stays out", async () => {
+    const { page, context } = await newPage(fx.chrome.browser);
+    const held = [];
+    await page.route("**/trustline-web_bg.wasm*", (route) => held.push(route));
+    await page.goto(`${fx.server.base}/`);
+    await page.evaluate(() => {
+      document.getElementById("trustline-wizard").addEventListener("trustline:cancel", () => { window.__cancelled = true; });
+    });
+    await page.click("[data-tl-static] #tl-cancel");
+    assert.match(await page.textContent("#tl-cancelled"), /Cancelled\. Nothing was connected\./);
+    assert.equal(await page.evaluate(() => window.__cancelled), true);
+    for (const route of held.splice(0)) await route.continue();
+    await page.waitForTimeout(500);
+    assert.equal(await page.$(".tl-wizard[data-step]"), null, "no wizard after Cancel");
+    await context.close();
+  });
+
   test("a failed module fetch is reported in the page and retried", async () => {
     const { page, context } = await newPage(fx.chrome.browser);
     let blocked = true;
