@@ -339,7 +339,7 @@ describe("standalone wizard", () => {
 
   test("without a session: a pure helper with a generated ExternalId, which the result says; bad options show an error, not a blank page", async () => {
     const saved = fx.server.state.config;
-    let { page, context } = await open({ allowedKinds: ["access-key", "cross-account-role"], sessionFrom: undefined, externalIdPrefix: "acme:t1:" });
+    let { page, context } = await open({ allowedKinds: ["access-key", "cross-account-role"], sessionFrom: undefined, externalIdPrefix: "acme:t1:", templateUrl: undefined });
     assert.equal(await page.$$eval(".tl-card", (cards) => cards.length), 2);
     await page.evaluate(() => {
       document.getElementById("trustline-wizard").addEventListener("trustline:complete", (e) => {
@@ -348,6 +348,11 @@ describe("standalone wizard", () => {
     });
     await page.click("#tl-kind-cross-account-role");
     await page.click("#tl-next");
+    // No template URL: no Launch-stack button, and the steps do not ask for one.
+    assert.equal(await page.$("#tl-launch"), null);
+    const steps = await page.textContent(".tl-steps");
+    assert.ok(!/Launch stack/.test(steps) && /Upload a template file/.test(steps), steps);
+    await screenshot(page, "access-without-template");
     const generated = await page.textContent("#tl-external-id");
     assert.match(generated, /^acme:t1:[a-z0-9]{32}$/);
     await page.click("#tl-next");
