@@ -30,6 +30,23 @@ fn item(c: &Check) -> Html {
     }
 }
 
+/// One thing to fix: a check, or several with the same message (listed by title).
+fn action(group: &[&Check]) -> Html {
+    let [first, more @ ..] = group else { return html! {} };
+    if more.is_empty() {
+        return item(first);
+    }
+    let status = if first.status == CheckStatus::Fail { "tl-fail" } else { "tl-warning" };
+    html! {
+        <li class={status} data-check={first.id.clone()}>
+            <span class="tl-badge">{ first.status.label() }</span>
+            <strong>{ format!("{} checks, one fix", group.len()) }</strong>
+            <p>{ first.message.clone() }</p>
+            <ul class="tl-check-titles">{ for group.iter().map(|c| html! { <li data-check={c.id.clone()}>{ c.title.clone() }</li> }) }</ul>
+        </li>
+    }
+}
+
 /// One line of what passed; `details` (the probes behind it) fold out.
 fn passed(id: &str, title: String, details: Vec<String>) -> Html {
     let count = match details.len() {
@@ -71,7 +88,7 @@ pub(crate) fn CheckList(props: &CheckListProps) -> Html {
             }
             if !report.action.is_empty() {
                 <h4>{ "Needs your action" }</h4>
-                <ul class="tl-action">{ for report.action.iter().map(|c| item(c)) }</ul>
+                <ul class="tl-action">{ for report.action.iter().map(|group| action(group)) }</ul>
             }
             if !report.passed.is_empty() || !report.external_id.is_empty() || !report.permissions.is_empty() {
                 <h4>{ "Passed" }</h4>

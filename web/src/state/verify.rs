@@ -79,8 +79,10 @@ impl CheckStatus {
 /// sets need) collapsed into one line per data set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckReport<'a> {
-    /// Failed and warning checks, in the API's order: each says what to fix.
-    pub action: Vec<&'a Check>,
+    /// Failed and warning checks, in the API's order: each says what to fix. Checks with the
+    /// same status and message (the ExternalId probes of a role that does not require it) are
+    /// one item, since there is one thing to fix.
+    pub action: Vec<Vec<&'a Check>>,
     /// Passed checks other than permission probes and ExternalId probes (the role can be
     /// assumed, the account is the expected one, the session may last long enough, …).
     pub passed: Vec<&'a Check>,
@@ -111,7 +113,17 @@ impl VerifyResponse {
         let mut probes: BTreeMap<(bool, Option<DataSet>), Vec<&str>> = BTreeMap::new();
         for check in &self.checks {
             match check.status {
-                CheckStatus::Fail | CheckStatus::Warn => report.action.push(check),
+                CheckStatus::Fail | CheckStatus::Warn => {
+                    let same = report.action.iter_mut().find(|group| {
+                        group[0].status == check.status
+                            && group[0].message == check.message
+                            && !check.message.is_empty()
+                    });
+                    match same {
+                        Some(group) => group.push(check),
+                        None => report.action.push(vec![check]),
+                    }
+                }
                 CheckStatus::Skipped => report.skipped.push(check),
                 CheckStatus::Pass => match check.id.strip_prefix("permission:") {
                     Some(action) => {
@@ -199,6 +211,31 @@ mod tests {
     }
 
     #[test]
+    fn failures_with_one_fix_are_one_item() {
+        let failed =
+            |id: &str, message: &str| Check { message: message.into(), ..check(id, CheckStatus::Fail) };
+        let checks = vec![
+            failed("external_id_required_missing", "require the ExternalId"),
+            failed("assume_role", "check the trust policy"),
+            failed("external_id_required_wrong", "require the ExternalId"),
+            failed("a", ""),
+            failed("b", ""),
+        ];
+        let r = VerifyResponse { verdict: Verdict::Unsafe, account_id: None, checks };
+        let groups: Vec<Vec<&str>> =
+            r.report().action.iter().map(|g| g.iter().map(|c| c.id.as_str()).collect()).collect();
+        assert_eq!(
+            groups,
+            [
+                vec!["external_id_required_missing", "external_id_required_wrong"],
+                vec!["assume_role"],
+                vec!["a"],
+                vec!["b"]
+            ]
+        );
+    }
+
+    #[test]
     fn a_verified_role_reads_as_a_few_lines_and_what_needs_action_comes_first() {
         use CheckStatus::{Fail, Pass, Skipped, Warn};
         let mut checks = vec![
@@ -218,7 +255,8 @@ mod tests {
         let r = VerifyResponse { verdict: Verdict::Failed, account_id: None, checks };
         let report = r.report();
         let ids = |list: &[&Check]| list.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
-        assert_eq!(ids(&report.action), ["session_duration", "permission:iam:ListUsers"]);
+        let action: Vec<_> = report.action.iter().map(|group| ids(group)).collect();
+        assert_eq!(action, [vec!["session_duration"], vec!["permission:iam:ListUsers"]]);
         assert_eq!(ids(&report.passed), ["caller_identity", "assume_role", "expected_account"]);
         assert_eq!(report.external_id.len(), 2);
         let sets: Vec<_> = report.permissions.iter().map(|(set, _)| *set).collect();
