@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Release build of the wizard with Trunk into ./dist (index.html, boot.js, trustline-web.js,
-# trustline-web_bg.wasm, trustline-web.d.ts, style.css). Offline: Trunk uses the wasm-bindgen
+# trustline-web_bg.wasm, trustline-web.d.ts, style.css), then the first step written into
+# dist/index.html as static HTML for the page's options (web/examples/first_step_page.rs). Offline: Trunk uses the wasm-bindgen
 # and wasm-opt on PATH (scripts/setup.d/30-wasm-test.sh and 50-web.sh install them).
 #
 # TRUSTLINE_WEB_CONFIG='{"vendorPrincipal": "...", "vendorName": "...", "sessionFrom": {"endpoint": "..."}}'
@@ -38,3 +39,6 @@ if [[ -n ${TRUSTLINE_WEB_CONFIG:-} ]]; then
   ' || die "TRUSTLINE_WEB_CONFIG was refused (above) or is not valid JSON"
   log "dist/index.html: options from TRUSTLINE_WEB_CONFIG"
 fi
+# The first step as static HTML, for the options the page now has (so its title and kinds match).
+cargo run -q --locked -p trustline-web --example first-step-page -- dist/index.html
+log "dist/index.html: static first step"

@@ -1,8 +1,7 @@
 //! The role of the cross-account kind as AWS CLI commands and as Terraform, for customers who
 //! manage IAM by script or infrastructure-as-code rather than CloudFormation.
 
-use hcl::expr::{Expression, FuncCall, TemplateExpr, Traversal, Variable};
-use hcl::{Block, Body};
+use std::fmt::Write;
 
 use crate::arn::{AccountId, Partition};
 use crate::error::{Error, Result};
@@ -76,17 +75,100 @@ pub fn aws_cli(spec: &RoleSpec, partition: Partition, account: &AccountId) -> Re
     Ok(out.join("\n") + "\n")
 }
 
-fn traversal(root: &str, attrs: &[&str]) -> Expression {
-    let mut t = Traversal::builder(Variable::unchecked(root));
-    for a in attrs {
-        t = t.attr(*a);
+/// An HCL quoted string: JSON's escapes for `"`, `\\` and control characters, and `${`/`%{`
+/// doubled so that they stay literal (HCL's template syntax; hcl-rs's formatter escapes the same).
+fn hcl_string(out: &mut String, value: &str) {
+    out.push('"');
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' | '%' if chars.peek() == Some(&'{') => {
+                out.push(c);
+                out.push(c);
+            }
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
     }
-    Expression::from(t.build())
+    out.push('"');
 }
 
-fn jsonencode(value: &serde_json::Value) -> Result<Expression> {
-    let value: hcl::Value = hcl::to_value(value).map_err(|e| Error::request("terraform", e.to_string()))?;
-    Ok(Expression::from(FuncCall::builder("jsonencode").arg(Expression::from(value)).build()))
+/// A JSON value as an HCL expression, on one line (`{ "Key" = value, … }`, `[a, b]`), as
+/// `jsonencode(…)`'s argument.
+fn hcl_value(out: &mut String, value: &serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => hcl_string(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                hcl_value(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(map) if map.is_empty() => out.push_str("{}"),
+        Value::Object(map) => {
+            out.push_str("{ ");
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                hcl_string(out, key);
+                out.push_str(" = ");
+                hcl_value(out, item);
+            }
+            out.push_str(" }");
+        }
+    }
+}
+
+/// An HCL block: `type "label" … {` attributes `}`, each attribute's value already an
+/// expression; a block without attributes is `{}`.
+fn hcl_block(out: &mut String, labels: &[&str], attributes: &[(&str, String)]) {
+    let (kind, labels) = labels.split_first().expect("a block has a type");
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(kind);
+    for label in labels {
+        out.push(' ');
+        hcl_string(out, label);
+    }
+    if attributes.is_empty() {
+        out.push_str(" {}\n");
+        return;
+    }
+    out.push_str(" {\n");
+    for (key, value) in attributes {
+        let _ = writeln!(out, "  {key} = {value}");
+    }
+    out.push_str("}\n");
+}
+
+fn quoted(value: &str) -> String {
+    let mut out = String::new();
+    hcl_string(&mut out, value);
+    out
+}
+
+fn jsonencode(value: &serde_json::Value) -> String {
+    let mut out = String::from("jsonencode(");
+    hcl_value(&mut out, value);
+    out.push(')');
+    out
 }
 
 /// The role as Terraform (hashicorp/aws provider), in the customer's account and partition.
@@ -103,71 +185,64 @@ pub fn terraform(spec: &RoleSpec) -> Result<String> {
     let read_value: serde_json::Value =
         serde_json::from_str(&read_json).map_err(|e| Error::request("terraform", e.to_string()))?;
 
-    let mut body = Body::builder()
-        .add_block(Block::builder("data").add_label("aws_partition").add_label("current").build())
-        .add_block(Block::builder("data").add_label("aws_caller_identity").add_label("current").build())
-        .add_block(
-            Block::builder("resource")
-                .add_label("aws_iam_role")
-                .add_label("vendor")
-                .add_attribute(("name", spec.role_name.as_str()))
-                .add_attribute(("path", spec.role_path.as_str()))
-                .add_attribute((
-                    "description",
-                    format!("Read-only access for {}, assumable only with your ExternalId", spec.vendor_name),
-                ))
-                .add_attribute(("max_session_duration", i64::from(spec.max_session_seconds)))
-                .add_attribute(("assume_role_policy", jsonencode(&trust.to_value())?))
-                .build(),
-        )
-        .add_block(
-            Block::builder("resource")
-                .add_label("aws_iam_policy")
-                .add_label("vendor_read")
-                .add_attribute(("name", format!("{}-read", spec.role_name)))
-                .add_attribute(("path", spec.role_path.as_str()))
-                .add_attribute((
-                    "description",
-                    format!("Least-privilege read access for {}", spec.vendor_name),
-                ))
-                .add_attribute(("policy", jsonencode(&read_value)?))
-                .build(),
-        )
-        .add_block(
-            Block::builder("resource")
-                .add_label("aws_iam_role_policy_attachment")
-                .add_label("vendor_read")
-                .add_attribute(("role", traversal("aws_iam_role", &["vendor", "name"])))
-                .add_attribute(("policy_arn", traversal("aws_iam_policy", &["vendor_read", "arn"])))
-                .build(),
-        );
+    // The layout of hcl-rs's formatter (the snapshot `role.tf` pins it, and the test parses the
+    // result with hcl-rs): a blank line between blocks, two-space attributes, values on one line.
+    let mut text = String::new();
+    hcl_block(&mut text, &["data", "aws_partition", "current"], &[]);
+    hcl_block(&mut text, &["data", "aws_caller_identity", "current"], &[]);
+    hcl_block(
+        &mut text,
+        &["resource", "aws_iam_role", "vendor"],
+        &[
+            ("name", quoted(&spec.role_name)),
+            ("path", quoted(&spec.role_path)),
+            (
+                "description",
+                quoted(&format!(
+                    "Read-only access for {}, assumable only with your ExternalId",
+                    spec.vendor_name
+                )),
+            ),
+            ("max_session_duration", spec.max_session_seconds.to_string()),
+            ("assume_role_policy", jsonencode(&trust.to_value())),
+        ],
+    );
+    hcl_block(
+        &mut text,
+        &["resource", "aws_iam_policy", "vendor_read"],
+        &[
+            ("name", quoted(&format!("{}-read", spec.role_name))),
+            ("path", quoted(&spec.role_path)),
+            ("description", quoted(&format!("Least-privilege read access for {}", spec.vendor_name))),
+            ("policy", jsonencode(&read_value)),
+        ],
+    );
+    let role_name = || ("role", "aws_iam_role.vendor.name".to_owned());
+    hcl_block(
+        &mut text,
+        &["resource", "aws_iam_role_policy_attachment", "vendor_read"],
+        &[role_name(), ("policy_arn", "aws_iam_policy.vendor_read.arn".to_owned())],
+    );
     for (i, managed) in spec.aws_managed_policies.iter().enumerate() {
         let arn = format!("arn:${{data.aws_partition.current.partition}}:iam::aws:policy/{managed}");
-        body = body.add_block(
-            Block::builder("resource")
-                .add_label("aws_iam_role_policy_attachment")
-                .add_label(format!("aws_managed_{i}"))
-                .add_attribute(("role", traversal("aws_iam_role", &["vendor", "name"])))
-                .add_attribute(("policy_arn", Expression::from(TemplateExpr::from(arn))))
-                .build(),
+        let label = format!("aws_managed_{i}");
+        hcl_block(
+            &mut text,
+            &["resource", "aws_iam_role_policy_attachment", &label],
+            &[role_name(), ("policy_arn", quoted(&arn))],
         );
     }
-    let body = body
-        .add_block(
-            Block::builder("output")
-                .add_label("role_arn")
-                .add_attribute((
-                    "description",
-                    format!("Paste this into {}'s onboarding page", spec.vendor_name),
-                ))
-                .add_attribute(("value", traversal("aws_iam_role", &["vendor", "arn"])))
-                .build(),
-        )
-        .build();
+    hcl_block(
+        &mut text,
+        &["output", "role_arn"],
+        &[
+            ("description", quoted(&format!("Paste this into {}'s onboarding page", spec.vendor_name))),
+            ("value", "aws_iam_role.vendor.arn".to_owned()),
+        ],
+    );
     let header = format!("# Read-only role for {}, generated by Trustline.\n\n", spec.vendor_name);
-    let text = hcl::to_string(&body).map_err(|e| Error::request("terraform", e.to_string()))?;
-    // hcl-rs escapes `${` in string literals; these two references must stay interpolations.
-    // No validated input can contain `${`, so nothing else is affected.
+    // Strings escape `${`; these two references must stay interpolations. No validated input can
+    // contain `${`, so nothing else is affected.
     let text = text
         .replace("$${data.aws_partition.current.partition}", "${data.aws_partition.current.partition}")
         .replace(
@@ -175,4 +250,29 @@ pub fn terraform(spec: &RoleSpec) -> Result<String> {
             "${data.aws_caller_identity.current.account_id}",
         );
     Ok(header + &text)
+}
+
+#[cfg(test)]
+mod hcl_tests {
+    use super::*;
+
+    /// The emitter escapes and lays out values as hcl-rs's formatter does (which core used
+    /// before; the snapshot `role.tf` pins the whole document).
+    #[test]
+    fn values_are_written_as_hcl_rs_writes_them() {
+        let value = serde_json::json!({
+            "plain": "a:b/c*", "quote": "say \"hi\"", "backslash": "a\\b", "lines": "a\nb\tc\r",
+            "template": "${x} %{y} $z %w", "control": "\u{1}", "unicode": "é✓",
+            "list": ["a", 1, true, null, [], {}], "nested": { "k": { "v": [1.5, -2] } },
+        });
+        let ours = format!("x = {}\n", jsonencode(&value));
+        let call = hcl::expr::FuncCall::builder("jsonencode")
+            .arg(hcl::expr::Expression::from(hcl::to_value(&value).unwrap()))
+            .build();
+        let theirs = hcl::to_string(
+            &hcl::Body::builder().add_attribute(("x", hcl::expr::Expression::from(call))).build(),
+        )
+        .unwrap();
+        assert_eq!(ours, theirs);
+    }
 }

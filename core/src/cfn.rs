@@ -5,6 +5,7 @@ pub mod quick_create;
 pub mod role;
 pub mod stackset;
 pub mod user;
+mod yaml;
 
 use serde_json::{Value, json};
 
@@ -30,7 +31,7 @@ impl Template {
 
     /// YAML with long-form intrinsic functions (`Fn::Sub:`), which every YAML parser reads.
     pub fn to_yaml(&self) -> String {
-        let yaml = serde_yaml_ng::to_string(&self.0).unwrap_or_default();
+        let yaml = yaml::to_string(&self.0);
         // The emitter follows YAML 1.2, where 2010-09-09 is a string; YAML 1.1 parsers read it
         // as a timestamp, so dates (the format and policy versions) are quoted.
         yaml.lines().map(quote_date_value).collect::<Vec<_>>().join("\n") + "\n"

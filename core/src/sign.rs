@@ -6,7 +6,7 @@
 //! Trustline's own requests take a fast path (`canonical`) with cached signing keys; anything
 //! else is signed by the `aws-sigv4` crate's `sign`, and tests hold the two to the same output.
 //! That general path is the default feature `aws-sigv4-sign`; a build without it (the browser's
-//! documents module, which signs only GetCallerIdentity: the wizard's size budget) refuses
+//! wizard's wasm module, which signs only GetCallerIdentity: the wizard's size budget) refuses
 //! requests outside the fast path's template.
 
 use std::fmt;

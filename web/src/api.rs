@@ -1,12 +1,10 @@
 //! The JavaScript API (wasm-bindgen exports): `mount(element, options)` returning a handle with
-//! `destroy()`, completion and cancel as callbacks and DOM `CustomEvent`s (see `host`), the
-//! standalone page's start-up, and (in [`helpers`]) pure functions for hosts that build their
-//! own UI, most of them forwarded to the second module.
+//! `destroy()`, completion and cancel as callbacks and DOM `CustomEvent`s (see `host`), and (in
+//! [`helpers`]) pure functions for hosts that build their own UI.
 
 pub mod helpers;
 
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use js_sys::{Function, Reflect};
 use trustline_core::{ExternalId, IntegrationKind};
@@ -14,59 +12,33 @@ use wasm_bindgen::prelude::*;
 use web_sys::Element;
 use yew::AppHandle;
 
+use crate::app::{App, AppProps};
 use crate::bindings::{self, JsOptions};
 use crate::config::{Config, OptionError, Options};
-use crate::documents::loader;
-use crate::first_step::view::{FirstStepApp, FirstStepProps, HandOver};
+use crate::first_step::STATIC_MARK;
 use crate::host::Host;
-
-/// What is mounted in the host's element: the first step (this module's Yew app) or, once the
-/// customer has chosen how to connect, the rest of the wizard (the second module's). Each lives
-/// in an element of its own, so that neither Yew sees the other's DOM.
-#[derive(Debug)]
-enum Mounted {
-    First { app: AppHandle<FirstStepApp>, element: Element },
-    Rest { handle: JsValue, element: Element },
-    Gone,
-}
-
-impl Mounted {
-    fn destroy(self) {
-        match self {
-            Mounted::First { app, element } => {
-                app.destroy();
-                element.remove();
-            }
-            Mounted::Rest { handle, element } => {
-                if let Ok(destroy) =
-                    Reflect::get(&handle, &"destroy".into()).and_then(JsCast::dyn_into::<Function>)
-                {
-                    let _ = destroy.call0(&handle);
-                }
-                element.remove();
-            }
-            Mounted::Gone => {}
-        }
-    }
-}
+use crate::state::{Action, Wizard};
 
 /// A mounted wizard.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct WizardHandle {
-    mounted: Rc<RefCell<Mounted>>,
+    mounted: Option<(AppHandle<App>, Element)>,
 }
 
 #[wasm_bindgen]
 impl WizardHandle {
-    /// Unmounts the wizard and drops everything it held, the pasted key included. Idempotent.
+    /// Unmounts the wizard and drops everything it held, the pasted key and the session
+    /// included. Idempotent.
     pub fn destroy(&mut self) {
-        let mounted = self.mounted.replace(Mounted::Gone);
-        mounted.destroy();
+        if let Some((app, element)) = self.mounted.take() {
+            app.destroy();
+            element.remove();
+        }
     }
 }
 
-/// A new element in `root` for one of the two apps. `display: contents` keeps it out of the
+/// A new element in `root` for the wizard's Yew app. `display: contents` keeps it out of the
 /// host's layout (set through CSSOM, which the page's CSP allows).
 fn app_element(root: &Element) -> Result<Element, JsValue> {
     let document = root.owner_document().ok_or("no document")?;
@@ -76,27 +48,18 @@ fn app_element(root: &Element) -> Result<Element, JsValue> {
     Ok(element)
 }
 
-/// Swaps the first step for the rest of the wizard (unless the wizard was destroyed meanwhile).
-fn hand_over(
-    mounted: &RefCell<Mounted>,
-    host: &Host,
-    config: &Config,
-    kind: IntegrationKind,
-) -> Result<(), String> {
-    if !matches!(*mounted.borrow(), Mounted::First { .. }) {
-        return Ok(());
-    }
-    let element = app_element(&host.root).map_err(|e| crate::js::message(&e))?;
-    match loader::mount_rest(&element, host, config, kind) {
-        Ok(handle) => {
-            mounted.replace(Mounted::Rest { handle, element }).destroy();
-            Ok(())
-        }
-        Err(message) => {
-            element.remove();
-            Err(message)
-        }
-    }
+/// Takes over the page's static first step (`first_step`) if `root` holds one: the kind the
+/// customer chose there before the module arrived (its card is pressed), and the markup removed.
+fn take_static_first_step(root: &Element) -> Option<IntegrationKind> {
+    let first = root.query_selector(&format!("[{STATIC_MARK}]")).ok()??;
+    let chosen = first
+        .query_selector(r#".tl-card-button[aria-pressed="true"]"#)
+        .ok()
+        .flatten()
+        .and_then(|card| card.get_attribute("data-kind"))
+        .and_then(|id| id.parse().ok());
+    first.remove();
+    chosen
 }
 
 fn option_error(e: OptionError) -> JsError {
@@ -117,13 +80,26 @@ fn callback(options: &JsValue, name: &str) -> Result<Option<Function>, OptionErr
 
 /// Reads and validates the options object.
 fn read_options(options: &JsValue) -> Result<(Config, Option<Function>, Option<Function>), OptionError> {
-    let parsed = Options::from_json(options)?;
+    let keys = |v: &JsValue| {
+        (v.is_object() && !js_sys::Array::is_array(v)).then(|| {
+            js_sys::Object::keys(v.unchecked_ref::<js_sys::Object>())
+                .iter()
+                .filter_map(|k| k.as_string())
+                .collect()
+        })
+    };
+    let session = Reflect::get(options, &"session".into()).unwrap_or(JsValue::UNDEFINED);
+    let (names, session_names) = (keys(options), keys(&session));
+    let parsed =
+        Options::read(names, session_names, serde_wasm_bindgen::Deserializer::from(options.clone()))?;
     let (on_complete, on_cancel) = (callback(options, "onComplete")?, callback(options, "onCancel")?);
     let config = Config::from_options(parsed, |prefix| ExternalId::generate(&mut getrandom::SysRng, prefix))?;
     Ok((config, on_complete, on_cancel))
 }
 
-/// Mounts the wizard into `element`. Throws an `Error` naming the option when an option is wrong.
+/// Mounts the wizard into `element`. Throws an `Error` naming the option when an option is
+/// wrong. If `element` holds the page's static first step, the wizard takes its place, at the
+/// scope step when the customer already chose a kind there.
 #[wasm_bindgen]
 pub fn mount(
     #[wasm_bindgen(unchecked_param_type = "Element")] element: JsValue,
@@ -138,47 +114,15 @@ pub fn mount(
         })
     })?;
     let (config, on_complete, on_cancel) = read_options(&options).map_err(option_error)?;
-    let (config, host) = (Rc::new(config), Rc::new(Host::new(root.clone(), on_complete, on_cancel)));
-    let mounted = Rc::new(RefCell::new(Mounted::Gone));
-    // Weak: the app holds this, and what is mounted holds the app.
-    let hand_over = {
-        let (mounted, host, config) = (Rc::downgrade(&mounted), host.clone(), config.clone());
-        HandOver(Rc::new(move |kind| match Weak::upgrade(&mounted) {
-            Some(mounted) => hand_over(&mounted, &host, &config, kind),
-            None => Ok(()),
-        }))
-    };
-    let element = app_element(&root).map_err(|e| JsError::new(&crate::js::message(&e)))?;
-    let props = FirstStepProps { config, host, hand_over };
-    let app = yew::Renderer::<FirstStepApp>::with_root_and_props(element.clone(), props).render();
-    *mounted.borrow_mut() = Mounted::First { app, element };
-    Ok(WizardHandle { mounted })
-}
-
-/// The standalone page (`index.html`): mounts into `#trustline-wizard` with the JSON options in
-/// `<script type="application/json" id="trustline-config">`. Pages without it (a host's
-/// dashboard) are left alone and call `mount` themselves.
-#[wasm_bindgen(start)]
-pub fn start() {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
-    let (Some(root), Some(config)) =
-        (document.get_element_by_id("trustline-wizard"), document.get_element_by_id("trustline-config"))
-    else {
-        return;
-    };
-    let text = config.text_content().unwrap_or_default();
-    let mounted = js_sys::JSON::parse(&text)
-        .map_err(|_| JsError::new("Trustline: the trustline-config script is not valid JSON"))
-        .and_then(|options| mount(root.clone().into(), options.unchecked_into()));
-    match mounted {
-        // The standalone page lives as long as the tab: keep the wizard mounted.
-        Ok(handle) => std::mem::forget(handle),
-        Err(e) => {
-            let message: JsValue = e.into();
-            let text =
-                message.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default();
-            root.set_text_content(Some(&text));
-            let _ = root.set_attribute("role", "alert");
-        }
+    let chosen = take_static_first_step(&root);
+    let mut wizard = Wizard::new(Rc::new(config));
+    if let Some(kind) = chosen {
+        wizard = wizard.reduce(Action::ChooseKind(kind));
     }
+    let host = Rc::new(Host::new(root.clone(), on_complete, on_cancel));
+    let element = app_element(&root).map_err(|e| JsError::new(&crate::js::message(&e)))?;
+    // The customer moved on from the static first step: the new step's heading takes the focus.
+    let props = AppProps { wizard, host, focus_first: chosen.is_some() };
+    let app = yew::Renderer::<App>::with_root_and_props(element.clone(), props).render();
+    Ok(WizardHandle { mounted: Some((app, element)) })
 }

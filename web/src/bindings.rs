@@ -2,7 +2,6 @@
 
 use wasm_bindgen::prelude::*;
 
-#[cfg(feature = "documents")]
 #[wasm_bindgen]
 extern "C" {
     /// `navigator.clipboard.writeText` (web-sys has it behind an unstable-API cfg only).
@@ -10,7 +9,6 @@ extern "C" {
     pub(crate) fn write_text(text: &str) -> Result<js_sys::Promise, JsValue>;
 }
 
-#[cfg(feature = "ui")]
 #[wasm_bindgen]
 extern "C" {
     /// `console.error`, for option errors a host developer should see even if it swallows the throw.
@@ -20,7 +18,6 @@ extern "C" {
 
 /// TypeScript declarations for the options and helper inputs; wasm-bindgen copies this into
 /// the generated `.d.ts`, and the extern types below make the exports use these names.
-#[cfg(feature = "ui")]
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
 /** How a customer connects; the ids of core's integration kinds. */
@@ -126,7 +123,6 @@ export interface SignInput { accessKeyId: string; secretAccessKey: string; sessi
 export interface SignedRequest { method: string; url: string; headers: Record<string, string>; body: string }
 "#;
 
-#[cfg(feature = "ui")]
 #[wasm_bindgen]
 extern "C" {
     /// `TrustlineOptions` in TypeScript.

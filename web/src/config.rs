@@ -2,7 +2,9 @@
 //! once into a [`Config`]. A bad option is an error that names the option and says how to fix
 //! it, so a host sees it in the console instead of a blank page.
 
-mod json;
+mod urls;
+
+pub use self::urls::{check_session_url, check_sts_endpoint, is_sts_host};
 
 use std::fmt;
 
@@ -30,7 +32,9 @@ pub const KNOWN_OPTIONS: [&str; 16] = [
     "onCancel",
 ];
 
-/// The options as the host wrote them (callbacks are taken out by the JS layer).
+/// The options as the host wrote them: the one type `mount()` and the standalone page's
+/// generator read ([`Options::from_json`]). `onComplete` and `onCancel` are the
+/// JS layer's; the TypeScript declarations (`bindings`) are checked against these fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Options {
@@ -143,22 +147,6 @@ pub enum ExternalIdSource {
     Browser,
 }
 
-impl ExternalIdSource {
-    /// The id used in the result (`externalIdSource`) and the hand-over.
-    pub fn id(self) -> &'static str {
-        match self {
-            ExternalIdSource::Session => "session",
-            ExternalIdSource::Option => "option",
-            ExternalIdSource::Browser => "browser",
-        }
-    }
-
-    /// Reads [`ExternalIdSource::id`].
-    pub fn from_id(id: &str) -> Option<Self> {
-        [Self::Session, Self::Option, Self::Browser].into_iter().find(|s| s.id() == id)
-    }
-}
-
 /// An option the wizard cannot work with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OptionError {
@@ -233,6 +221,102 @@ pub fn check_option_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Resul
     }
     Ok(())
 }
+
+/// The options' shapes, for type errors: (name, what it must be).
+const SHAPES: [(&str, &str); 3] = [
+    ("allowedKinds", "a list of kind ids, e.g. [\"cross-account-role\"]"),
+    ("defaultRegions", "a list of regions, e.g. [\"eu-west-1\"]"),
+    ("session", "an object such as { url, tenant, token, externalId } from your backend"),
+];
+
+impl Options {
+    /// Reads the host's options object: `names` are its keys (None when it is not an object),
+    /// `session_names` the keys of its `session` when that is an object, and `options` its
+    /// deserializer (serde-wasm-bindgen in the browser, which reads only the fields a struct
+    /// names: hence the names). Unknown names, missing session fields and values of the wrong
+    /// type are errors naming the option.
+    pub fn read<'de, D: serde::Deserializer<'de>>(
+        names: Option<Vec<String>>,
+        session_names: Option<Vec<String>>,
+        options: D,
+    ) -> Result<Options, OptionError> {
+        let names = names.ok_or_else(|| {
+            OptionError::new(
+                "options",
+                "mount(element, options) needs an object such as { vendorPrincipal, vendorName }",
+            )
+        })?;
+        check_option_names(names.iter().map(String::as_str))?;
+        if let Some(unknown) = session_names.iter().flatten().find(|n| !SESSION_FIELDS.contains(&n.as_str()))
+        {
+            return Err(option_error("session", &format!("unknown field `{unknown}`")));
+        }
+        serde_path_to_error::deserialize(options).map_err(|e| {
+            // `session.url`, or `defaultRegions` for `defaultRegions[0]`.
+            let path = e.path().to_string();
+            let option = path.split('[').next().unwrap_or_default().to_owned();
+            option_error(&option, &e.into_inner().to_string())
+        })
+    }
+
+    /// [`Options::read`] for options as JSON (the page generator, the tests).
+    pub fn from_json(options: serde_json::Value) -> Result<Options, OptionError> {
+        let keys = |v: &serde_json::Value| v.as_object().map(|o| o.keys().cloned().collect());
+        let (names, session_names) = (keys(&options), options.get("session").and_then(keys));
+        Options::read(names, session_names, options)
+    }
+}
+
+/// A serde error at `option` as the host reads it.
+fn option_error(option: &str, serde: &str) -> OptionError {
+    let quoted =
+        |prefix: &str| serde.strip_prefix(prefix).and_then(|rest| rest.split('`').next()).map(str::to_owned);
+    if let Some(field) = quoted("unknown field `") {
+        // The path ends with the unknown key already.
+        let option = if option.ends_with(&format!(".{field}")) {
+            option.to_owned()
+        } else {
+            format!("{option}.{field}")
+        };
+        return OptionError::new(
+            &option,
+            if field == "headers" {
+                "the session's token is the only credential the page sends (as Authorization: Bearer); remove `headers`".to_owned()
+            } else {
+                format!("unknown field; a session has {}", SESSION_FIELDS.join(", "))
+            },
+        );
+    }
+    let (option, missing) = match quoted("missing field `") {
+        Some(field) if option == "." => (field, true),
+        Some(field) => (format!("{option}.{field}"), true),
+        None => (option.to_owned(), false),
+    };
+    if let Some(field) = option.strip_prefix("session.") {
+        let message = if field == "expiresAt" {
+            "must be a string (RFC 3339)".to_owned()
+        } else {
+            let example = match field {
+                "url" => "\"/api/trustline\"",
+                "tenant" => "\"acme-corp\"",
+                "token" => "\"tl_session_…\"",
+                _ => "the session's external_id",
+            };
+            format!(
+                "is required and must be a string, e.g. {example} (as your backend got it from the worker)"
+            )
+        };
+        return OptionError::new(&option, message);
+    }
+    if missing || option == "." {
+        return OptionError::new(&option, serde.to_owned());
+    }
+    let shape = SHAPES.iter().find(|(name, _)| *name == option).map_or("a string", |(_, shape)| shape);
+    OptionError::new(&option, format!("wrong type: must be {shape}"))
+}
+
+/// The session's fields, in the spelling hosts use.
+const SESSION_FIELDS: [&str; 5] = ["url", "tenant", "token", "externalId", "expiresAt"];
 
 impl Config {
     /// Validates `options`. `generate` makes an ExternalId (with the given prefix) when the host
@@ -333,6 +417,7 @@ impl Config {
         trustline_core::arn::validate_role_name(&role_name)
             .map_err(|e| OptionError::new("roleName", e.message()))?;
         if let Some(url) = &options.sts_endpoint {
+            check_sts_endpoint(url).map_err(|e| OptionError::new("stsEndpoint", e))?;
             trustline_core::Endpoints::new(region.clone())
                 .with_override(trustline_core::Service::Sts, url)
                 .map_err(|e| OptionError::new("stsEndpoint", e.message()))?;
@@ -366,35 +451,6 @@ impl Config {
     pub fn external_id_generated(&self) -> bool {
         self.external_id_source == ExternalIdSource::Browser
     }
-
-    /// Options that validate back into this configuration, with the ExternalId in use (so a
-    /// generated one is kept): what the first module hands over to the second with (in memory,
-    /// as a JS value: the session's token with it).
-    pub fn to_options(&self) -> Options {
-        let session = self.session.as_ref().map(|s| SessionOptions {
-            url: s.url.clone(),
-            tenant: s.tenant.clone(),
-            token: s.token.expose().to_owned(),
-            external_id: self.external_id.to_string(),
-            expires_at: s.expires_at.clone(),
-        });
-        Options {
-            vendor_principal: Some(self.vendor.to_string()),
-            vendor_name: Some(self.vendor_name.clone()),
-            template_url: self.template_url.clone(),
-            org_template_url: self.org_template_url.clone(),
-            external_id: session.is_none().then(|| self.external_id.to_string()),
-            external_id_prefix: None,
-            session,
-            allowed_kinds: Some(self.allowed_kinds.iter().map(|k| k.id().to_owned()).collect()),
-            default_regions: Some(self.default_regions.iter().map(ToString::to_string).collect()),
-            region: Some(self.region.to_string()),
-            role_name: Some(self.role_name.clone()),
-            title: Some(self.title.clone()),
-            intro: self.intro.clone(),
-            sts_endpoint: self.sts_endpoint.clone(),
-        }
-    }
 }
 
 /// Core's template URL checks. In the browser the URL is parsed by the browser's `URL`, which
@@ -427,22 +483,8 @@ fn required<'a>(value: &'a Option<String>, option: &str, example: &str) -> Resul
 const SESSION_TOKEN_PREFIX: &str = "tl_session_";
 
 fn check_session(s: SessionOptions) -> Result<(Session, ExternalId), OptionError> {
+    check_session_url(&s.url).map_err(|e| OptionError::new("session.url", e))?;
     let url = s.url.trim_end_matches('/');
-    let scheme_ok = url.starts_with("https://")
-        || url.starts_with("http://127.0.0.1")
-        || url.starts_with("http://localhost")
-        || url.starts_with("http://[::1]")
-        || url.starts_with('/')
-        || s.url == "/";
-    if !scheme_ok {
-        return Err(OptionError::new(
-            "session.url",
-            format!(
-                "must be https:// (or http://127.0.0.1 / http://localhost for development, or a same-origin path such as /api), got '{}'",
-                s.url
-            ),
-        ));
-    }
     if s.tenant.trim().is_empty() {
         return Err(OptionError::new(
             "session.tenant",
@@ -584,7 +626,7 @@ pub(crate) mod tests {
     #[test]
     fn the_token_is_never_printed() {
         let c = config();
-        for text in [format!("{c:?}"), format!("{:?}", options()), format!("{:?}", c.to_options())] {
+        for text in [format!("{c:?}"), format!("{:?}", options())] {
             assert!(!text.contains("Zm9vYmFy"), "{text}");
             assert!(text.contains("redacted"), "{text}");
         }
@@ -610,7 +652,7 @@ pub(crate) mod tests {
     #[test]
     fn bad_options_name_the_option() {
         let with_session = |s: SessionOptions| Options { session: Some(s), ..options() };
-        let cases: [(Options, &str, &str); 14] = [
+        let cases: [(Options, &str, &str); 16] = [
             (Options { vendor_principal: None, ..options() }, "vendorPrincipal", "required"),
             (Options { vendor_principal: Some("123".into()), ..options() }, "vendorPrincipal", "12 digits"),
             (Options { vendor_name: Some(" ".into()), ..options() }, "vendorName", "required"),
@@ -633,6 +675,16 @@ pub(crate) mod tests {
                 "zone",
             ),
             (with_session(SessionOptions { url: "ftp://x".into(), ..session() }), "session.url", "https"),
+            (
+                with_session(SessionOptions { url: "http://localhost.attacker.example".into(), ..session() }),
+                "session.url",
+                "127.0.0.1",
+            ),
+            (
+                Options { sts_endpoint: Some("https://sts.amazonaws.com.evil.example".into()), ..options() },
+                "stsEndpoint",
+                "not an AWS STS host",
+            ),
             (with_session(SessionOptions { tenant: " ".into(), ..session() }), "session.tenant", "required"),
             (
                 with_session(SessionOptions { token: "0123456789abcdef".into(), ..session() }),
@@ -662,5 +714,107 @@ pub(crate) mod tests {
         let err = check_option_names(["verify"]).unwrap_err();
         assert!(err.message.contains("replaced by `session"), "{err}");
         assert!(check_option_names(KNOWN_OPTIONS).is_ok());
+    }
+
+    fn read(host: serde_json::Value) -> Result<Options, OptionError> {
+        Options::from_json(host)
+    }
+
+    #[test]
+    fn the_host_object_is_read_with_every_option() {
+        let host = serde_json::json!({
+            "vendorPrincipal": "arn:aws:iam::111122223333:root", "vendorName": "Acme",
+            "allowedKinds": ["sts"], "defaultRegions": ["eu-west-1"], "intro": null,
+            "session": { "url": "/api", "tenant": "acme", "token": "tl_session_x", "externalId": "abc123" },
+        });
+        let read = read(host).unwrap();
+        assert_eq!(read.allowed_kinds, Some(vec!["sts".to_owned()]));
+        assert_eq!(read.session.unwrap().token, "tl_session_x");
+    }
+
+    #[test]
+    fn wrong_types_and_names_are_errors_naming_the_option() {
+        use serde_json::json;
+        let cases = [
+            (json!({ "vendorName": 5 }), "vendorName", "must be a string"),
+            (json!({ "allowedKinds": "sts" }), "allowedKinds", "list of kind ids"),
+            (json!({ "defaultRegions": [1] }), "defaultRegions", "list of regions"),
+            (json!({ "session": "tl_session_x" }), "session", "an object"),
+            (json!({ "session": {} }), "session.url", "is required"),
+            (
+                json!({ "session": { "url": "/api", "tenant": "a", "externalId": "abc" } }),
+                "session.token",
+                "is required",
+            ),
+            (json!({ "session": { "url": 5, "tenant": "a" } }), "session.url", "must be a string"),
+            (json!({ "session": { "url": "/api", "headers": {} } }), "session.headers", "remove `headers`"),
+            (json!({ "session": { "url": "/api", "tnant": "a" } }), "session.tnant", "unknown field"),
+            (json!({ "verify": { "url": "/api" } }), "verify", "replaced by `session"),
+            (json!({ "vendorPrinciple": "x" }), "vendorPrinciple", "unknown option"),
+            (json!(["vendorName"]), "options", "needs an object"),
+        ];
+        for (host, option, needle) in cases {
+            let err = read(host).unwrap_err();
+            assert_eq!(err.option, option, "{err}");
+            assert!(err.message.contains(needle), "{err}");
+        }
+    }
+
+    /// The TypeScript interface `TrustlineOptions` in `bindings.rs` (what wasm-bindgen writes
+    /// into `trustline-web.d.ts`) declares exactly the options this type reads, plus the two
+    /// callbacks, and `TrustlineSession` exactly the session's fields: a new option cannot miss
+    /// the declarations. The struct literals list every field, so a new one fails to compile
+    /// here until it is added.
+    #[test]
+    fn the_typescript_declarations_match_the_options() {
+        let every = Options {
+            vendor_principal: Some(String::new()),
+            vendor_name: Some(String::new()),
+            template_url: Some(String::new()),
+            org_template_url: Some(String::new()),
+            external_id: Some(String::new()),
+            external_id_prefix: Some(String::new()),
+            session: Some(SessionOptions {
+                url: String::new(),
+                tenant: String::new(),
+                token: String::new(),
+                external_id: String::new(),
+                expires_at: Some(String::new()),
+            }),
+            allowed_kinds: Some(Vec::new()),
+            default_regions: Some(Vec::new()),
+            region: Some(String::new()),
+            role_name: Some(String::new()),
+            title: Some(String::new()),
+            intro: Some(String::new()),
+            sts_endpoint: Some(String::new()),
+        };
+        let json = serde_json::to_value(&every).unwrap();
+        let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        let mut options = keys(&json);
+        options.extend(["onComplete".to_owned(), "onCancel".to_owned()]);
+        let mut session = keys(&json["session"]);
+
+        let source = include_str!("bindings.rs");
+        let declared = |interface: &str| {
+            let start = source.find(&format!("export interface {interface} {{")).expect(interface);
+            let body = &source[start..start + source[start..].find("\n}").unwrap()];
+            let mut names: Vec<String> = body
+                .lines()
+                .skip(1)
+                .map(str::trim)
+                .filter(|l| !l.starts_with("/*") && !l.starts_with('*') && !l.is_empty())
+                .map(|l| l.split([':', '?', '(']).next().unwrap().trim().to_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        options.sort();
+        session.sort();
+        assert_eq!(declared("TrustlineOptions"), options);
+        assert_eq!(declared("TrustlineSession"), session);
+        let mut known = KNOWN_OPTIONS.map(str::to_owned).to_vec();
+        known.sort();
+        assert_eq!(known, options, "KNOWN_OPTIONS");
     }
 }

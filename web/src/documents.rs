@@ -1,17 +1,10 @@
 //! What the "Create access" step offers for a kind and scope: the Launch-stack link, templates
 //! to download, policies to copy, the AWS CLI and Terraform alternatives and key warnings.
 //!
-//! Every document comes from `trustline-core`'s builders (`build`). In the browser they live in
-//! the second wasm module, `trustline-web-documents`, with the steps that show them; it also
-//! exports them to hosts (`exports`). The first module loads it once it has painted (`loader`):
-//! the first screen then needs none of the YAML, Terraform, SigV4 or XML code (the first screen's size
-//! budget).
+//! Every document comes from `trustline-core`'s builders (`build`); this module picks and
+//! labels them. The JS API's document helpers (`api::helpers`) use the same builders.
 
-mod build;
-#[cfg(all(target_arch = "wasm32", feature = "documents"))]
-pub mod exports;
-#[cfg(all(target_arch = "wasm32", feature = "ui"))]
-pub(crate) mod loader;
+pub(crate) mod build;
 
 use crate::config::Config;
 use crate::state::{Scope, ScopeField};

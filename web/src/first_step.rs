@@ -1,151 +1,171 @@
-//! The first step as the first module shows it on its own: the customer chooses how to connect
-//! while the rest of the wizard (the second module: the later steps, the verify and STS calls,
-//! the document builders) loads behind it, fetched once the first screen has painted. When a
-//! kind is chosen and the rest has loaded, the first module hands over to it at the scope step
-//! (the first screen's size budget: it needs only this). The state is a small pure reducer,
-//! tested natively; the view is in `view`.
+//! The first step ("How do you want to connect?") as static HTML, from core's integration kinds
+//! (`IntegrationKind::ALL` and `.info()`, the data behind `trustline kinds`), so that the page is
+//! usable before the wasm module arrives: `scripts/web-build.sh` writes it into the built
+//! `index.html` (`examples/first_step_page.rs`). The markup is the Yew step's (`steps::kind`,
+//! `components::kind_card`, `components::frame`): the same ids, classes and ARIA attributes, so
+//! the page's CSS, keyboard use and tests see one first step. `web/boot.js` keeps a choice made
+//! before the module arrives (`aria-pressed="true"` on the card), and `mount()` takes it over.
 
-#[cfg(all(target_arch = "wasm32", feature = "ui"))]
-pub(crate) mod view;
+use std::fmt::Write;
 
 use trustline_core::IntegrationKind;
 
 use crate::config::Config;
-use crate::state::{Remote, Step};
+use crate::state::Step;
 
-/// The first step's state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FirstStep {
-    /// The kinds offered, safest first.
-    pub kinds: Vec<IntegrationKind>,
-    /// The chosen kind.
-    pub kind: Option<IntegrationKind>,
-    /// [`Step::Kind`], or [`Step::Scope`] once a kind is chosen (shown as "preparing" until the
-    /// rest of the wizard takes over).
-    pub step: Step,
-    /// The rest of the wizard: not loaded, loading, loaded or failed.
-    pub rest: Remote<()>,
-}
+/// The attribute that marks the static first step; `mount()` replaces the element carrying it.
+pub const STATIC_MARK: &str = "data-tl-static";
 
-/// Everything that happens in the first step.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FirstAction {
-    /// A kind card was chosen.
-    Choose(IntegrationKind),
-    /// Continue with the chosen kind.
-    Next,
-    /// Back to the choice (while the rest is loading, or after it failed).
-    Back,
-    /// The rest of the wizard started loading.
-    Loading,
-    /// The rest of the wizard loaded (and took over), or could not be loaded.
-    Loaded(Result<(), String>),
-}
-
-impl FirstStep {
-    /// The first step for `config`. With a single allowed kind the choice is made already, as
-    /// in the wizard ([`crate::state::Wizard::new`]).
-    pub fn new(config: &Config) -> Self {
-        let single = (config.allowed_kinds.len() == 1).then(|| config.allowed_kinds[0]);
-        FirstStep {
-            kinds: config.allowed_kinds.clone(),
-            kind: single,
-            step: if single.is_some() { Step::Scope } else { Step::Kind },
-            rest: Remote::Idle,
+/// HTML-escapes text for an element or a double-quoted attribute.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
         }
     }
-
-    /// Applies `action`.
-    pub fn reduce(mut self, action: FirstAction) -> Self {
-        match action {
-            FirstAction::Choose(kind) if self.kinds.contains(&kind) => {
-                self.kind = Some(kind);
-                self.step = Step::Scope;
-            }
-            FirstAction::Next if self.kind.is_some() => self.step = Step::Scope,
-            FirstAction::Back => self.step = Step::Kind,
-            FirstAction::Loading => self.rest = Remote::Running,
-            FirstAction::Loaded(result) => {
-                self.rest = match result {
-                    Ok(()) => Remote::Done(()),
-                    Err(message) => Remote::Failed(message),
-                }
-            }
-            FirstAction::Choose(_) | FirstAction::Next => {}
-        }
-        self
-    }
-
-    /// Whether to load the rest of the wizard when the step changes: at once (the view waits for
-    /// the first paint), and after a failure again when the customer chooses a kind.
-    pub fn wants_rest(&self) -> bool {
-        match self.rest {
-            Remote::Idle => true,
-            Remote::Failed(_) => self.step == Step::Scope,
-            Remote::Running | Remote::Done(()) => false,
-        }
-    }
-
-    /// The kind to hand over with, once one is chosen and the rest of the wizard has loaded.
-    pub fn hand_over(&self) -> Option<IntegrationKind> {
-        self.kind.filter(|_| self.step == Step::Scope && self.rest == Remote::Done(()))
-    }
+    out
 }
+
+/// The progress indicator, as `components::progress` renders it.
+fn progress(current: Step) -> String {
+    let current = current as usize;
+    let mut out = String::from(r#"<nav class="tl-progress" aria-label="Progress"><ol>"#);
+    for (i, step) in Step::ALL.iter().enumerate() {
+        let state = match i.cmp(&current) {
+            std::cmp::Ordering::Less => "tl-done",
+            std::cmp::Ordering::Equal => "tl-current",
+            std::cmp::Ordering::Greater => "tl-todo",
+        };
+        let aria = if i == current { r#" aria-current="step""# } else { "" };
+        let _ = write!(
+            out,
+            r#"<li class="{state}"{aria}><span class="tl-step-number" aria-hidden="true">{}</span><span class="tl-step-title">{}</span></li>"#,
+            i + 1,
+            step.title()
+        );
+    }
+    let _ = write!(
+        out,
+        r#"</ol><p class="tl-sr-only" aria-live="polite">Step {} of {}: {}</p></nav>"#,
+        current + 1,
+        Step::ALL.len(),
+        Step::ALL[current].title()
+    );
+    out
+}
+
+/// One kind's card, as `components::kind_card` renders it.
+fn card(kind: IntegrationKind) -> String {
+    let info = kind.info();
+    let stars = usize::from(info.security_stars);
+    let list = |items: &[&str]| items.iter().map(|s| format!("<li>{}</li>", esc(s))).collect::<String>();
+    format!(
+        concat!(
+            r#"<li class="tl-card{recommended_class}">"#,
+            r#"<button type="button" id="tl-kind-{id}" class="tl-card-button" aria-describedby="tl-kind-{id}-desc" aria-pressed="false" data-kind="{id}">"#,
+            r#"{tag}<span class="tl-card-title">{title}</span><span class="tl-stars" aria-label="Security {stars} of 5">{filled}{empty}</span></button>"#,
+            r#"<div id="tl-kind-{id}-desc" class="tl-card-body"><p><strong>Best for: </strong>{best_for}</p>"#,
+            r#"<details><summary>What setup includes, and the risks</summary><ul>{includes}</ul>"#,
+            r#"<p><strong>Risks</strong></p><ul class="tl-risks">{risks}</ul></details></div></li>"#,
+        ),
+        recommended_class = if info.recommended { " tl-recommended" } else { "" },
+        id = info.id,
+        tag = if info.recommended { r#"<span class="tl-tag">Recommended</span>"# } else { "" },
+        title = esc(info.title),
+        stars = stars,
+        filled = "★".repeat(stars),
+        empty = "☆".repeat(5 - stars),
+        best_for = esc(info.best_for),
+        includes = list(info.setup_includes),
+        risks = list(info.risks),
+    )
+}
+
+/// The whole first step for `config`: its title and intro, and the kinds it offers. With a
+/// single allowed kind the wizard starts at the scope step, so the page says it is preparing it.
+pub fn markup(config: &Config) -> String {
+    let single = config.allowed_kinds.len() == 1;
+    let step = if single { Step::Scope } else { Step::Kind };
+    let intro =
+        config.intro.as_deref().map(|i| format!(r#"<p class="tl-intro">{}</p>"#, esc(i))).unwrap_or_default();
+    let body = if single {
+        format!(r#"<p class="tl-note" role="status" id="tl-rest-loading">{PREPARING}</p>"#)
+    } else {
+        format!(
+            concat!(
+                "<p>Choose how to give access. The recommended option shares no secret and takes one click in the AWS console.</p>",
+                r#"<ul class="tl-cards">{cards}</ul>"#,
+                r#"<p class="tl-note" role="status" id="tl-rest-loading" hidden>{preparing}</p>"#,
+                r#"<div class="tl-nav"><button type="button" class="tl-button tl-link" id="tl-cancel">Cancel</button><span class="tl-spacer"></span></div>"#,
+            ),
+            cards = config.allowed_kinds.iter().map(|k| card(*k)).collect::<String>(),
+            preparing = PREPARING,
+        )
+    };
+    let heading = match step {
+        Step::Kind => "How do you want to connect?".to_owned(),
+        _ => format!("What may {} read?", esc(&config.vendor_name)),
+    };
+    format!(
+        concat!(
+            r#"<div class="tl-wizard" data-step="{step}" {mark}>"#,
+            r#"<header class="tl-header"><h1 class="tl-title">{title}</h1>{intro}</header>{progress}"#,
+            r#"<section class="tl-step" aria-labelledby="tl-step-heading"><h2 id="tl-step-heading" tabindex="-1">{heading}</h2>{body}</section></div>"#,
+        ),
+        step = step.id(),
+        mark = STATIC_MARK,
+        title = esc(&config.title),
+        intro = intro,
+        progress = progress(step),
+        heading = heading,
+        body = body,
+    )
+}
+
+/// What the page says between a choice and the wizard's next step.
+pub const PREPARING: &str = "Preparing the next step…";
 
 #[cfg(test)]
 mod tests {
-    use std::rc::Rc;
-
-    use trustline_core::IntegrationKind::{CrossAccountRole, Sts};
-
     use super::*;
-    use crate::config::Options;
     use crate::config::tests::{config, options};
-    use crate::state::{Action, Wizard};
+    use crate::config::{Config, Options};
 
-    fn run(s: FirstStep, actions: impl IntoIterator<Item = FirstAction>) -> FirstStep {
-        actions.into_iter().fold(s, FirstStep::reduce)
+    #[test]
+    fn every_kind_is_a_button_from_cores_data_safest_first() {
+        let html = markup(&config());
+        let mut at = 0;
+        for kind in IntegrationKind::ALL {
+            let info = kind.info();
+            let found = html[at..].find(&format!(r#"id="tl-kind-{}""#, info.id)).expect(info.id);
+            at += found;
+            assert!(html.contains(&esc(info.title)) && html.contains(&esc(info.best_for)));
+            for item in info.setup_includes.iter().chain(info.risks) {
+                assert!(html.contains(&esc(item)), "{item}");
+            }
+        }
+        assert_eq!(html.matches("<button type=\"button\" id=\"tl-kind-").count(), 4);
+        assert!(html.contains(r#"data-step="kind" data-tl-static"#));
+        assert!(html.contains("Connect your AWS account to Acme"));
+        assert!(html.contains("Recommended"));
     }
 
     #[test]
-    fn the_rest_loads_at_once_and_takes_over_after_the_choice() {
-        let s = FirstStep::new(&config());
-        assert!(s.wants_rest() && s.hand_over().is_none());
-        let s = run(s, [FirstAction::Loading]);
-        assert!(!s.wants_rest(), "one load at a time");
-        let s = run(s, [FirstAction::Loaded(Ok(()))]);
-        assert_eq!(s.hand_over(), None, "nothing chosen yet");
-        let s = run(s, [FirstAction::Next]);
-        assert_eq!(s.step, Step::Kind, "Continue needs a kind");
-        let s = run(s, [FirstAction::Choose(CrossAccountRole)]);
-        assert_eq!((s.step, s.hand_over()), (Step::Scope, Some(CrossAccountRole)));
-        // The wizard takes over where it would have been itself.
-        let wizard = Wizard::new(Rc::new(config())).reduce(Action::ChooseKind(CrossAccountRole));
-        assert_eq!((wizard.step, wizard.kind), (s.step, s.kind));
-    }
-
-    #[test]
-    fn a_choice_made_while_loading_waits_and_a_failed_load_is_retried_on_the_next_choice() {
-        let s = run(FirstStep::new(&config()), [FirstAction::Loading, FirstAction::Choose(Sts)]);
-        assert_eq!((s.step, s.hand_over()), (Step::Scope, None));
-        let s = run(s, [FirstAction::Loaded(Err("offline".into()))]);
-        assert_eq!(s.rest, Remote::Failed("offline".into()), "shown, with Back");
-        let s = run(s, [FirstAction::Back]);
-        assert!(!s.wants_rest() && s.kind == Some(Sts), "not while choosing");
-        let s = run(s, [FirstAction::Choose(CrossAccountRole)]);
-        assert!(s.wants_rest(), "choosing again tries again");
-        let s = run(s, [FirstAction::Loading, FirstAction::Loaded(Ok(()))]);
-        assert_eq!(s.hand_over(), Some(CrossAccountRole));
-    }
-
-    #[test]
-    fn only_offered_kinds_and_a_single_kind_is_chosen_already() {
-        let one = Options { allowed_kinds: Some(vec!["sts".into()]), ..options() };
-        let one = Config::from_options(one, |_| "x0000".parse()).unwrap();
-        let s = FirstStep::new(&one);
-        assert_eq!((s.step, s.kind), (Step::Scope, Some(Sts)));
-        let wizard = Wizard::new(Rc::new(one));
-        assert_eq!((wizard.step, wizard.kind), (s.step, s.kind));
-        assert_eq!(run(s, [FirstAction::Choose(CrossAccountRole)]).kind, Some(Sts));
+    fn text_is_escaped_and_a_single_kind_prepares_the_scope_step() {
+        let one = Options {
+            allowed_kinds: Some(vec!["sts".into()]),
+            title: Some("A<b>&\"c\"".into()),
+            ..options()
+        };
+        let html = markup(&Config::from_options(one, |_| "x0000".parse()).unwrap());
+        assert!(html.contains("A&lt;b&gt;&amp;&quot;c&quot;") && !html.contains("<b>"));
+        assert!(html.contains(r#"data-step="scope""#) && html.contains(PREPARING));
+        assert!(!html.contains("tl-kind-"));
     }
 }

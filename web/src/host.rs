@@ -1,6 +1,5 @@
 //! The host side of one mounted wizard: the element it was mounted into, where its DOM events
-//! go, and the host's `onComplete` and `onCancel`. The first module reads them in `mount()` and
-//! passes them on when it hands over to the second module, which completes the wizard.
+//! go, and the host's `onComplete` and `onCancel`, which `mount()` reads.
 
 use js_sys::{Function, Reflect};
 use wasm_bindgen::JsValue;
@@ -17,36 +16,8 @@ pub(crate) struct Host {
 
 impl Host {
     /// The host of a wizard mounted into `root`.
-    #[cfg(feature = "ui")]
     pub(crate) fn new(root: Element, on_complete: Option<Function>, on_cancel: Option<Function>) -> Self {
         Host { root, on_complete, on_cancel }
-    }
-
-    /// `{ root, onComplete, onCancel }`, for the hand-over to the second module.
-    #[cfg(feature = "ui")]
-    pub(crate) fn to_js(&self) -> JsValue {
-        let object = js_sys::Object::new();
-        let callback = |f: &Option<Function>| f.clone().map_or(JsValue::UNDEFINED, JsValue::from);
-        for (name, value) in [
-            ("root", self.root.clone().into()),
-            ("onComplete", callback(&self.on_complete)),
-            ("onCancel", callback(&self.on_cancel)),
-        ] {
-            let _ = Reflect::set(&object, &name.into(), &value);
-        }
-        object.into()
-    }
-
-    /// Reads what [`Host::to_js`] wrote in the first module.
-    #[cfg(feature = "documents")]
-    pub(crate) fn from_js(value: &JsValue) -> Option<Self> {
-        use wasm_bindgen::JsCast;
-        let get = |name: &str| Reflect::get(value, &name.into()).ok();
-        Some(Host {
-            root: get("root")?.dyn_into().ok()?,
-            on_complete: get("onComplete").and_then(|f| f.dyn_into().ok()),
-            on_cancel: get("onCancel").and_then(|f| f.dyn_into().ok()),
-        })
     }
 
     fn dispatch(&self, name: &str, detail: &JsValue) {
@@ -62,7 +33,6 @@ impl Host {
     /// Hands the result over: `trustline:complete` on the mount element, then `onComplete`. Only
     /// the callback gets the secret of key kinds, for the host to pass to its backend: DOM
     /// events can be observed by any script on the page.
-    #[cfg(feature = "documents")]
     pub(crate) fn complete(&self, wizard: &crate::state::Wizard) {
         use js_sys::Object;
         use wasm_bindgen::JsCast;

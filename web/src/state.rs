@@ -18,7 +18,7 @@ use trustline_core::{IntegrationKind, RoleArn, Secret};
 
 pub use self::handoff::Completion;
 pub use self::scope::{FieldErrors, Scope, ScopeField, ScopeInput};
-pub use self::verify::{Check, CheckStatus, Verdict, VerifyResponse, parse_verify_response};
+pub use self::verify::{Check, CheckReport, CheckStatus, Verdict, VerifyResponse, parse_verify_response};
 use crate::config::Config;
 use crate::keys::{self, KeyIdentity};
 
@@ -409,7 +409,7 @@ impl Wizard {
     }
 }
 
-#[cfg(all(target_arch = "wasm32", feature = "documents"))]
+#[cfg(target_arch = "wasm32")]
 impl yew::Reducible for Wizard {
     type Action = Action;
 

@@ -18,8 +18,8 @@ pub(crate) struct FrameProps {
     pub(crate) config: Rc<Config>,
     /// The current step.
     pub(crate) step: Step,
-    /// Focus the heading on the first render too: when the second module takes over from the
-    /// first, the customer has just moved on a step.
+    /// Focus the heading on the first render too: when the wizard takes over from the page's
+    /// static first step, the customer has just moved on a step.
     #[prop_or_default]
     pub(crate) focus_first: bool,
     /// The step itself.

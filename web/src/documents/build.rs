@@ -12,6 +12,8 @@ use super::{AccessKit, Document, Rotation, ScopeProblem};
 use crate::config::{Config, check_template_url};
 use crate::state::{Scope, ScopeField};
 
+const ROLE_ARN_STEP: &str = "When the stack shows CREATE_COMPLETE, copy the RoleArn from its Outputs tab and paste it in the next step.";
+
 const NEED_ACCOUNT: &str =
     "enter your account ID in the Scope step (Back) to get it, ready for your account.";
 
@@ -105,8 +107,8 @@ pub(super) fn launch_link(
 }
 
 /// Core's quick-create link, with the template URL checked by [`check_template_url`] (the
-/// browser's URL parser in the documents module), in the order core's `link` checks.
-pub(super) fn quick_create_link(q: &QuickCreate<'_>) -> trustline_core::error::Result<String> {
+/// browser's URL parser in the wasm module), in the order core's `link` checks.
+pub(crate) fn quick_create_link(q: &QuickCreate<'_>) -> trustline_core::error::Result<String> {
     quick_create::validate_stack_name(q.stack_name)?;
     check_template_url(q.template_url, q.region)?;
     quick_create::link_with_checked_url(q)
@@ -164,21 +166,32 @@ fn permissions_doc(kit: &mut AccessKit, scope: &Scope, account: Option<AccountSc
 
 fn role_kit(kit: &mut AccessKit, config: &Config, scope: &Scope, account: Option<AccountScope>) {
     let spec = scope.role_spec(config);
-    kit.steps = vec![
-        "Click Launch stack: the AWS console opens with everything filled in, your ExternalId included.".into(),
-        "Tick \"I acknowledge that AWS CloudFormation might create IAM resources with custom names\" and click Create stack.".into(),
-        "When the stack shows CREATE_COMPLETE, copy the RoleArn from its Outputs tab and paste it in the next step.".into(),
-    ];
     match &config.template_url {
         Some(url) if scope.matches_hosted_template() => match launch_link(config, url, None) {
             Ok(link) => kit.launch_link = Some(link),
             Err(e) => kit.launch_note = Some(e.to_string()),
         },
         Some(_) => {
-            kit.launch_note = Some("The one-click stack uses the default scope. To apply your choices, download the template below and upload it in CloudFormation (Create stack, Upload a template file).".into());
+            kit.launch_note = Some(
+                "The one-click stack uses the default scope: download the template below, which has your choices.".into(),
+            );
         }
-        None => kit.launch_note = Some("Download the template below and upload it in the CloudFormation console (Create stack, Upload a template file).".into()),
+        None => {}
     }
+    // The steps say what is on the screen: the Launch-stack button only when there is one.
+    kit.steps = if kit.launch_link.is_some() {
+        vec![
+            "Click Launch stack: the AWS console opens with everything filled in, your ExternalId included.".into(),
+            "Tick \"I acknowledge that AWS CloudFormation might create IAM resources with custom names\" and click Create stack.".into(),
+            ROLE_ARN_STEP.into(),
+        ]
+    } else {
+        vec![
+            "Download the CloudFormation template below (YAML or JSON): your ExternalId is already in it.".into(),
+            "In the CloudFormation console choose Create stack, Upload a template file, and upload it; tick \"I acknowledge that AWS CloudFormation might create IAM resources with custom names\" and click Create stack.".into(),
+            ROLE_ARN_STEP.into(),
+        ]
+    };
     kit.templates("role", role::template(&spec));
     AccessKit::push(
         &mut kit.policies,
@@ -205,11 +218,6 @@ fn role_kit(kit: &mut AccessKit, config: &Config, scope: &Scope, account: Option
 
 fn org_kit(kit: &mut AccessKit, config: &Config, scope: &Scope) {
     let rollout = scope.rollout(config);
-    kit.steps = vec![
-        "Sign in to the organization's management account (or a delegated administrator for CloudFormation StackSets).".into(),
-        "Create a stack from the template below: it creates a service-managed StackSet that deploys the read-only role to every account in your targets, and to accounts that join later.".into(),
-        "When the stack is complete, paste the discovery role's ARN (stack output) in the next step.".into(),
-    ];
     let targets: Vec<String> = scope.targets.iter().map(ToString::to_string).collect();
     match &config.org_template_url {
         Some(url) if scope.matches_hosted_template() => {
@@ -218,11 +226,18 @@ fn org_kit(kit: &mut AccessKit, config: &Config, scope: &Scope) {
                 Err(e) => kit.launch_note = Some(e.to_string()),
             }
         }
-        _ => kit.launch_note = Some(
-            "Download the Organization template below and create a stack with it in the management account."
-                .into(),
-        ),
+        _ => {}
     }
+    let create = if kit.launch_link.is_some() {
+        "Click Launch stack: the AWS console opens with the template and your targets filled in. It creates a service-managed StackSet that deploys the read-only role to every account in your targets, and to accounts that join later."
+    } else {
+        "Create a stack from the template below (CloudFormation, Create stack, Upload a template file): it creates a service-managed StackSet that deploys the read-only role to every account in your targets, and to accounts that join later."
+    };
+    kit.steps = vec![
+        "Sign in to the organization's management account (or a delegated administrator for CloudFormation StackSets).".into(),
+        create.into(),
+        "When the stack is complete, paste the discovery role's ARN (stack output) in the next step.".into(),
+    ];
     kit.templates("organization-stackset", stackset::template(&rollout));
     AccessKit::push(
         &mut kit.policies,
@@ -303,6 +318,42 @@ mod tests {
         let mut input = ScopeInput::new(&[]);
         edit(&mut input);
         input.parse(kind, &config()).unwrap()
+    }
+
+    /// "Click Launch stack" only when the button is on the screen.
+    #[test]
+    fn the_steps_match_the_screen() {
+        use crate::config::tests::options;
+        let without = Config::from_options(
+            crate::config::Options { template_url: None, org_template_url: None, ..options() },
+            |_| panic!("session"),
+        )
+        .unwrap();
+        let with_org = Config::from_options(
+            crate::config::Options {
+                org_template_url: Some("https://acme-onboarding.s3.us-east-1.amazonaws.com/org.yaml".into()),
+                ..options()
+            },
+            |_| panic!("session"),
+        )
+        .unwrap();
+        let org = |i: &mut ScopeInput| {
+            i.organization = true;
+            i.org_id = "o-a1b2c3d4e5".into();
+            i.targets = "r-ab12".into();
+        };
+        for (config, organization) in
+            [(config(), false), (without, false), (with_org.clone(), true), (config(), true)]
+        {
+            let s = if organization {
+                scope(IntegrationKind::CrossAccountRole, org)
+            } else {
+                scope(IntegrationKind::CrossAccountRole, |_| {})
+            };
+            let kit = access_kit(&config, &s);
+            let says = kit.steps.iter().any(|step| step.contains("Launch stack"));
+            assert_eq!(says, kit.launch_link.is_some(), "{:?} / {:?}", kit.steps, kit.launch_link);
+        }
     }
 
     #[test]

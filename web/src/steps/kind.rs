@@ -1,5 +1,5 @@
 //! Step 1: how to connect, as cards from core's data; the safest kind first and recommended.
-//! The first module shows it on its own, the second when the customer goes back to it.
+//! The page shows the same step as static markup before the module arrives (`first_step`).
 
 use trustline_core::IntegrationKind;
 use yew::prelude::*;

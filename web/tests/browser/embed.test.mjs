@@ -131,11 +131,8 @@ describe("embedding", () => {
           return e.message;
         }
       };
-      // The document helpers live in the documents module, fetched on demand (the first screen's size budget).
-      const beforeLoad = errorOf(() => m.trustPolicy({ vendorPrincipal: vendor, externalId: "abc123" }));
-      await m.loadDocuments();
       return {
-        beforeLoad,
+        badInput: errorOf(() => m.trustPolicy({ vendorPrincipal: vendor, externalId: "abc123", sourceIp: [] })),
         id: m.generateExternalId("acme:"),
         arn: m.parseRoleArn("arn:aws:iam::123456789012:role/path/Reader"),
         badArn: errorOf(() => m.parseRoleArn("Reader")),
@@ -150,7 +147,7 @@ describe("embedding", () => {
         }),
       };
     }, VENDOR);
-    assert.match(out.beforeLoad, /trustPolicy is in the documents module: `await loadDocuments\(\)`/);
+    assert.match(out.badInput, /^trustPolicy: unknown field `sourceIp`/);
     assert.match(out.id, /^acme:[a-z0-9]{32}$/);
     assert.deepEqual(out.arn, { partition: "aws", accountId: "123456789012", path: "/path/", name: "Reader" });
     assert.match(out.badArn, /role name, not a role ARN/);
@@ -181,10 +178,10 @@ describe("embedding", () => {
       "export function roleTemplate(input_: RoleTemplateInput): string;",
       "export function quickCreateLink(input_: QuickCreateInput): string;",
       "export function signGetCallerIdentity(input_: SignInput): SignedRequest;",
-      "export function loadDocuments(): Promise<void>;",
     ]) {
       assert.ok(dts.includes(needle), `missing in trustline-web.d.ts: ${needle}`);
     }
     assert.ok(!/verify\?:|headers\?: Record/.test(dts), "no `verify` or `headers` options any more");
+    assert.ok(!dts.includes("loadDocuments") && !dts.includes("mountWizard"), "one module: nothing to load separately");
   });
 });

@@ -3,7 +3,8 @@
 // labelled), Chromium through
 // playwright-core, and moto on a free loopback port. Everything starts on free ports and is
 // stopped by the tests.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import http from "node:http";
 import { createRequire } from "node:module";
@@ -165,6 +166,26 @@ function replaceJson(html, id, value) {
   return html.replace(re, (_, open, close) => `${open}${JSON.stringify(value)}${close}`);
 }
 
+// The generator scripts/web-build.sh runs (web/examples/first_step_page.rs), built by it.
+const FIRST_STEP_PAGE = path.join(process.env.CARGO_TARGET_DIR ?? path.join(ROOT, "target"), "debug/examples/first-step-page");
+const firstSteps = new Map();
+
+/** The page with the static first step for the options it now carries, as web-build.sh makes
+ * it for a deployed page's options (cached per page text). */
+async function withFirstStep(html) {
+  if (!firstSteps.has(html)) {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tl-page-"));
+    const file = path.join(dir, "index.html");
+    await fs.writeFile(file, html);
+    const opts = { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] };
+    if (existsSync(FIRST_STEP_PAGE)) execFileSync(FIRST_STEP_PAGE, [file], opts);
+    else execFileSync("cargo", ["run", "-q", "--locked", "-p", "trustline-web", "--example", "first-step-page", "--", file], opts);
+    firstSteps.set(html, await fs.readFile(file, "utf8"));
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+  return firstSteps.get(html);
+}
+
 async function readBody(req) {
   const chunks = [];
   for await (const c of req) chunks.push(c);
@@ -205,7 +226,10 @@ export async function startServer() {
         if (!file.startsWith(DIST)) return send(403, "text/plain", "no");
       }
       let body = await fs.readFile(file);
-      if (file === path.join(DIST, "index.html")) body = replaceJson(body.toString(), "trustline-config", state.config);
+      if (file === path.join(DIST, "index.html")) {
+        body = await withFirstStep(replaceJson(body.toString(), "trustline-config", state.config));
+      }
+
       if (file === path.join(DASHBOARD, "index.html")) {
         body = replaceJson(body.toString(), "dashboard-config", state.dashboardConfig ?? state.config);
       }

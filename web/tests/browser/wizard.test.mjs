@@ -17,7 +17,8 @@ async function open(config = {}, viewport) {
   fx.server.state.config = { ...fx.server.state.config, ...config };
   const p = await newPage(fx.chrome.browser, viewport);
   await p.page.goto(`${fx.server.base}/`);
-  await p.page.waitForSelector(".tl-wizard");
+  // The wizard itself, once it has taken over the page's static first step.
+  await p.page.waitForSelector(".tl-wizard:not([data-tl-static])");
   return p;
 }
 
@@ -240,36 +241,105 @@ describe("standalone wizard", () => {
     await context.close();
   });
 
-  test("the first step stands alone: the rest is fetched once it has painted, waited for, and fetched again after a failure", async () => {
-    const { page, context } = await newPage(fx.chrome.browser);
-    const attempts = [];
-    await page.route("**/trustline-web-documents_bg.wasm", (route) => attempts.push(route));
+  test("the first step is static HTML: a kind chosen before the module arrives carries into the wizard", async () => {
+    const { page, context, problems } = await newPage(fx.chrome.browser);
+    const held = [];
+    await page.route("**/trustline-web_bg.wasm*", (route) => held.push(route));
     await page.goto(`${fx.server.base}/`);
-    await page.waitForSelector("#tl-kind-cross-account-role");
-    await until(() => attempts.length === 1, "the rest is fetched without a click");
-    await page.click("#tl-kind-cross-account-role");
-    await page.waitForSelector("#tl-rest-loading");
-    assert.equal(await step(page), "scope");
-    assert.equal(await page.evaluate(() => document.activeElement.id), "tl-step-heading");
-    await screenshot(page, "rest-loading");
-    await attempts[0].abort();
-    assert.match(await page.textContent("#tl-rest-failed"), /could not be loaded.*go Back and choose again/);
-    await screenshot(page, "rest-failed");
-    await page.click("#tl-back");
-    await page.click("#tl-kind-cross-account-role");
-    await until(() => attempts.length === 2, "choosing again fetches it again");
-    await attempts[1].continue();
+    // Clickable and keyboard-usable before any wasm: the cards are buttons in the page's HTML.
+    await page.waitForSelector("[data-tl-static] #tl-kind-cross-account-role");
+    await until(() => held.length >= 1, "the module is fetched at once (preloaded)");
+    assert.match(await page.textContent("#tl-kind-cross-account-role"), /Recommended/);
+    await page.focus("#tl-kind-cross-account-role");
+    await page.keyboard.press("Enter");
+    assert.equal(await page.getAttribute("#tl-kind-cross-account-role", "aria-pressed"), "true");
+    assert.match(await page.textContent("#tl-rest-loading"), /Preparing the next step/);
+    assert.ok(await page.isVisible("#tl-rest-loading"));
+    await screenshot(page, "static-chosen-preparing");
+    const cards = () => page.$$eval(".tl-card", (cs) => cs.map((c) => [c.className, c.textContent]));
+    const staticCards = await cards();
+    for (const route of held.splice(0)) await route.continue();
     await page.waitForSelector("#tl-regions");
+    assert.equal(await step(page), "scope", "the wizard starts where the customer is");
     assert.equal(await page.evaluate(() => document.activeElement.id), "tl-step-heading", "focus on the new step");
-    assert.equal(await page.$$eval(".tl-wizard", (w) => w.length), 1, "the first step's app is gone");
+    assert.equal(await page.$$eval(".tl-wizard", (w) => w.length), 1, "the static step is gone");
     await page.click("#tl-back");
     assert.equal(await page.getAttribute(".tl-card.tl-selected button", "id"), "tl-kind-cross-account-role");
+    assert.deepEqual(await cards(), staticCards, "the static step and the wizard's show the same cards");
+    assert.deepEqual(problems, []);
     await context.close();
   });
 
+  test("Cancel on the static first step cancels before the module arrives, and the module then stays out", async () => {
+    const { page, context } = await newPage(fx.chrome.browser);
+    const held = [];
+    await page.route("**/trustline-web_bg.wasm*", (route) => held.push(route));
+    await page.goto(`${fx.server.base}/`);
+    await page.evaluate(() => {
+      document.getElementById("trustline-wizard").addEventListener("trustline:cancel", () => { window.__cancelled = true; });
+    });
+    await page.click("[data-tl-static] #tl-cancel");
+    assert.match(await page.textContent("#tl-cancelled"), /Cancelled\. Nothing was connected\./);
+    assert.equal(await page.evaluate(() => window.__cancelled), true);
+    for (const route of held.splice(0)) await route.continue();
+    await page.waitForTimeout(500);
+    assert.equal(await page.$(".tl-wizard[data-step]"), null, "no wizard after Cancel");
+    await context.close();
+  });
+
+  test("a failed module fetch is reported in the page and retried", async () => {
+    const { page, context } = await newPage(fx.chrome.browser);
+    let blocked = true;
+    let attempts = 0;
+    await page.route("**/trustline-web_bg.wasm*", (route) => {
+      attempts += 1;
+      return blocked ? route.abort("connectionrefused") : route.continue();
+    });
+    await page.goto(`${fx.server.base}/`);
+    await page.click("#tl-kind-same-account-role");
+    await page.waitForSelector("#tl-rest-failed");
+    assert.match(await page.textContent("#tl-rest-failed"), /next step could not be loaded.*Trying again in \d+ s/);
+    assert.equal(await page.getAttribute("#tl-rest-failed", "role"), "alert");
+    await screenshot(page, "static-fetch-failed");
+    const failedAttempts = attempts;
+    blocked = false;
+    await page.waitForSelector("#tl-regions", { timeout: 10_000 });
+    assert.ok(attempts > failedAttempts, "fetched again");
+    assert.equal(await step(page), "scope");
+    assert.equal(await page.$("#tl-rest-failed"), null);
+    await page.click("#tl-back");
+    assert.equal(await page.getAttribute(".tl-card.tl-selected button", "id"), "tl-kind-same-account-role");
+    await context.close();
+  });
+
+  for (const [label, viewport] of [["desktop", { width: 1100, height: 900 }], ["phone", { width: 390, height: 844 }]]) {
+    test(`every step at ${label} width (${viewport.width} px), screenshots in target/web-artifacts/`, async () => {
+      const { page, context } = await open({}, viewport);
+      const shot = async (n) => {
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(overflow <= 0, `${n}: ${overflow}px wider than the viewport`);
+        await screenshot(page, `step-${label}-${n}-${await step(page)}`);
+      };
+      await shot(1);
+      await page.click("#tl-kind-cross-account-role");
+      await page.waitForSelector("#tl-regions");
+      await shot(2);
+      await page.click("#tl-next");
+      await shot(3);
+      await page.click("#tl-next");
+      await page.fill("#tl-role-arn", ROLE_ARN);
+      await page.click("#tl-verify");
+      await page.waitForSelector(".tl-checks.tl-ok");
+      await shot(4);
+      await page.click("#tl-next");
+      await shot(5);
+      await context.close();
+    });
+  }
+
   test("without a session: a pure helper with a generated ExternalId, which the result says; bad options show an error, not a blank page", async () => {
     const saved = fx.server.state.config;
-    let { page, context } = await open({ allowedKinds: ["access-key", "cross-account-role"], sessionFrom: undefined, externalIdPrefix: "acme:t1:" });
+    let { page, context } = await open({ allowedKinds: ["access-key", "cross-account-role"], sessionFrom: undefined, externalIdPrefix: "acme:t1:", templateUrl: undefined });
     assert.equal(await page.$$eval(".tl-card", (cards) => cards.length), 2);
     await page.evaluate(() => {
       document.getElementById("trustline-wizard").addEventListener("trustline:complete", (e) => {
@@ -278,6 +348,11 @@ describe("standalone wizard", () => {
     });
     await page.click("#tl-kind-cross-account-role");
     await page.click("#tl-next");
+    // No template URL: no Launch-stack button, and the steps do not ask for one.
+    assert.equal(await page.$("#tl-launch"), null);
+    const steps = await page.textContent(".tl-steps");
+    assert.ok(!/Launch stack/.test(steps) && /Upload a template file/.test(steps), steps);
+    await screenshot(page, "access-without-template");
     const generated = await page.textContent("#tl-external-id");
     assert.match(generated, /^acme:t1:[a-z0-9]{32}$/);
     await page.click("#tl-next");
