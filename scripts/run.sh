@@ -35,15 +35,6 @@ has_aws_credentials() {
      -n ${AWS_CONTAINER_CREDENTIALS_RELATIVE_URI:-} || -f ${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials} ]]
 }
 
-# wait_listening LOG WHAT: the URL of a process's `listening on URL` line in LOG.
-wait_listening() {
-  for _ in $(seq 100); do grep -q "^listening on" "$1" 2>/dev/null && break; sleep 0.1; done
-  local found
-  found=$(sed -n 's/^listening on //p' "$1" | head -n 1)
-  [[ -n $found ]] || die "$2 did not start: $(tail -5 "$1")"
-  echo "$found"
-}
-
 # standin_seed [ROLE_ARN TRUST_POLICY]: the stand-in's accounts; the demo role once its
 # ExternalId is known.
 standin_seed() {

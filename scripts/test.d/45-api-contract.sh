@@ -30,15 +30,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# wait_listening LOG WHAT: the URL of a process's `listening on URL` line in LOG.
-wait_listening() {
-  for _ in $(seq 200); do grep -q "^listening on" "$1" 2>/dev/null && break; sleep 0.1; done
-  local found
-  found=$(sed -n 's/^listening on //p' "$1" | head -n 1)
-  [[ -n $found ]] || die "$2 did not start: $(tail -5 "$1")"
-  echo "$found"
-}
-
 # standin_seed [ROLE_ARN TRUST_POLICY]: the vendor's user; the customer's role once the worker
 # has issued the ExternalId its trust policy requires.
 standin_seed() {

@@ -270,6 +270,7 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
                         .map(|c| {
                             vec![
                                 c.id.clone(),
+                                c.tenant.clone(),
                                 c.access.kind().to_string(),
                                 c.account_id.map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
                                 trustline_worker::text::for_terminal(&c.name).into_owned(),
@@ -282,7 +283,7 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
                             ]
                         })
                         .collect();
-                    table(&["ID", "KIND", "ACCOUNT", "NAME", "STATUS", "ORGANIZATION"], rows)
+                    table(&["ID", "TENANT", "KIND", "ACCOUNT", "NAME", "STATUS", "ORGANIZATION"], rows)
                 }
             })
         }
