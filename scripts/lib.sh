@@ -47,3 +47,16 @@ wait_listening() {
   [[ -n $found ]] || die "$2 did not start: $(tail -5 "$1")"
   echo "$found"
 }
+
+# restart_standin BIN SEED URL LOG WHAT: restarts the AWS stand-in (pid in $standin_pid) with SEED
+# on URL's port, so that a worker already pointed at URL sees the new seed (a customer role whose
+# trust policy needs an ExternalId the worker has only just issued); appends its pid to pids.
+restart_standin() {
+  local bin=$1 seed=$2 url=$3 log=$4 what=$5
+  kill "$standin_pid" && wait "$standin_pid" 2>/dev/null || true
+  "$bin" --seed "$seed" --port "${url##*:}" 2>"$log" &
+  standin_pid=$!
+  pids+=("$standin_pid")
+  [[ $(wait_listening "$log" "$what") == "$url" ]] ||
+    die "the AWS stand-in came back on another port than the worker uses ($url)"
+}

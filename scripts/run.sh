@@ -111,11 +111,8 @@ external_id=$(operator GET "/v1/tenants/$tenant/external-id" | json_field extern
 if [[ -n $demo_role ]]; then
   trust=$("$bin/trustline" policy trust --vendor "$vendor" --external-id "$external_id")
   standin_seed "$demo_role" "$trust" >"$state/standin-seed.json"
-  kill "$standin_pid" && wait "$standin_pid" 2>/dev/null || true
-  "$bin/aws-standin" --seed "$state/standin-seed.json" --port "${standin##*:}" 2>"$state/standin.log" &
-  pids+=($!)
-  [[ $(wait_listening "$state/standin.log" "the AWS stand-in (with the demo role)") == "$standin" ]] ||
-    die "the AWS stand-in came back on another port than the worker uses ($standin)"
+  restart_standin "$bin/aws-standin" "$state/standin-seed.json" "$standin" "$state/standin.log" \
+    "the AWS stand-in (with the demo role)"
 fi
 
 # The example vendor dashboard and its backend: the backend holds the operator token, gives the

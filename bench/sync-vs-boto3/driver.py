@@ -1,8 +1,8 @@
-"""Issue 4's sync benchmark: Trustline's `trustline sync` against a plain sequential boto3
+"""The sync benchmark: Trustline's `trustline sync` against a plain sequential boto3
 paginator inventory, both reading the same seeded moto server with the same credentials.
 
 Usage: driver.py TRUSTLINE_BIN WORK_DIR   (run.sh passes them)
-Environment: SCALE (default 1 = issue 4's size), RUNS (default 3 per side), REGIONS (default
+Environment: SCALE (default 1 = the full account, see common.FULL), RUNS (default 3 per side), REGIONS (default
 us-east-1,eu-west-1), RATE (Trustline's raised per-service rate, default 100000/s), FLOOR=0 to
 skip measuring moto's own floor (floor.py) after the runs, PROFILE=1 to add one more Trustline
 sync under strace and print its requests' timeline (timeline.py).
@@ -249,7 +249,7 @@ def report(n, seed, regions, rate, runs, results, floor):
     t, b = results["trustline"], results["boto3"]
     med = lambda rs, key: statistics.median(r[key] for r in rs)  # noqa: E731
     peak = lambda rs: max(r["rss"] for r in rs)  # noqa: E731
-    print("Sync benchmark (issue 4): `trustline sync` vs a sequential boto3 paginator inventory")
+    print("Sync benchmark: `trustline sync` vs a sequential boto3 paginator inventory")
     print(f"  seed: {n['users']} users (1 key each), {n['roles']} roles, {n['groups']} groups, "
           f"{n['policies']} local policies, {n['instances']} instances in {','.join(regions)} (5 per launch); "
           f"seeded in {seed['seconds']:.1f} s, not measured")

@@ -1,4 +1,4 @@
-"""Seeds moto with issue 4's account: users with one key each, roles, groups, local policies and
+"""Seeds moto with the benchmark's account (common.FULL, times SCALE): users with one key each, roles, groups, local policies and
 instances in two regions (5 per launch). Threads make it quick; seeding is not measured.
 
 Usage: seed.py ENDPOINT SCALE REGION,REGION

@@ -81,11 +81,7 @@ external_id=$(field external_id <<<"$session_json")
 role="arn:aws:iam::123456789012:role/ContractReadOnly"
 trust=$("$bin/trustline" policy trust --vendor "$vendor" --external-id "$external_id")
 standin_seed "$role" "$trust" >"$work/seed.json"
-kill "$standin_pid" && wait "$standin_pid" 2>/dev/null || true
-"$bin/aws-standin" --seed "$work/seed.json" --port "${standin##*:}" 2>"$work/standin.log" &
-pids+=($!)
-[[ $(wait_listening "$work/standin.log" "the AWS stand-in (with the role)") == "$standin" ]] ||
-  die "the AWS stand-in came back on another port than the worker uses ($standin)"
+restart_standin "$bin/aws-standin" "$work/seed.json" "$standin" "$work/standin.log" "the AWS stand-in (with the role)"
 connection=$(api "$session" POST "/v1/tenants/$tenant/connections" \
   "{\"kind\":\"cross-account-role\",\"role_arn\":\"$role\",\"data_sets\":[\"iam\"]}" | field id)
 

@@ -3,7 +3,7 @@
 //! clean run leaves (every resource, and every CloudTrail event once). Accounts whose results
 //! were committed before the kill are read again on restart and must not change or duplicate.
 //!
-//! TRUSTLINE_CRASH_RUNS sets the number of kills (CI: 6; the full suite: 20);
+//! TRUSTLINE_CRASH_RUNS sets the number of kills (CI: 6; 20 for a longer local run);
 //! TRUSTLINE_CRASH_SEED replays a sequence of kill points (printed by each run).
 
 use std::collections::BTreeMap;
