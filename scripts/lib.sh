@@ -16,6 +16,13 @@ mkdir -p "$TRUSTLINE_TOOLS"
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 have() { command -v "$1" >/dev/null 2>&1; }
+# disk_report: free space on the build's file system and the size of everything built so far.
+disk_report() {
+  local free built
+  free=$(df -Pk "$ROOT" | awk 'NR == 2 { printf "%.1f GB", $4 / 1048576 }')
+  built=$(du -sck "$ROOT/target" "$ROOT"/*/fuzz/target 2>/dev/null | awk 'END { printf "%.1f GB", $1 / 1048576 }')
+  echo "disk free $free, built $built"
+}
 
 # apt_install PKG...: installs Debian packages that are missing (root, or sudo when available).
 apt_install() {

@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 for stage in "$ROOT"/scripts/test.d/*.sh; do
-  log "stage $(basename "$stage")"
+  log "stage $(basename "$stage") ($(disk_report))"
   bash "$stage"
 done
-log "all test stages passed"
+log "all test stages passed ($(disk_report))"
