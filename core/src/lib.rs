@@ -6,6 +6,7 @@
 //! natively and in the browser (wasm32).
 
 pub mod alternatives;
+pub mod api;
 pub mod arn;
 pub mod aws;
 pub mod cfn;

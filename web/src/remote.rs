@@ -9,7 +9,7 @@ use web_sys::{Headers, RequestInit, Response};
 use crate::config::{Config, VerifyTarget};
 use crate::js;
 use crate::keys::{self, KeyIdentity, StsAnswer};
-use crate::state::{VerifyResponse, parse_verify_response};
+use crate::state::{VerifyBody, VerifyReport, parse_verify_response};
 
 /// Asks STS who the key belongs to.
 pub(crate) async fn check_key(
@@ -31,7 +31,7 @@ pub(crate) async fn check_key(
     for (name, value) in request.headers() {
         headers.set(name, value).map_err(|e| js::message(&e))?;
     }
-    let (status, body) = fetch(request.method(), request.url(), &headers, request.body().to_vec())
+    let (status, body) = fetch(request.method(), request.url(), &headers, request.body())
         .await
         .map_err(|e| {
             format!("could not reach AWS STS ({e}); check your connection, or whether a firewall blocks sts.amazonaws.com")
@@ -74,8 +74,8 @@ fn read_sts_answer(status: u16, body: &str) -> StsAnswer {
 pub(crate) async fn verify(
     config: &Config,
     target: VerifyTarget,
-    body: &serde_json::Value,
-) -> Result<VerifyResponse, String> {
+    body: &VerifyBody,
+) -> Result<VerifyReport, String> {
     let Some(session) = &config.session else {
         return Err("this page has no verify service configured".into());
     };
@@ -84,19 +84,20 @@ pub(crate) async fn verify(
         .set("authorization", &format!("Bearer {}", session.token.expose()))
         .map_err(|_| "the session's token is not a valid header value".to_owned())?;
     headers.set("content-type", "application/json").map_err(|e| js::message(&e))?;
-    let (status, response) =
-        fetch("POST", &session.verify_url(target), &headers, body.to_string().into_bytes())
-            .await
-            .map_err(|e| format!("could not reach the verify service ({e}); try again in a minute"))?;
+    // The body may hold a secret: it lives in this buffer until the call is made, then is zeroed.
+    let body = zeroize::Zeroizing::new(serde_json::to_vec(body).map_err(|e| e.to_string())?);
+    let (status, response) = fetch("POST", &session.verify_url(target), &headers, &body)
+        .await
+        .map_err(|e| format!("could not reach the verify service ({e}); try again in a minute"))?;
     parse_verify_response(status, &String::from_utf8_lossy(&response))
 }
 
 /// `fetch` without the host page's cookies or HTTP auth: the status and the body.
-async fn fetch(method: &str, url: &str, headers: &Headers, body: Vec<u8>) -> Result<(u16, Vec<u8>), String> {
+async fn fetch(method: &str, url: &str, headers: &Headers, body: &[u8]) -> Result<(u16, Vec<u8>), String> {
     let init = RequestInit::new();
     init.set_method(method);
     init.set_headers(headers);
-    let body = js_sys::Uint8Array::from(body.as_slice());
+    let body = js_sys::Uint8Array::from(body);
     init.set_body(&body);
     init.set_credentials(web_sys::RequestCredentials::Omit);
     let window = web_sys::window().ok_or("no window")?;

@@ -16,9 +16,9 @@ use trustline_core::policy::permissions::DataSet;
 use trustline_core::policy::trust::ComputeService;
 use trustline_core::{IntegrationKind, RoleArn, Secret};
 
-pub use self::handoff::Completion;
+pub use self::handoff::{Completion, VerifyBody};
 pub use self::scope::{FieldErrors, Scope, ScopeField, ScopeInput};
-pub use self::verify::{Check, CheckReport, CheckStatus, Verdict, VerifyResponse, parse_verify_response};
+pub use self::verify::{Check, CheckReport, CheckStatus, Verdict, VerifyReport, parse_verify_response};
 use crate::config::Config;
 use crate::keys::{self, KeyIdentity};
 
@@ -170,7 +170,7 @@ pub enum Action {
         /// The input generation the call was made for.
         generation: u32,
         /// The verify API's answer, or what went wrong.
-        result: Result<VerifyResponse, String>,
+        result: Result<VerifyReport, String>,
     },
     /// The wizard is closing: drop the key from memory.
     ClearSecrets,
@@ -194,7 +194,7 @@ pub struct Wizard {
     /// The browser's key check.
     pub key_check: Remote<KeyIdentity>,
     /// The verify API call.
-    pub verify: Remote<VerifyResponse>,
+    pub verify: Remote<VerifyReport>,
     /// Bumped on every edit that makes a running or finished call stale.
     pub generation: u32,
 }

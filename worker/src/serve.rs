@@ -32,6 +32,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use trustline_core::Region;
+use trustline_core::api::{ErrorBody, ErrorResponse};
 
 use crate::client::AwsClient;
 use crate::config::TenantsConfig;
@@ -249,7 +250,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({ "error": { "field": self.field, "message": self.message } })))
+        (self.status, Json(ErrorResponse { error: ErrorBody { field: self.field, message: self.message } }))
             .into_response()
     }
 }

@@ -4,13 +4,13 @@
 
 use yew::prelude::*;
 
-use crate::state::{Check, CheckStatus, Verdict, VerifyResponse};
+use crate::state::{Check, CheckReport, CheckStatus, Verdict, VerifyReport};
 
 /// Properties of [`CheckList`].
 #[derive(Properties, PartialEq)]
 pub(crate) struct CheckListProps {
     /// The verify API's answer.
-    pub(crate) response: VerifyResponse,
+    pub(crate) response: VerifyReport,
 }
 
 fn item(c: &Check) -> Html {
@@ -79,7 +79,7 @@ pub(crate) fn CheckList(props: &CheckListProps) -> Html {
         ),
         Verdict::Failed => ("tl-warn", "Not connected yet. Fix the items below, then verify again."),
     };
-    let report = r.report();
+    let report = CheckReport::of(r);
     html! {
         <section class={classes!("tl-checks", class)} aria-labelledby="tl-checks-heading">
             <h3 id="tl-checks-heading" role="status">{ heading }</h3>

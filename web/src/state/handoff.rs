@@ -1,40 +1,40 @@
 //! What leaves the wizard: the verify API's request and the result handed to the host.
 
 use serde::Serialize;
-use trustline_core::{IntegrationKind, Region};
+use trustline_core::IntegrationKind;
+use trustline_core::api::{VerifyKeysRequest, VerifyRoleRequest};
 
 use super::{Check, Step, Verdict, Wizard};
 use crate::config::{ExternalIdSource, VerifyTarget};
 
 impl Wizard {
-    /// The request for the worker's verify API: what to verify and the JSON body. For keys the
-    /// body holds the secret, which is why it is built only when the call is made and never
-    /// stored. The role's ExternalId is the one the session's tenant was issued: the worker
-    /// uses that one anyway and refuses any other (422, field `external_id`).
-    pub fn verify_request(&self) -> Option<(VerifyTarget, serde_json::Value)> {
+    /// The request for the worker's verify API: what to verify and its body. For keys the body
+    /// holds the secret, which is why it is built only when the call is made and never stored.
+    /// The role's ExternalId is the one the session's tenant was issued: the worker uses that one
+    /// anyway and refuses any other (422, field `external_id`).
+    pub fn verify_request(&self) -> Option<(VerifyTarget, VerifyBody)> {
         let kind = self.kind?;
         let scope = self.parsed_scope()?.ok()?;
-        let regions: Vec<&str> = scope.permissions.regions.iter().map(Region::as_str).collect();
         match kind {
             IntegrationKind::CrossAccountRole => Some((
                 VerifyTarget::Role,
-                serde_json::json!({
-                    "role_arn": self.role_arn().ok()?.to_string(),
-                    "external_id": self.config.external_id.as_str(),
-                    "expected_account_id": scope.account.map(|a| a.to_string()),
-                    "data_sets": scope.permissions.data_sets,
-                    "regions": regions,
+                VerifyBody::Role(VerifyRoleRequest {
+                    role_arn: self.role_arn().ok()?,
+                    external_id: Some(self.config.external_id.clone()),
+                    expected_account_id: scope.account,
+                    data_sets: scope.permissions.data_sets.into_iter().collect(),
+                    regions: scope.permissions.regions,
                 }),
             )),
             IntegrationKind::Sts | IntegrationKind::AccessKey => Some((
                 VerifyTarget::Keys,
-                serde_json::json!({
-                    "kind": kind.id(),
-                    "access_key_id": self.connect.access_key_id,
-                    "secret_access_key": self.connect.secret.expose(),
-                    "session_token": null,
-                    "role_arn": if kind == IntegrationKind::Sts { self.role_arn().ok().map(|a| a.to_string()) } else { None },
-                    "external_id": null,
+                VerifyBody::Keys(VerifyKeysRequest {
+                    kind,
+                    access_key_id: self.connect.access_key_id.clone(),
+                    secret_access_key: self.connect.secret.clone(),
+                    session_token: None,
+                    role_arn: if kind == IntegrationKind::Sts { self.role_arn().ok() } else { None },
+                    external_id: None,
                 }),
             )),
             IntegrationKind::SameAccountRole => None,
@@ -59,7 +59,7 @@ impl Wizard {
             tenant: self.config.session.as_ref().map(|s| s.tenant.clone()),
             role_arn: self.needs_role_arn().then(|| self.connect.role_arn.clone()),
             account_id: verified
-                .and_then(|r| r.account_id.clone())
+                .and_then(|r| r.account_id.as_ref().map(ToString::to_string))
                 .or_else(|| self.key_check.done().map(|k| k.account_id.clone()))
                 .or_else(|| self.role_arn().ok().map(|a| a.account_id().to_string())),
             data_sets: scope.permissions.data_sets.iter().map(|d| d.id()).collect(),
@@ -71,6 +71,16 @@ impl Wizard {
             identity_arn: self.key_check.done().map(|k| k.arn.clone()),
         })
     }
+}
+
+/// The body of a verify call, as `trustline_core::api` defines it for the worker.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum VerifyBody {
+    /// `POST …/verify/role`.
+    Role(VerifyRoleRequest),
+    /// `POST …/verify/keys`.
+    Keys(VerifyKeysRequest),
 }
 
 /// The result handed to the host when the customer finishes.

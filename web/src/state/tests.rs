@@ -22,8 +22,12 @@ fn run(w: Wizard, actions: impl IntoIterator<Item = Action>) -> Wizard {
     actions.into_iter().fold(w, Wizard::reduce)
 }
 
-fn verified(account: &str) -> Result<VerifyResponse, String> {
-    Ok(VerifyResponse { verdict: Verdict::Verified, account_id: Some(account.into()), checks: Vec::new() })
+fn verified(account: &str) -> Result<VerifyReport, String> {
+    Ok(VerifyReport {
+        verdict: Verdict::Verified,
+        account_id: Some(account.parse().unwrap()),
+        checks: Vec::new(),
+    })
 }
 
 fn identity(arn: &str) -> Result<KeyIdentity, String> {
@@ -41,6 +45,7 @@ fn the_recommended_path_from_landing_to_done() {
     let w = run(w, [Action::SetRoleArn(ARN.into())]);
     assert!(w.can_verify() && !w.can_finish());
     let (target, body) = w.verify_request().unwrap();
+    let body = serde_json::to_value(&body).unwrap();
     assert_eq!(target, VerifyTarget::Role);
     assert_eq!(body["external_id"], ISSUED);
     assert_eq!(body["data_sets"], serde_json::json!(["iam", "ec2-network", "cloudtrail"]));
@@ -212,7 +217,7 @@ fn stale_and_failed_verifications_do_not_finish() {
     let w = run(w, [Action::VerifyFinished { generation: old, result: verified("123456789012") }]);
     assert_eq!(w.verify, Remote::Idle, "the stale answer is dropped");
     let generation = w.generation;
-    let unsafe_ = VerifyResponse { verdict: Verdict::Unsafe, account_id: None, checks: Vec::new() };
+    let unsafe_ = VerifyReport { verdict: Verdict::Unsafe, account_id: None, checks: Vec::new() };
     let w = run(
         w,
         [Action::VerifyStarted, Action::VerifyFinished { generation, result: Ok(unsafe_) }, Action::Next],
@@ -259,6 +264,7 @@ fn keys_are_checked_then_verified_and_root_keys_refused() {
     );
     assert!(w.can_verify());
     let (target, body) = w.verify_request().unwrap();
+    let body = serde_json::to_value(&body).unwrap();
     assert_eq!(target, VerifyTarget::Keys);
     assert_eq!(
         (body["kind"].as_str(), body["secret_access_key"].as_str()),
@@ -302,7 +308,7 @@ fn sts_needs_a_role_arn_and_a_key() {
     assert!(!w.can_verify(), "the role ARN is missing");
     let w = run(w, [Action::SetRoleArn(ARN.into())]);
     assert!(w.can_verify(), "editing the ARN keeps the key check");
-    assert_eq!(w.verify_request().unwrap().1["role_arn"], ARN);
+    assert_eq!(serde_json::to_value(w.verify_request().unwrap().1).unwrap()["role_arn"], ARN);
     let w = run(w, [Action::SetSecret(Secret::new(SECRET))]);
     assert_eq!(w.key_check, Remote::Idle, "editing the key drops its check");
     let g = w.generation;

@@ -1,78 +1,12 @@
-//! The verify API's JSON (docs/verify-api.md), as the wizard reads it: a verdict and per-check
-//! results whose messages are shown as next steps.
+//! The verify API's answer as the wizard reads it: a verdict and per-check results whose
+//! messages are shown as next steps. The bodies are `trustline_core::api`'s, which the worker
+//! writes.
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+pub use trustline_core::api::{Check, CheckStatus, Verdict, VerifyReport};
+use trustline_core::api::{ErrorBody, ErrorResponse};
 use trustline_core::policy::permissions::DataSet;
-
-/// `POST /v1/tenants/{tenant}/verify/role` and `…/verify/keys` responses.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VerifyResponse {
-    /// The overall outcome.
-    pub verdict: Verdict,
-    /// The connected account, when known.
-    #[serde(default)]
-    pub account_id: Option<String>,
-    /// The checks, in the order the API ran them.
-    #[serde(default)]
-    pub checks: Vec<Check>,
-}
-
-/// `verified`, `unsafe` (assumable without the right ExternalId) or `failed`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    /// Every required check passed.
-    Verified,
-    /// The role can be assumed without the right ExternalId: it must not be used.
-    Unsafe,
-    /// Something the customer can fix failed.
-    Failed,
-}
-
-/// One check's result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Check {
-    /// Stable id, e.g. `assume_role` or `permission:iam:ListUsers`.
-    pub id: String,
-    /// What was checked, for people.
-    pub title: String,
-    /// Pass, fail, warn or skipped.
-    pub status: CheckStatus,
-    /// The AWS error code, when AWS returned one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aws_error_code: Option<String>,
-    /// What passed, or what to fix.
-    #[serde(default)]
-    pub message: String,
-}
-
-/// A check's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CheckStatus {
-    /// Passed.
-    Pass,
-    /// Failed: the message says what to fix.
-    Fail,
-    /// Works, but worth attention.
-    Warn,
-    /// Not run (e.g. an earlier check failed).
-    Skipped,
-}
-
-impl CheckStatus {
-    /// A short label that does not rely on colour.
-    pub fn label(self) -> &'static str {
-        match self {
-            CheckStatus::Pass => "Passed",
-            CheckStatus::Fail => "Failed",
-            CheckStatus::Warn => "Warning",
-            CheckStatus::Skipped => "Skipped",
-        }
-    }
-}
 
 /// The checks as the customer reads them: what needs the customer's action first, then what
 /// passed, with the permission probes (`permission:SERVICE:Action`, one per IAM action the data
@@ -99,9 +33,9 @@ pub struct CheckReport<'a> {
 const DATA_SETS: [DataSet; 4] =
     [DataSet::Iam, DataSet::Ec2Network, DataSet::CloudTrail, DataSet::Organizations];
 
-impl VerifyResponse {
-    /// Groups the checks for the customer ([`CheckReport`]).
-    pub fn report(&self) -> CheckReport<'_> {
+impl<'a> CheckReport<'a> {
+    /// Groups a report's checks for the customer.
+    pub fn of(response: &'a VerifyReport) -> Self {
         let mut report = CheckReport {
             action: Vec::new(),
             passed: Vec::new(),
@@ -111,7 +45,7 @@ impl VerifyResponse {
         };
         // Keyed so that actions of no data set come last.
         let mut probes: BTreeMap<(bool, Option<DataSet>), Vec<&str>> = BTreeMap::new();
-        for check in &self.checks {
+        for check in &response.checks {
             match check.status {
                 CheckStatus::Fail | CheckStatus::Warn => {
                     let same = report.action.iter_mut().find(|group| {
@@ -140,33 +74,19 @@ impl VerifyResponse {
     }
 }
 
-#[derive(Deserialize)]
-struct ApiError {
-    error: ApiErrorBody,
-}
-
-#[derive(Deserialize)]
-struct ApiErrorBody {
-    #[serde(default)]
-    field: Option<String>,
-    message: String,
-}
-
 /// Reads a verify response of any status into a result or a message the customer can act on.
-pub fn parse_verify_response(status: u16, body: &str) -> Result<VerifyResponse, String> {
+pub fn parse_verify_response(status: u16, body: &str) -> Result<VerifyReport, String> {
     if (200..300).contains(&status) {
         return serde_json::from_str(body).map_err(|e| {
             format!("the verify service sent an answer the page cannot read ({e}); try again later")
         });
     }
-    match serde_json::from_str::<ApiError>(body) {
-        Ok(ApiError { error: ApiErrorBody { field: Some(field), message } }) => {
-            Err(format!("{field}: {message}"))
-        }
-        Ok(ApiError { error: ApiErrorBody { field: None, message } }) if status == 401 => Err(format!(
+    match serde_json::from_str::<ErrorResponse>(body).map(|e| e.error) {
+        Ok(ErrorBody { field: Some(field), message }) => Err(format!("{field}: {message}")),
+        Ok(ErrorBody { field: None, message }) if status == 401 => Err(format!(
             "{message}: this page's session with the verify service has ended; reload the page to start a new one"
         )),
-        Ok(ApiError { error: ApiErrorBody { field: None, message } }) => Err(message),
+        Ok(ErrorBody { field: None, message }) => Err(message),
         Err(_) if status == 401 => {
             Err("this page's session with the verify service has ended; reload the page to start a new one"
                 .into())
@@ -221,9 +141,9 @@ mod tests {
             failed("a", ""),
             failed("b", ""),
         ];
-        let r = VerifyResponse { verdict: Verdict::Unsafe, account_id: None, checks };
+        let r = VerifyReport { verdict: Verdict::Unsafe, account_id: None, checks };
         let groups: Vec<Vec<&str>> =
-            r.report().action.iter().map(|g| g.iter().map(|c| c.id.as_str()).collect()).collect();
+            CheckReport::of(&r).action.iter().map(|g| g.iter().map(|c| c.id.as_str()).collect()).collect();
         assert_eq!(
             groups,
             [
@@ -252,8 +172,8 @@ mod tests {
         checks.push(check("permission:iam:ListUsers", Fail));
         checks.push(check("permission:example:Unknown", Pass));
         checks.push(check("later", Skipped));
-        let r = VerifyResponse { verdict: Verdict::Failed, account_id: None, checks };
-        let report = r.report();
+        let r = VerifyReport { verdict: Verdict::Failed, account_id: None, checks };
+        let report = CheckReport::of(&r);
         let ids = |list: &[&Check]| list.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
         let action: Vec<_> = report.action.iter().map(|group| ids(group)).collect();
         assert_eq!(action, [vec!["session_duration"], vec!["permission:iam:ListUsers"]]);

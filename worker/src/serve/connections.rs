@@ -11,17 +11,19 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use serde::Deserialize;
-use serde_json::{Value, json};
-use trustline_core::policy::permissions::DataSet;
-use trustline_core::{ExternalId, IntegrationKind, Region, RoleArn};
+use serde::Serialize;
+use trustline_core::api::{
+    self, ConnectionList, RegisterRequest, RotationCompleted, RotationStarted, SecretStorage, SyncStarted,
+    SyncState,
+};
+use trustline_core::{ExternalId, IntegrationKind, Region};
 
 use super::auth::check_verify_rate;
 use super::tenants::{existing, internal};
-use super::verify::{self, KeysRequest, RoleRequest, Verdict};
+use super::verify::{self, Verdict, VerifyKeysRequest, VerifyReport, VerifyRoleRequest};
 use super::{ApiError, AppState, Body};
 use crate::store::{
-    Access, AddRefused, Connection, ConnectionStatus, CustomerKey, SecretRef, Store, TrustedRole,
+    Access, AccountRun, AddRefused, Connection, ConnectionStatus, CustomerKey, SecretRef, Store, TrustedRole,
 };
 
 type Shared = State<Arc<AppState>>;
@@ -97,8 +99,8 @@ pub(super) async fn verify_role(
     Path(tenant): Path<String>,
     peer: ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Body(req): Body<RoleRequest>,
-) -> Result<Json<verify::Report>, ApiError> {
+    Body(req): Body<VerifyRoleRequest>,
+) -> Result<Json<VerifyReport>, ApiError> {
     if req.data_sets.is_empty() {
         return Err(no_data_sets());
     }
@@ -120,8 +122,8 @@ pub(super) async fn verify_keys(
     Path(tenant): Path<String>,
     peer: ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Body(req): Body<KeysRequest>,
-) -> Result<Json<verify::Report>, ApiError> {
+    Body(req): Body<VerifyKeysRequest>,
+) -> Result<Json<VerifyReport>, ApiError> {
     if !matches!(req.kind, IntegrationKind::Sts | IntegrationKind::AccessKey) {
         return Err(ApiError::invalid("kind", "keys are verified for the sts and access-key kinds only"));
     }
@@ -138,28 +140,6 @@ pub(super) async fn verify_keys(
         .await?;
     check_verify_rate(&state, &tenant, Some(&peer), &headers)?;
     Ok(Json(verify::verify_keys(&state.client, &state.config.home_region, &req).await))
-}
-
-/// The body of `POST /v1/tenants/{tenant}/connections`: a role (cross-account-role), or a
-/// customer's key (access-key), or both (sts). The connection's id is the server's to choose,
-/// and its ExternalId is the one issued to the tenant.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RegisterRequest {
-    kind: IntegrationKind,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    role_arn: Option<RoleArn>,
-    #[serde(default)]
-    external_id: Option<ExternalId>,
-    #[serde(default)]
-    access_key_id: Option<String>,
-    #[serde(default, deserialize_with = "verify::optional_secret")]
-    secret_access_key: Option<trustline_core::Secret>,
-    data_sets: Vec<DataSet>,
-    #[serde(default)]
-    regions: Vec<Region>,
 }
 
 /// An access key ID is letters, digits and `_` (IAM's AccessKeyId pattern `[\w]+`); anything
@@ -179,7 +159,7 @@ fn missing(field: &'static str, what: &str) -> ApiError {
 }
 
 /// Turns a verification that did not pass into the registration's refusal.
-fn refusal(report: &verify::Report, field: &'static str) -> Option<ApiError> {
+fn refusal(report: &VerifyReport, field: &'static str) -> Option<ApiError> {
     match report.verdict {
         Verdict::Verified => None,
         Verdict::Unsafe => Some(ApiError::invalid(
@@ -190,7 +170,7 @@ fn refusal(report: &verify::Report, field: &'static str) -> Option<ApiError> {
             let failed: Vec<String> = report
                 .checks
                 .iter()
-                .filter(|c| c.status == verify::Status::Fail)
+                .filter(|c| c.status == verify::CheckStatus::Fail)
                 .map(|c| format!("{}: {}", c.id, c.message))
                 .collect();
             Some(ApiError::invalid(field, format!("the connection did not verify: {}", failed.join(" "))))
@@ -218,7 +198,7 @@ pub(super) async fn register(
     peer: ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Body(req): Body<RegisterRequest>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<api::Connection>), ApiError> {
     if req.data_sets.is_empty() {
         return Err(no_data_sets());
     }
@@ -262,7 +242,7 @@ pub(super) async fn register(
                     ),
                 ));
             }
-            Some(KeysRequest {
+            Some(VerifyKeysRequest {
                 kind: req.kind,
                 access_key_id: key,
                 secret_access_key: secret,
@@ -302,7 +282,7 @@ pub(super) async fn register(
         None => {
             let role_arn = req.role_arn.clone().ok_or_else(|| missing("role_arn", ""))?;
             let external_id = external_id.clone().ok_or_else(|| missing("external_id", ""))?;
-            let verify_req = RoleRequest {
+            let verify_req = VerifyRoleRequest {
                 role_arn,
                 external_id: None,
                 expected_account_id: None,
@@ -365,32 +345,45 @@ pub(super) async fn register(
         })
         .await?;
     start_sync(&state, &connection.id);
-    let mut body = connection_json(&connection);
-    body["first_sync"] = json!("started");
+    let mut body = connection_body(&connection);
+    body.first_sync = Some(SyncState::Started);
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-fn connection_json(c: &Connection) -> Value {
-    json!({
-        "id": c.id, "tenant": c.tenant, "name": c.name, "kind": c.access.kind(), "account_id": c.account_id,
-        "role_arn": c.access.role_arn(), "external_id": c.access.external_id(), "next_external_id": c.access.next_external_id(),
-        "access_key_id": c.access.key().map(|k| &k.access_key_id), "secret": c.access.key().map(|k| &k.secret).as_ref().map(|r| match r {
-            crate::store::SecretRef::Sealed(_) => "sealed",
-            _ => "reference",
+fn connection_body(c: &Connection) -> api::Connection {
+    api::Connection {
+        id: c.id.clone(),
+        tenant: c.tenant.clone(),
+        name: c.name.clone(),
+        kind: c.access.kind(),
+        account_id: c.account_id,
+        role_arn: c.access.role_arn().cloned(),
+        external_id: c.access.external_id().cloned(),
+        next_external_id: c.access.next_external_id().cloned(),
+        access_key_id: c.access.key().map(|k| k.access_key_id.clone()),
+        secret: c.access.key().map(|k| match k.secret {
+            SecretRef::Sealed(_) => SecretStorage::Sealed,
+            _ => SecretStorage::Reference,
         }),
-        "data_sets": c.data_sets, "regions": c.regions,
-        "status": c.status.as_str(), "parent": c.parent,
-    })
+        data_sets: c.data_sets.iter().copied().collect(),
+        regions: c.regions.clone(),
+        status: c.status,
+        parent: c.parent.clone(),
+        first_sync: None,
+    }
 }
 
-pub(super) async fn list(State(state): Shared, Path(tenant): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(super) async fn list(
+    State(state): Shared,
+    Path(tenant): Path<String>,
+) -> Result<Json<ConnectionList>, ApiError> {
     let list = state
         .with_reader(move |_, store| {
             existing(store, &tenant)?;
             store.tenant_connections(&tenant).map_err(internal)
         })
         .await?;
-    Ok(Json(json!({ "connections": list.iter().map(connection_json).collect::<Vec<_>>() })))
+    Ok(Json(ConnectionList { connections: list.iter().map(connection_body).collect() }))
 }
 
 fn not_found(id: &str) -> ApiError {
@@ -404,9 +397,9 @@ fn find(store: &Store, tenant: &str, id: &str) -> Result<Connection, ApiError> {
 pub(super) async fn show(
     State(state): Shared,
     Path((tenant, id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<api::Connection>, ApiError> {
     let connection = state.with_reader(move |_, store| find(store, &tenant, &id)).await?;
-    Ok(Json(connection_json(&connection)))
+    Ok(Json(connection_body(&connection)))
 }
 
 /// Whether any of these connections has a triggered sync queued or running.
@@ -479,7 +472,7 @@ fn start_sync(state: &Arc<AppState>, id: &str) -> bool {
 pub(super) async fn trigger_sync(
     State(state): Shared,
     Path((tenant, id)): Path<(String, String)>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<SyncStarted>), ApiError> {
     let in_tenant = tenant.clone();
     let found = id.clone();
     state.with_reader(move |_, store| find(store, &in_tenant, &found)).await?;
@@ -490,13 +483,22 @@ pub(super) async fn trigger_sync(
             "a sync of this connection is already running; try again when it has finished",
         ));
     }
-    Ok((StatusCode::ACCEPTED, Json(json!({ "status": "started" }))))
+    Ok((StatusCode::ACCEPTED, Json(SyncStarted { status: SyncState::Started })))
+}
+
+/// The answer to `GET …/connections/{id}/sync`.
+#[derive(Debug, Serialize)]
+pub struct SyncStatus {
+    /// Whether a triggered sync is queued or running.
+    pub running: bool,
+    /// The connection's part of the last run, if it was ever synced.
+    pub last: Option<AccountRun>,
 }
 
 pub(super) async fn last_sync(
     State(state): Shared,
     Path((tenant, id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SyncStatus>, ApiError> {
     let (running, last) = state
         .with_reader(move |state, store| {
             find(store, &tenant, &id)?;
@@ -504,14 +506,14 @@ pub(super) async fn last_sync(
             Ok((running, store.last_account_run(&id).map_err(internal)?))
         })
         .await?;
-    Ok(Json(json!({ "running": running, "last": last })))
+    Ok(Json(SyncStatus { running, last }))
 }
 
 /// Rotation's first step: a new ExternalId for the connection, accepted beside the old one.
 pub(super) async fn rotate_external_id(
     State(state): Shared,
     Path((tenant, id)): Path<(String, String)>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<RotationStarted>), ApiError> {
     let (c, issued) = state
         .with_store(move |state, store| {
             let c = find(store, &tenant, &id)?;
@@ -538,11 +540,11 @@ pub(super) async fn rotate_external_id(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "external_id": issued.external_id,
-            "previous": c.access.external_id(),
-            "next_step": "Have the customer change the role's trust policy to require the new ExternalId (the stack's ExternalId parameter); until then Trustline accepts both. Then complete the rotation, which proves the old one is refused.",
-        })),
+        Json(RotationStarted {
+            external_id: issued.external_id,
+            previous: c.access.external_id().cloned(),
+            next_step: "Have the customer change the role's trust policy to require the new ExternalId (the stack's ExternalId parameter); until then Trustline accepts both. Then complete the rotation, which proves the old one is refused.".into(),
+        }),
     ))
 }
 
@@ -551,7 +553,7 @@ pub(super) async fn rotate_external_id(
 pub(super) async fn complete_rotation(
     State(state): Shared,
     Path((tenant, id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RotationCompleted>, ApiError> {
     let found = id.clone();
     let c = state.with_reader(move |_, store| find(store, &tenant, &found)).await?;
     let (Some(old), Some(new), Some(role)) =
@@ -570,9 +572,10 @@ pub(super) async fn complete_rotation(
         return Err(ApiError::new(StatusCode::CONFLICT, None, message));
     }
     state.with_store(move |_, store| store.complete_rotation(&id).map_err(internal)).await?;
-    Ok(Json(json!({
-        "external_id": new,
-        "retired": old,
-        "proof": "AWS refused AssumeRole with the old ExternalId (AccessDenied) and accepted the new one.",
-    })))
+    Ok(Json(RotationCompleted {
+        external_id: (*new).clone(),
+        retired: (*old).clone(),
+        proof: "AWS refused AssumeRole with the old ExternalId (AccessDenied) and accepted the new one."
+            .into(),
+    }))
 }

@@ -5,36 +5,12 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use trustline_core::api::{self, CreateSession, CreateTenant, SessionCreated, TenantList};
 
 use super::{ApiError, AppState, Body};
 use crate::store::{Store, Tenant};
 
 type Shared = State<Arc<AppState>>;
-
-/// The body of `POST /v1/tenants`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateTenant {
-    /// The vendor's own id for the customer.
-    pub id: String,
-    /// Display name (default: the id).
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Connections it may register (default: the worker's `tenants.max_connections`).
-    #[serde(default)]
-    pub max_connections: Option<u32>,
-}
-
-/// The body of `POST /v1/tenants/{tenant}/sessions`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateSession {
-    /// The session's lifetime in seconds (60–3600; default: the worker's `tenants.session_seconds`).
-    #[serde(default)]
-    pub ttl_seconds: Option<u32>,
-}
 
 fn no_tenant(id: &str) -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, Some("tenant"), format!("no tenant '{id}'"))
@@ -49,15 +25,20 @@ pub(super) fn existing(store: &Store, id: &str) -> Result<Tenant, ApiError> {
     store.tenant(id).map_err(internal)?.ok_or_else(|| no_tenant(id))
 }
 
-fn tenant_json(t: &Tenant, connections: u32) -> Value {
-    json!({ "id": t.id, "name": t.name, "max_connections": t.max_connections,
-            "connections": connections, "created_at": t.created_at })
+fn tenant_body(t: Tenant, connections: u32) -> api::Tenant {
+    api::Tenant {
+        id: t.id,
+        name: t.name,
+        max_connections: t.max_connections,
+        connections,
+        created_at: t.created_at,
+    }
 }
 
 pub(super) async fn create(
     State(state): Shared,
     Body(req): Body<CreateTenant>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<api::Tenant>), ApiError> {
     Tenant::check_id(&req.id).map_err(|e| ApiError::invalid("id", format!("{e:#}")))?;
     let name = req.name.unwrap_or_else(|| req.id.clone());
     crate::text::check_name("name", &name).map_err(|e| ApiError::invalid("name", e))?;
@@ -75,27 +56,32 @@ pub(super) async fn create(
             store.add_tenant(&id, &name, max).map_err(internal)
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(tenant_json(&tenant, 0))))
+    Ok((StatusCode::CREATED, Json(tenant_body(tenant, 0))))
 }
 
-pub(super) async fn list(State(state): Shared) -> Result<Json<Value>, ApiError> {
+pub(super) async fn list(State(state): Shared) -> Result<Json<TenantList>, ApiError> {
     let out = state
         .with_store(|_, store| {
             let mut out = Vec::new();
             for t in store.tenants().map_err(internal)? {
-                out.push(tenant_json(&t, store.tenant_connection_count(&t.id).map_err(internal)?));
+                let connections = store.tenant_connection_count(&t.id).map_err(internal)?;
+                out.push(tenant_body(t, connections));
             }
             Ok(out)
         })
         .await?;
-    Ok(Json(json!({ "tenants": out })))
+    Ok(Json(TenantList { tenants: out }))
 }
 
-pub(super) async fn show(State(state): Shared, Path(tenant): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(super) async fn show(
+    State(state): Shared,
+    Path(tenant): Path<String>,
+) -> Result<Json<api::Tenant>, ApiError> {
     let body = state
         .with_store(move |_, store| {
             let t = existing(store, &tenant)?;
-            Ok(tenant_json(&t, store.tenant_connection_count(&t.id).map_err(internal)?))
+            let connections = store.tenant_connection_count(&t.id).map_err(internal)?;
+            Ok(tenant_body(t, connections))
         })
         .await?;
     Ok(Json(body))
@@ -138,7 +124,7 @@ pub(super) async fn create_session(
     State(state): Shared,
     Path(tenant): Path<String>,
     Body(req): Body<CreateSession>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<SessionCreated>), ApiError> {
     let seconds = req.ttl_seconds.unwrap_or(state.config.tenants.session_seconds);
     if !(60..=3600).contains(&seconds) {
         return Err(ApiError::invalid(
@@ -162,14 +148,14 @@ pub(super) async fn create_session(
                     random,
                 )
                 .map_err(internal)?;
-            Ok(json!({
-                "token": token.expose(),
-                "tenant": tenant,
-                "expires_at": crate::store::timestamp(session.expires_at),
-                "external_id": issued.external_id,
-                "external_id_expires_at": issued.expires_at,
-                "vendor_principal": state.config.vendor_principal,
-            }))
+            Ok(SessionCreated {
+                token,
+                tenant,
+                expires_at: crate::store::timestamp(session.expires_at),
+                external_id: issued.external_id,
+                external_id_expires_at: issued.expires_at,
+                vendor_principal: state.config.vendor_principal.clone(),
+            })
         })
         .await?;
     Ok((StatusCode::CREATED, Json(body)))
@@ -178,16 +164,16 @@ pub(super) async fn create_session(
 pub(super) async fn external_id(
     State(state): Shared,
     Path(tenant): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<api::IssuedExternalId>, ApiError> {
     let issued = state
         .with_store(move |state, store| {
             existing(store, &tenant)?;
             onboarding(state, store, &tenant)
         })
         .await?;
-    Ok(Json(json!({
-        "external_id": issued.external_id,
-        "issued_at": issued.issued_at,
-        "expires_at": issued.expires_at,
-    })))
+    Ok(Json(api::IssuedExternalId {
+        external_id: issued.external_id,
+        issued_at: issued.issued_at,
+        expires_at: issued.expires_at,
+    }))
 }

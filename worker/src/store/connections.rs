@@ -95,33 +95,14 @@ impl SecretRef {
     }
 }
 
-/// Whether a connection is synced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnectionStatus {
-    /// Synced on every run.
-    Active,
-    /// The account is suspended in its Organization: skipped, its inventory kept and marked stale.
-    Suspended,
-    /// The account left its Organization (or its OU filter): skipped, inventory kept as stale.
-    Removed,
-}
+pub use trustline_core::api::ConnectionStatus;
 
-impl ConnectionStatus {
-    /// The stored and shown name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConnectionStatus::Active => "active",
-            ConnectionStatus::Suspended => "suspended",
-            ConnectionStatus::Removed => "removed",
-        }
-    }
-
-    fn parse(s: &str) -> ConnectionStatus {
-        match s {
-            "suspended" => ConnectionStatus::Suspended,
-            "removed" => ConnectionStatus::Removed,
-            _ => ConnectionStatus::Active,
-        }
+/// A stored status; anything unknown reads as active.
+fn parse_status(s: &str) -> ConnectionStatus {
+    match s {
+        "suspended" => ConnectionStatus::Suspended,
+        "removed" => ConnectionStatus::Removed,
+        _ => ConnectionStatus::Active,
     }
 }
 
@@ -431,7 +412,7 @@ impl Connection {
                 account_id: account.map(|a| a.parse()).transpose()?,
                 data_sets: serde_json::from_str(&sets)?,
                 regions: serde_json::from_str(&regions)?,
-                status: ConnectionStatus::parse(&status),
+                status: parse_status(&status),
                 parent,
                 id,
                 tenant,

@@ -65,14 +65,14 @@ fn public_operations_need_no_token_and_others_do() {
 
 /// Deserializes `body` into the server's request type for `schema`.
 fn accepts(schema: &str, body: &Value) -> Result<(), String> {
-    use trustline_worker::serve::connections::RegisterRequest;
-    use trustline_worker::serve::tenants::{CreateSession, CreateTenant};
-    use trustline_worker::serve::verify::{KeysRequest, RoleRequest};
+    use trustline_core::api::{
+        CreateSession, CreateTenant, RegisterRequest, VerifyKeysRequest, VerifyRoleRequest,
+    };
     let r = match schema {
         "CreateTenant" => serde_json::from_value::<CreateTenant>(body.clone()).map(|_| ()),
         "CreateSession" => serde_json::from_value::<CreateSession>(body.clone()).map(|_| ()),
-        "VerifyRoleRequest" => serde_json::from_value::<RoleRequest>(body.clone()).map(|_| ()),
-        "VerifyKeysRequest" => serde_json::from_value::<KeysRequest>(body.clone()).map(|_| ()),
+        "VerifyRoleRequest" => serde_json::from_value::<VerifyRoleRequest>(body.clone()).map(|_| ()),
+        "VerifyKeysRequest" => serde_json::from_value::<VerifyKeysRequest>(body.clone()).map(|_| ()),
         "RegisterRequest" => serde_json::from_value::<RegisterRequest>(body.clone()).map(|_| ()),
         other => panic!("no server type for {other}"),
     };
@@ -174,4 +174,161 @@ fn required_fields_match_the_server() {
         extra["unexpected"] = json!(1);
         assert!(accepts(schema, &extra).unwrap_err().contains("unknown field"), "{schema}");
     }
+}
+
+/// A value of every response type the server writes, named by its schema in the spec.
+fn response_samples() -> Vec<(&'static str, Value)> {
+    use trustline_core::api::*;
+    use trustline_worker::serve::connections::SyncStatus;
+    use trustline_worker::store::{AccountRun, AccountStatus};
+    let external_id: trustline_core::ExternalId = "tl-0123456789abcdef".parse().unwrap();
+    let tenant = Tenant {
+        id: "acme".into(),
+        name: "Acme".into(),
+        max_connections: 5,
+        connections: 1,
+        created_at: "2026-12-05T00:00:00Z".into(),
+    };
+    let check = Check::new("assume_role", "Assume", CheckStatus::Fail, Some("AccessDenied"), "fix it");
+    let connection = Connection {
+        id: "c-1".into(),
+        tenant: "acme".into(),
+        name: "Acme".into(),
+        kind: trustline_core::IntegrationKind::Sts,
+        account_id: Some("123456789012".parse().unwrap()),
+        role_arn: Some("arn:aws:iam::123456789012:role/R".parse().unwrap()),
+        external_id: Some(external_id.clone()),
+        next_external_id: None,
+        access_key_id: Some("AKIAEXAMPLE".into()),
+        secret: Some(SecretStorage::Sealed),
+        data_sets: vec![trustline_core::policy::permissions::DataSet::Iam],
+        regions: vec!["eu-west-1".parse().unwrap()],
+        status: ConnectionStatus::Active,
+        parent: None,
+        first_sync: None,
+    };
+    let run = AccountRun {
+        run_id: 1,
+        status: AccountStatus::Ok,
+        error_code: None,
+        error: None,
+        resources: 3,
+        added: 3,
+        changed: 0,
+        removed: 0,
+        calls: 9,
+        duration_ms: 120,
+        finished_at: None,
+    };
+    fn json<T: serde::Serialize>(value: &T) -> Value {
+        serde_json::to_value(value).unwrap()
+    }
+    vec![
+        ("ErrorResponse", json(&ErrorResponse::new(Some("role_arn"), "not a role"))),
+        ("Tenant", json(&tenant)),
+        ("TenantList", json(&TenantList { tenants: vec![tenant.clone()] })),
+        (
+            "SessionCreated",
+            json(&SessionCreated {
+                token: trustline_core::Secret::new("tl_session_x"),
+                tenant: "acme".into(),
+                expires_at: "2026-12-05T00:15:00Z".into(),
+                external_id: external_id.clone(),
+                external_id_expires_at: None,
+                vendor_principal: None,
+            }),
+        ),
+        (
+            "IssuedExternalId",
+            json(&IssuedExternalId {
+                external_id: external_id.clone(),
+                issued_at: "2026-12-05T00:00:00Z".into(),
+                expires_at: None,
+            }),
+        ),
+        ("Check", json(&check)),
+        (
+            "VerifyReport",
+            json(&VerifyReport { verdict: Verdict::Failed, account_id: None, checks: vec![check.clone()] }),
+        ),
+        ("Connection", json(&connection)),
+        ("ConnectionList", json(&ConnectionList { connections: vec![connection.clone()] })),
+        ("SyncStarted", json(&SyncStarted { status: SyncState::Started })),
+        ("AccountRun", json(&run)),
+        ("SyncStatus", json(&SyncStatus { running: false, last: Some(run.clone()) })),
+        (
+            "RotationStarted",
+            json(&RotationStarted {
+                external_id: external_id.clone(),
+                previous: None,
+                next_step: "x".into(),
+            }),
+        ),
+        (
+            "RotationCompleted",
+            json(&RotationCompleted {
+                external_id: external_id.clone(),
+                retired: external_id,
+                proof: "x".into(),
+            }),
+        ),
+    ]
+}
+
+/// Fields a type leaves out when empty: the spec must not require them.
+const OMITTED_WHEN_EMPTY: [(&str, &str); 1] = [("Check", "aws_error_code")];
+
+#[test]
+fn response_schemas_have_the_fields_the_server_types_write() {
+    let spec = spec();
+    let schemas = &spec["components"]["schemas"];
+    let samples = response_samples();
+    // Every object schema a response uses is sampled (Health is a literal; RegisteredConnection
+    // is Connection with `first_sync`, checked below).
+    let in_responses: BTreeSet<String> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|operation| operation["responses"].as_object())
+        .flat_map(|responses| responses.values())
+        .filter_map(|response| response["content"]["application/json"]["schema"]["$ref"].as_str())
+        .map(|r| r.trim_start_matches("#/components/schemas/").to_owned())
+        .filter(|name| !["Health", "RegisteredConnection"].contains(&name.as_str()))
+        .collect();
+    let sampled: BTreeSet<String> = samples.iter().map(|(name, _)| (*name).to_owned()).collect();
+    assert!(
+        in_responses.is_subset(&sampled),
+        "responses without a sample: {:?}",
+        in_responses.difference(&sampled)
+    );
+    for (name, sample) in &samples {
+        let schema = &schemas[*name];
+        let properties: BTreeSet<&str> = schema["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{name}: no properties"))
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let written: BTreeSet<&str> = sample.as_object().unwrap().keys().map(String::as_str).collect();
+        let omitted: BTreeSet<&str> =
+            OMITTED_WHEN_EMPTY.iter().filter(|(schema, _)| schema == name).map(|(_, field)| *field).collect();
+        assert_eq!(
+            properties,
+            &written | &omitted,
+            "{name}: the spec's properties and the fields the server writes"
+        );
+        let required: BTreeSet<&str> =
+            schema["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        assert_eq!(required, &written - &omitted, "{name}: required fields are those always written");
+    }
+    // A registration's answer is a connection with `first_sync: started`.
+    let mut registered = samples.iter().find(|(n, _)| *n == "Connection").unwrap().1.clone();
+    let connection: trustline_core::api::Connection = serde_json::from_value(registered.clone()).unwrap();
+    let extra = &schemas["RegisteredConnection"]["allOf"][1];
+    assert_eq!(extra["required"], json!(["first_sync"]));
+    registered["first_sync"] = extra["properties"]["first_sync"]["const"].clone();
+    let read: trustline_core::api::Connection = serde_json::from_value(registered).unwrap();
+    assert_eq!(read.first_sync, Some(trustline_core::api::SyncState::Started));
+    assert_eq!(connection.first_sync, None);
 }

@@ -1,47 +1,15 @@
 //! A customer's access key (access-key and STS kinds): whose it is, not root's, and for STS
 //! whether it can assume the role.
 
-use serde::Deserialize;
 use trustline_core::aws::{AwsErrorKind, sts};
-use trustline_core::{Credentials, ExternalId, Region, RoleArn};
+use trustline_core::{Credentials, Region};
 
-use super::{Report, Status, Verdict, check};
+use super::{CheckStatus, Verdict, VerifyKeysRequest, VerifyReport, check};
 use crate::client::{AwsClient, CallError};
 use crate::credentials::Provider;
 
-/// Keys to verify (`POST /v1/verify/keys`).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KeysRequest {
-    /// `sts` or `access-key`.
-    pub kind: trustline_core::IntegrationKind,
-    /// The access key ID.
-    pub access_key_id: String,
-    /// The secret (held in memory only, never echoed or logged).
-    #[serde(deserialize_with = "super::secret")]
-    pub secret_access_key: trustline_core::Secret,
-    /// A session token, for temporary keys.
-    #[serde(default, deserialize_with = "super::optional_secret")]
-    pub session_token: Option<trustline_core::Secret>,
-    /// The role to assume (sts kind).
-    #[serde(default)]
-    pub role_arn: Option<RoleArn>,
-    /// The ExternalId for that role, if it requires one.
-    #[serde(default)]
-    pub external_id: Option<ExternalId>,
-}
-
-impl std::fmt::Debug for KeysRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeysRequest")
-            .field("kind", &self.kind)
-            .field("access_key_id", &self.access_key_id)
-            .finish_non_exhaustive()
-    }
-}
-
 /// Checks a key: whose is it (and is it root's), and for STS, can it assume the role?
-pub async fn verify_keys(client: &AwsClient, home: &Region, req: &KeysRequest) -> Report {
+pub async fn verify_keys(client: &AwsClient, home: &Region, req: &VerifyKeysRequest) -> VerifyReport {
     let mut checks = Vec::new();
     let creds =
         Credentials::new(req.access_key_id.clone(), req.secret_access_key.clone(), req.session_token.clone());
@@ -52,15 +20,15 @@ pub async fn verify_keys(client: &AwsClient, home: &Region, req: &KeysRequest) -
             checks.push(check(
                 "caller_identity",
                 "The key works",
-                Status::Pass,
+                CheckStatus::Pass,
                 None,
                 format!("The key belongs to {} in account {}.", id.arn, id.account),
             ));
             let root = id.arn.to_string().ends_with(":root");
             checks.push(if root {
-                check("root_account", "The key is not the account's root key", Status::Fail, None, "This is the account root user's key, which can do anything and cannot be limited: delete it and create an IAM user with the read-only policy instead.")
+                check("root_account", "The key is not the account's root key", CheckStatus::Fail, None, "This is the account root user's key, which can do anything and cannot be limited: delete it and create an IAM user with the read-only policy instead.")
             } else {
-                check("root_account", "The key is not the account's root key", Status::Pass, None, "It is an IAM user's key.")
+                check("root_account", "The key is not the account's root key", CheckStatus::Pass, None, "It is an IAM user's key.")
             });
             Some(id.account)
         }
@@ -70,7 +38,7 @@ pub async fn verify_keys(client: &AwsClient, home: &Region, req: &KeysRequest) -
                 Some(AwsErrorKind::ExpiredCredentials) => "The key has expired: create a new one.".to_owned(),
                 _ => format!("The key could not be checked: {e}"),
             };
-            checks.push(check("caller_identity", "The key works", Status::Fail, e.code(), message));
+            checks.push(check("caller_identity", "The key works", CheckStatus::Fail, e.code(), message));
             None
         }
     };
@@ -86,27 +54,30 @@ pub async fn verify_keys(client: &AwsClient, home: &Region, req: &KeysRequest) -
                     Err(e) => Err(e),
                 };
                 checks.push(match result {
-                    Ok(()) => check("assume_role", "The key can assume the role", Status::Pass, None, "The key assumed the role."),
-                    Err(e) => check("assume_role", "The key can assume the role", Status::Fail, e.code(), format!("The key could not assume {role}: allow sts:AssumeRole on it in the user's policy and trust the user in the role. ({e})")),
+                    Ok(()) => check("assume_role", "The key can assume the role", CheckStatus::Pass, None, "The key assumed the role."),
+                    Err(e) => check("assume_role", "The key can assume the role", CheckStatus::Fail, e.code(), format!("The key could not assume {role}: allow sts:AssumeRole on it in the user's policy and trust the user in the role. ({e})")),
                 });
             }
             (None, _) => checks.push(check(
                 "assume_role",
                 "The key can assume the role",
-                Status::Fail,
+                CheckStatus::Fail,
                 None,
                 "The STS kind needs the role's ARN (role_arn).",
             )),
             (Some(_), None) => checks.push(check(
                 "assume_role",
                 "The key can assume the role",
-                Status::Skipped,
+                CheckStatus::Skipped,
                 None,
                 "Not checked: the key does not work.",
             )),
         }
     }
-    let verdict =
-        if checks.iter().any(|c| c.status == Status::Fail) { Verdict::Failed } else { Verdict::Verified };
-    Report { verdict, account_id: account, checks }
+    let verdict = if checks.iter().any(|c| c.status == CheckStatus::Fail) {
+        Verdict::Failed
+    } else {
+        Verdict::Verified
+    };
+    VerifyReport { verdict, account_id: account, checks }
 }

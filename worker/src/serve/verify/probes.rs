@@ -10,8 +10,8 @@ use trustline_core::policy::permissions::DataSet;
 
 type Result<T, E = trustline_core::Error> = std::result::Result<T, E>;
 
-use super::role::RoleRequest;
-use super::{Check, Status, check};
+use super::VerifyRoleRequest;
+use super::{Check, CheckStatus, check};
 use crate::client::{AwsClient, CallError};
 use crate::credentials::Provider;
 
@@ -167,7 +167,7 @@ pub(super) async fn probe_permissions(
     provider: &Provider,
     account: &str,
     home: &Region,
-    req: &RoleRequest,
+    req: &VerifyRoleRequest,
 ) -> Vec<Check> {
     let region = req.regions.first().unwrap_or(home);
     let mut checks = Vec::new();
@@ -181,15 +181,15 @@ pub(super) async fn probe_permissions(
                 Err(e) => Err(CallError::Build(e)),
             };
             checks.push(match result {
-                Ok(()) => check(&id, &title, Status::Pass, None, "Granted."),
+                Ok(()) => check(&id, &title, CheckStatus::Pass, None, "Granted."),
                 Err(e) if matches!(e.kind(), Some(AwsErrorKind::AccessDenied)) => check(
                     &id,
                     &title,
-                    Status::Fail,
+                    CheckStatus::Fail,
                     e.code(),
                     format!("Denied: the role's policy must allow {action} (update the stack, or attach Trustline's read-only policy)."),
                 ),
-                Err(e) => check(&id, &title, Status::Warn, e.code(), format!("Could not check: {e}")),
+                Err(e) => check(&id, &title, CheckStatus::Warn, e.code(), format!("Could not check: {e}")),
             });
         }
     }

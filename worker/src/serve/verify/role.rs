@@ -4,37 +4,15 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
 use trustline_core::aws::{AwsErrorKind, sts};
-use trustline_core::policy::permissions::DataSet;
-use trustline_core::{AccountId, ExternalId, Region, RoleArn};
+use trustline_core::{ExternalId, Region, RoleArn};
 
-use super::{Report, Status, Verdict, check};
+use super::{CheckStatus, Verdict, VerifyReport, VerifyRoleRequest, check};
 use crate::client::{AwsClient, CallError};
 use crate::credentials::Provider;
 
 /// The session length the vendor's syncs need; the role must allow at least this.
 pub const NEEDED_SESSION_SECONDS: u32 = 3_600;
-
-/// A role to verify (`POST /v1/tenants/{tenant}/verify/role`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RoleRequest {
-    /// The customer's role.
-    pub role_arn: RoleArn,
-    /// An ExternalId issued to this customer; default (and usually): the one in force. One the
-    /// customer was not issued is refused before any AWS call.
-    #[serde(default)]
-    pub external_id: Option<ExternalId>,
-    /// The account the customer says it is.
-    #[serde(default)]
-    pub expected_account_id: Option<AccountId>,
-    /// What Trustline will read.
-    pub data_sets: Vec<DataSet>,
-    /// Regions for regional probes (default: the home region).
-    #[serde(default)]
-    pub regions: Vec<Region>,
-}
 
 /// A random ExternalId that no customer was issued, for the "wrong ExternalId" probe.
 fn decoy_external_id() -> ExternalId {
@@ -147,13 +125,13 @@ pub async fn verify_role(
     client: &AwsClient,
     vendor: &Arc<Provider>,
     home: &Region,
-    req: &RoleRequest,
+    req: &VerifyRoleRequest,
     external_id: &ExternalId,
-) -> Report {
+) -> VerifyReport {
     let mut checks = Vec::new();
     let role = &req.role_arn;
     let skipped = |id: &str, title: &str| {
-        check(id, title, Status::Skipped, None, "Not checked: Trustline could not assume the role.")
+        check(id, title, CheckStatus::Skipped, None, "Not checked: Trustline could not assume the role.")
     };
 
     let session = match assume(client, vendor, role, Some(external_id.clone()), NEEDED_SESSION_SECONDS, home)
@@ -163,14 +141,14 @@ pub async fn verify_role(
             checks.push(check(
                 "assume_role",
                 "Trustline can assume the role with your ExternalId",
-                Status::Pass,
+                CheckStatus::Pass,
                 None,
                 "Trustline assumed the role with your ExternalId.",
             ));
             checks.push(check(
                 "session_duration",
                 "The role allows the session length Trustline needs",
-                Status::Pass,
+                CheckStatus::Pass,
                 None,
                 format!("Sessions of {NEEDED_SESSION_SECONDS} seconds are allowed."),
             ));
@@ -195,11 +173,11 @@ pub async fn verify_role(
             checks.push(check(
                 "assume_role",
                 "Trustline can assume the role with your ExternalId",
-                Status::Fail,
+                CheckStatus::Fail,
                 code.as_deref(),
                 message,
             ));
-            let status = if duration_problem { Status::Fail } else { Status::Skipped };
+            let status = if duration_problem { CheckStatus::Fail } else { CheckStatus::Skipped };
             let msg = if duration_problem {
                 "Raise the role's MaxSessionDuration."
             } else {
@@ -223,15 +201,15 @@ pub async fn verify_role(
         match assume(client, vendor, role, decoy, 900, home).await {
             Ok(_) => {
                 unsafe_role = true;
-                checks.push(check(id, title, Status::Fail, None, "The role can be assumed without your exact ExternalId, so another of the vendor's customers could trick the vendor into reading your account. The trust policy must have \"Condition\": {\"StringEquals\": {\"sts:ExternalId\": \"<your ExternalId>\"}} — StringEquals, the whole value, no wildcard."));
+                checks.push(check(id, title, CheckStatus::Fail, None, "The role can be assumed without your exact ExternalId, so another of the vendor's customers could trick the vendor into reading your account. The trust policy must have \"Condition\": {\"StringEquals\": {\"sts:ExternalId\": \"<your ExternalId>\"}} — StringEquals, the whole value, no wildcard."));
             }
             Err(e) if matches!(e.kind(), Some(AwsErrorKind::AccessDenied)) => {
-                checks.push(check(id, title, Status::Pass, e.code(), "AWS refused, as it should."));
+                checks.push(check(id, title, CheckStatus::Pass, e.code(), "AWS refused, as it should."));
             }
             Err(e) => checks.push(check(
                 id,
                 title,
-                Status::Fail,
+                CheckStatus::Fail,
                 e.code(),
                 format!("Could not prove that AWS refuses it (AWS answered: {e}); verify again in a minute."),
             )),
@@ -241,7 +219,7 @@ pub async fn verify_role(
     let Some(session) = session else {
         checks.push(skipped("caller_identity", "Trustline's session is in your account"));
         checks.push(skipped("expected_account", "The role is in the account you named"));
-        return Report {
+        return VerifyReport {
             verdict: if unsafe_role { Verdict::Unsafe } else { Verdict::Failed },
             account_id: None,
             checks,
@@ -255,7 +233,7 @@ pub async fn verify_role(
             checks.push(check(
                 "caller_identity",
                 "Trustline's session is in your account",
-                Status::Pass,
+                CheckStatus::Pass,
                 None,
                 format!("The session is {} in account {}.", id.arn, id.account),
             ));
@@ -265,7 +243,7 @@ pub async fn verify_role(
             checks.push(check(
                 "caller_identity",
                 "Trustline's session is in your account",
-                Status::Fail,
+                CheckStatus::Fail,
                 e.code(),
                 format!("GetCallerIdentity failed: {e}"),
             ));
@@ -276,16 +254,16 @@ pub async fn verify_role(
         (Some(expected), Some(actual)) if expected != actual => checks.push(check(
             "expected_account",
             "The role is in the account you named",
-            Status::Fail,
+            CheckStatus::Fail,
             None,
             format!("The role is in account {actual}, not {expected}: paste the RoleArn from the stack you launched in {expected}."),
         )),
-        (Some(_), Some(_)) => checks.push(check("expected_account", "The role is in the account you named", Status::Pass, None, "The account matches.")),
-        _ => checks.push(check("expected_account", "The role is in the account you named", Status::Skipped, None, "No account was named.")),
+        (Some(_), Some(_)) => checks.push(check("expected_account", "The role is in the account you named", CheckStatus::Pass, None, "The account matches.")),
+        _ => checks.push(check("expected_account", "The role is in the account you named", CheckStatus::Skipped, None, "No account was named.")),
     }
     checks.extend(super::probes::probe_permissions(client, &provider, &account_key, home, req).await);
 
-    let failed = checks.iter().any(|c| c.status == Status::Fail);
+    let failed = checks.iter().any(|c| c.status == CheckStatus::Fail);
     let verdict = if unsafe_role {
         Verdict::Unsafe
     } else if failed {
@@ -293,5 +271,5 @@ pub async fn verify_role(
     } else {
         Verdict::Verified
     };
-    Report { verdict, account_id: account, checks }
+    VerifyReport { verdict, account_id: account, checks }
 }
