@@ -417,6 +417,141 @@ pub struct RotationCompleted {
     pub proof: String,
 }
 
+/// A resource in a connection's inventory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resource {
+    /// The connection it was read through.
+    pub connection: String,
+    /// Its region (`global` for IAM).
+    pub region: String,
+    /// Its kind (`iam-user`, `ec2-instance`, …).
+    pub kind: String,
+    /// AWS's id for it.
+    pub id: String,
+    /// Its name, when it has one.
+    pub name: Option<String>,
+    /// Its ARN, when it has one.
+    pub arn: Option<String>,
+    /// Its tags.
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// What AWS said about it, as read.
+    pub attributes: serde_json::Value,
+    /// When it was first read (RFC 3339).
+    pub first_seen: String,
+    /// When it was last read (RFC 3339).
+    pub last_seen: String,
+    /// Whether its list could not be read on the last sync (kept, but possibly out of date).
+    pub stale: bool,
+}
+
+/// An addition, change or removal of a resource, as a sync recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// Its place in the change history: increasing, so `after=` a seen `seq` reads what came next.
+    pub seq: i64,
+    /// The run that recorded it.
+    pub run_id: i64,
+    /// When (RFC 3339).
+    pub at: String,
+    /// The connection.
+    pub connection: String,
+    /// The resource's region.
+    pub region: String,
+    /// The resource's kind.
+    pub kind: String,
+    /// The resource's id.
+    pub id: String,
+    /// `added`, `changed` or `removed`.
+    pub change: String,
+    /// For `changed`: the top-level attributes (and `tags`, `name`) that differ.
+    pub fields: Vec<String>,
+}
+
+/// A stored CloudTrail management event (the full record stays in the store).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// CloudTrail's EventId.
+    pub event_id: String,
+    /// The connection it was read through.
+    pub connection: String,
+    /// The region it happened in.
+    pub region: String,
+    /// When (RFC 3339).
+    pub event_time: String,
+    /// The API action.
+    pub event_name: String,
+    /// The service (`iam.amazonaws.com`).
+    pub event_source: Option<String>,
+    /// Who.
+    pub username: Option<String>,
+}
+
+/// One page of a list the API reads in a stable order. `next_cursor` is opaque: pass it back as
+/// `cursor` for the next page; it is null on the last page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    /// This page's items.
+    pub items: Vec<T>,
+    /// The cursor of the next page, or null when this is the last.
+    pub next_cursor: Option<String>,
+}
+
+/// Items stored after a cursor, oldest first: a feed a reader polls (changes, CloudTrail events).
+/// Unlike a [`Page`], its cursor is never null: it is where the next read resumes, whether more
+/// items are already there (`more`) or the reader polls again later.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Feed<T> {
+    /// Items after the cursor the reader gave.
+    pub items: Vec<T>,
+    /// Where the next read resumes: pass it back as `cursor`.
+    pub cursor: String,
+    /// Whether more items are stored after `cursor` already.
+    pub more: bool,
+}
+
+/// `GET /v1/tenants/{tenant}/resource`: one resource and its change history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceHistory {
+    /// The resource as stored now; null once it was removed.
+    pub resource: Option<Resource>,
+    /// Its additions, changes and removals, oldest first.
+    pub changes: Vec<Change>,
+}
+
+/// A sync run, as one tenant sees it: only its own accounts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// The run's id.
+    pub id: i64,
+    /// `running`, `ok`, `partial` or `interrupted`.
+    pub status: String,
+    /// When it started (RFC 3339).
+    pub started_at: String,
+    /// When it ended, if it did.
+    pub finished_at: Option<String>,
+    /// This tenant's accounts in it.
+    pub accounts: Vec<RunAccount>,
+}
+
+/// One account's part of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunAccount {
+    /// The connection.
+    pub connection: String,
+    /// `ok`, `partial` or `failed`.
+    pub status: String,
+    /// Resources current after it.
+    pub resources: i64,
+    /// Added by it.
+    pub added: i64,
+    /// Changed by it.
+    pub changed: i64,
+    /// Removed by it.
+    pub removed: i64,
+    /// What went wrong, or what could not be read.
+    pub error: Option<String>,
+}
+
 /// Writes a secret into a request body (the wizard's side).
 fn expose<S: Serializer>(secret: &Secret, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(secret.expose())

@@ -3,7 +3,7 @@
 //!
 //! The vendor's customers (tenants) are the boundary. The operator's token (the vendor's backend)
 //! manages tenants and creates short-lived browser sessions; a session can only verify, register
-//! and read for its own tenant. Every ExternalId is issued by the worker and looked up on the
+//! and read (connections, inventory, changes, events, runs) for its own tenant. Every ExternalId is issued by the worker and looked up on the
 //! server. Every route is declared once in [`ROUTES`] with who may call it; the router and the
 //! authorization check are both built from that table. The server answers only for its own host
 //! names (DNS rebinding), refuses bodies over 64 KiB, times requests out, and rate-limits
@@ -11,6 +11,7 @@
 
 pub mod auth;
 pub mod connections;
+pub mod read;
 mod static_files;
 pub mod tenants;
 pub mod verify;
@@ -89,11 +90,16 @@ pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/v1/tenants/{tenant}/connections/{id}/sync", Access::Operator),
     route("POST", "/v1/tenants/{tenant}/connections/{id}/external-id/rotate", Access::Operator),
     route("POST", "/v1/tenants/{tenant}/connections/{id}/external-id/complete", Access::Operator),
+    route("GET", "/v1/tenants/{tenant}/inventory", Access::Tenant),
+    route("GET", "/v1/tenants/{tenant}/resource", Access::Tenant),
+    route("GET", "/v1/tenants/{tenant}/changes", Access::Tenant),
+    route("GET", "/v1/tenants/{tenant}/events", Access::Tenant),
+    route("GET", "/v1/tenants/{tenant}/runs", Access::Tenant),
 ];
 
 /// The handler of a route in [`ROUTES`].
 fn handler(spec: &RouteSpec) -> MethodRouter<Arc<AppState>> {
-    use {connections as c, tenants as t};
+    use {connections as c, read as r, tenants as t};
     match (spec.method, spec.path) {
         ("GET", "/v1/health") => get(|| async { Json(json!({ "status": "ok" })) }),
         ("POST", "/v1/tenants") => post(t::create),
@@ -112,6 +118,11 @@ fn handler(spec: &RouteSpec) -> MethodRouter<Arc<AppState>> {
         ("POST", "/v1/tenants/{tenant}/connections/{id}/sync") => post(c::trigger_sync),
         ("POST", "/v1/tenants/{tenant}/connections/{id}/external-id/rotate") => post(c::rotate_external_id),
         ("POST", "/v1/tenants/{tenant}/connections/{id}/external-id/complete") => post(c::complete_rotation),
+        ("GET", "/v1/tenants/{tenant}/inventory") => get(r::inventory),
+        ("GET", "/v1/tenants/{tenant}/resource") => get(r::resource),
+        ("GET", "/v1/tenants/{tenant}/changes") => get(r::changes),
+        ("GET", "/v1/tenants/{tenant}/events") => get(r::events),
+        ("GET", "/v1/tenants/{tenant}/runs") => get(r::runs),
         (method, path) => unreachable!("ROUTES names {method} {path}, which has no handler"),
     }
 }

@@ -23,6 +23,9 @@ pub(crate) struct InventoryArgs {
     /// The older KEY:VALUE (one ':' and no '=') still works and also finds the key KEY:VALUE.
     #[arg(long, value_name = "KEY=VALUE")]
     tag: Option<String>,
+    /// Only this tenant's connections.
+    #[arg(long)]
+    tenant: Option<String>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
 }
@@ -39,6 +42,7 @@ pub(crate) fn inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<Str
         connection: args.connection.clone(),
         region: args.region.clone(),
         tag: args.tag.as_deref().map(tag_filter).transpose()?.unwrap_or_default(),
+        tenant: args.tenant.clone(),
     };
     let rows = store.inventory(&filter)?;
     Ok(match args.format {

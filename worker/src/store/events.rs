@@ -2,29 +2,12 @@
 
 use anyhow::Result;
 use rusqlite::{Transaction, params};
-use serde::Serialize;
 
 use super::Store;
 
-/// A stored CloudTrail management event (the full record stays in the store).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Event {
-    /// CloudTrail's EventId.
-    pub event_id: String,
-    /// The connection it was read through.
-    pub connection: String,
-    /// The region it happened in.
-    pub region: String,
-    /// When (RFC 3339).
-    pub event_time: String,
-    /// The API action.
-    pub event_name: String,
-    /// The service (`iam.amazonaws.com`).
-    pub event_source: Option<String>,
-    /// Who.
-    pub username: Option<String>,
-}
 use crate::resource::EventRecord;
+/// A stored CloudTrail management event: the API's own type.
+pub use trustline_core::api::Event;
 
 impl Store {
     /// Every connection's CloudTrail cursors: connection → region → read up to.
@@ -62,6 +45,43 @@ impl Store {
                 event_source: r.get(5)?,
                 username: r.get(6)?,
             })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+impl Store {
+    /// Up to `limit` events stored after the one at `after` (a position in the order events were
+    /// stored, not their time: CloudTrail delivers some late, and a reader polling with the
+    /// last position it saw still gets those), optionally of one tenant or one connection.
+    /// Each comes with its position.
+    pub fn events_page(
+        &self,
+        tenant: Option<&str>,
+        connection: Option<&str>,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, Event)>> {
+        let mut stmt = self.db.prepare_cached(
+            "SELECT rowid, event_id, connection_id, region, event_time, event_name, event_source, username FROM events
+             WHERE rowid > ?1 AND (?2 IS NULL OR connection_id IN (SELECT id FROM connections WHERE tenant_id = ?2))
+               AND (?3 IS NULL OR connection_id = ?3)
+             ORDER BY rowid LIMIT ?4",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![after, tenant, connection, limit], |r| {
+            Ok((
+                r.get(0)?,
+                Event {
+                    event_id: r.get(1)?,
+                    connection: r.get(2)?,
+                    region: r.get(3)?,
+                    event_time: r.get(4)?,
+                    event_name: r.get(5)?,
+                    event_source: r.get(6)?,
+                    username: r.get(7)?,
+                },
+            ))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -4,8 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
-use rusqlite::{Transaction, params};
-use serde::Serialize;
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::Value;
 
 use super::events::{insert_events, set_cursor};
@@ -13,53 +12,11 @@ use super::runs::{AccountOutcome, AccountStatus, record_account};
 use super::{Store, now_text};
 use crate::resource::{Resource, ResourceKind, Snapshot};
 
-/// A resource as stored.
-#[derive(Debug, Clone, Serialize)]
-pub struct StoredResource {
-    /// The connection it belongs to.
-    pub connection: String,
-    /// Region, or `global`.
-    pub region: String,
-    /// Kind (`iam-user`, …).
-    pub kind: String,
-    /// AWS identifier.
-    pub id: String,
-    /// Display name.
-    pub name: Option<String>,
-    /// ARN.
-    pub arn: Option<String>,
-    /// Tags.
-    pub tags: BTreeMap<String, String>,
-    /// Recorded attributes.
-    pub attributes: Value,
-    /// First seen by a sync.
-    pub first_seen: String,
-    /// Last seen by a sync.
-    pub last_seen: String,
-    /// The account's last sync failed: this is the last known state, not current.
-    pub stale: bool,
-}
+/// A resource as stored, and one entry of the change history: the API's own types.
+pub use trustline_core::api::{Change as ChangeRecord, Resource as StoredResource};
 
-/// One entry of the change history.
-#[derive(Debug, Clone, Serialize)]
-pub struct ChangeRecord {
-    /// The sync run.
-    pub run_id: i64,
-    /// When it was recorded.
-    pub at: String,
-    /// The connection.
-    pub connection: String,
-    /// Region.
-    pub region: String,
-    /// Kind.
-    pub kind: String,
-    /// AWS identifier.
-    pub id: String,
-    /// `added`, `changed` or `removed`.
-    pub change: String,
-    /// For `changed`: which parts differ (`tags`, `name`, attribute names).
-    pub fields: Vec<String>,
-}
+/// Where a page of the inventory ends: its last resource's key, in the inventory's order.
+pub(crate) type ResourceKey = (String, String, String, String);
 
 /// Filters for [`Store::inventory`].
 #[derive(Debug, Clone, Default)]
@@ -73,6 +30,8 @@ pub struct InventoryFilter {
     /// Only resources with one of these tags: (key, `None` for any value or the value). Keys
     /// and values match exactly, case included, as AWS compares them.
     pub tag: Vec<(String, Option<String>)>,
+    /// Only this tenant's connections.
+    pub tenant: Option<String>,
 }
 
 impl Store {
@@ -108,67 +67,110 @@ impl Store {
         Ok(outcome)
     }
 
-    /// The current inventory, filtered.
+    /// The current inventory, filtered, in the order of its key (connection, region, kind, id).
     pub fn inventory(&self, filter: &InventoryFilter) -> Result<Vec<StoredResource>> {
-        let mut stmt = self.db.prepare(
-            "SELECT connection_id, region, kind, id, name, arn, tags, attributes, first_seen, last_seen, stale FROM resources
-             WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR connection_id = ?2) AND (?3 IS NULL OR region = ?3)
-             ORDER BY connection_id, kind, region, id",
-        )?;
-        let rows = stmt.query_map(params![filter.kind, filter.connection, filter.region], |row| {
-            Ok((
-                StoredResource {
-                    connection: row.get(0)?,
-                    region: row.get(1)?,
-                    kind: row.get(2)?,
-                    id: row.get(3)?,
-                    name: row.get(4)?,
-                    arn: row.get(5)?,
-                    tags: BTreeMap::new(),
-                    attributes: Value::Null,
-                    first_seen: row.get(8)?,
-                    last_seen: row.get(9)?,
-                    stale: row.get(10)?,
-                },
-                row.get::<_, String>(6)?,
-                row.get::<_, String>(7)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (mut r, tags, attributes) = row?;
-            r.tags = serde_json::from_str(&tags)?;
-            r.attributes = serde_json::from_str(&attributes)?;
-            let keep = filter.tag.is_empty()
-                || filter.tag.iter().any(|(k, v)| match v {
-                    None => r.tags.contains_key(k),
-                    Some(v) => r.tags.get(k) == Some(v),
-                });
-            if keep {
-                out.push(r);
-            }
-        }
-        Ok(out)
+        self.inventory_page(filter, None, usize::MAX)
     }
 
-    /// Changes recorded at or after `since` (RFC 3339), oldest first.
-    pub fn changes_since(&self, since: &str) -> Result<Vec<ChangeRecord>> {
-        let mut stmt = self.db.prepare(
-            "SELECT run_id, at, connection_id, region, kind, id, change, fields FROM changes WHERE at >= ?1 ORDER BY seq",
+    /// Up to `limit` resources after `after` (a [`ResourceKey`]), in key order. One statement,
+    /// so one read transaction: a page sees each list as a sync last committed it whole.
+    pub fn inventory_page(
+        &self,
+        filter: &InventoryFilter,
+        after: Option<&ResourceKey>,
+        limit: usize,
+    ) -> Result<Vec<StoredResource>> {
+        // The tag filter runs in SQL, so that a page's LIMIT counts only matching resources.
+        let tags = serde_json::to_string(&filter.tag)?;
+        let mut stmt = self.db.prepare_cached(&format!(
+            "SELECT {RESOURCE_COLUMNS} FROM resources
+             WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR connection_id = ?2) AND (?3 IS NULL OR region = ?3)
+               AND (?4 IS NULL OR connection_id IN (SELECT id FROM connections WHERE tenant_id = ?4))
+               AND (?5 IS NULL OR (connection_id, region, kind, id) > (?5, ?6, ?7, ?8))
+               AND (json_array_length(?9) = 0 OR EXISTS (
+                   SELECT 1 FROM json_each(?9) AS wanted, json_each(resources.tags) AS tag
+                   WHERE tag.key = json_extract(wanted.value, '$[0]')
+                     AND (json_extract(wanted.value, '$[1]') IS NULL OR tag.value = json_extract(wanted.value, '$[1]'))))
+             ORDER BY connection_id, region, kind, id
+             LIMIT ?10"
+        ))?;
+        let (a, b, c, d) = match after {
+            Some((a, b, c, d)) => (Some(a), Some(b), Some(c), Some(d)),
+            None => (None, None, None, None),
+        };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(
+            params![filter.kind, filter.connection, filter.region, filter.tenant, a, b, c, d, tags, limit],
+            resource_row,
         )?;
-        let rows = stmt.query_map([since], |row| {
+        rows.map(|row| read_resource(row?)).collect()
+    }
+
+    /// One resource as stored now, if it is.
+    pub fn resource(
+        &self,
+        connection: &str,
+        region: &str,
+        kind: &str,
+        id: &str,
+    ) -> Result<Option<StoredResource>> {
+        let mut stmt = self.db.prepare_cached(&format!(
+            "SELECT {RESOURCE_COLUMNS} FROM resources WHERE connection_id = ?1 AND region = ?2 AND kind = ?3 AND id = ?4"
+        ))?;
+        let row = stmt.query_row(params![connection, region, kind, id], resource_row).optional()?;
+        row.map(read_resource).transpose()
+    }
+
+    /// A resource's change history, oldest first.
+    pub fn resource_changes(
+        &self,
+        connection: &str,
+        region: &str,
+        kind: &str,
+        id: &str,
+    ) -> Result<Vec<ChangeRecord>> {
+        self.change_rows(
+            "WHERE connection_id = ?1 AND region = ?2 AND kind = ?3 AND id = ?4 ORDER BY seq",
+            params![connection, region, kind, id],
+        )
+    }
+
+    /// Up to `limit` changes after the change `after` (its `seq`), oldest first, optionally of
+    /// one tenant's or one connection's resources.
+    pub fn changes_page(
+        &self,
+        tenant: Option<&str>,
+        connection: Option<&str>,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<ChangeRecord>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.change_rows(
+            "WHERE seq > ?1 AND (?2 IS NULL OR connection_id IN (SELECT id FROM connections WHERE tenant_id = ?2))
+               AND (?3 IS NULL OR connection_id = ?3)
+             ORDER BY seq LIMIT ?4",
+            params![after, tenant, connection, limit],
+        )
+    }
+
+    fn change_rows(&self, condition: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<ChangeRecord>> {
+        let mut stmt = self.db.prepare_cached(&format!(
+            "SELECT seq, run_id, at, connection_id, region, kind, id, change, fields FROM changes {condition}"
+        ))?;
+        let rows = stmt.query_map(params, |row| {
             Ok((
                 ChangeRecord {
-                    run_id: row.get(0)?,
-                    at: row.get(1)?,
-                    connection: row.get(2)?,
-                    region: row.get(3)?,
-                    kind: row.get(4)?,
-                    id: row.get(5)?,
-                    change: row.get(6)?,
+                    seq: row.get(0)?,
+                    run_id: row.get(1)?,
+                    at: row.get(2)?,
+                    connection: row.get(3)?,
+                    region: row.get(4)?,
+                    kind: row.get(5)?,
+                    id: row.get(6)?,
+                    change: row.get(7)?,
                     fields: Vec::new(),
                 },
-                row.get::<_, String>(7)?,
+                row.get::<_, String>(8)?,
             ))
         })?;
         rows.map(|r| {
@@ -178,6 +180,42 @@ impl Store {
         })
         .collect()
     }
+
+    /// Changes recorded at or after `since` (RFC 3339), oldest first.
+    pub fn changes_since(&self, since: &str) -> Result<Vec<ChangeRecord>> {
+        self.change_rows("WHERE at >= ?1 ORDER BY seq", params![since])
+    }
+}
+
+/// A resource row's columns, in the order [`resource_row`] reads them.
+const RESOURCE_COLUMNS: &str =
+    "connection_id, region, kind, id, name, arn, tags, attributes, first_seen, last_seen, stale";
+
+/// A resource row, with its tags and attributes still JSON text.
+fn resource_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(StoredResource, String, String)> {
+    Ok((
+        StoredResource {
+            connection: row.get(0)?,
+            region: row.get(1)?,
+            kind: row.get(2)?,
+            id: row.get(3)?,
+            name: row.get(4)?,
+            arn: row.get(5)?,
+            tags: BTreeMap::new(),
+            attributes: Value::Null,
+            first_seen: row.get(8)?,
+            last_seen: row.get(9)?,
+            stale: row.get(10)?,
+        },
+        row.get(6)?,
+        row.get(7)?,
+    ))
+}
+
+fn read_resource((mut r, tags, attributes): (StoredResource, String, String)) -> Result<StoredResource> {
+    r.tags = serde_json::from_str(&tags)?;
+    r.attributes = serde_json::from_str(&attributes)?;
+    Ok(r)
 }
 
 /// The lists a part of a sync covers: (region, kind) pairs, or everything the connection has.

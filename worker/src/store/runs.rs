@@ -230,6 +230,54 @@ impl Store {
             .optional()?)
     }
 
+    /// Up to `limit` runs before run `before` (all when `None`), newest first, that synced one of
+    /// `tenant`'s connections, each with that tenant's accounts only.
+    pub fn tenant_runs(
+        &self,
+        tenant: &str,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<trustline_core::api::RunSummary>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut runs = self.db.prepare_cached(
+            "SELECT id, status, started_at, finished_at FROM runs
+             WHERE (?1 IS NULL OR id < ?1) AND EXISTS (
+                 SELECT 1 FROM account_runs a JOIN connections c ON c.id = a.connection_id
+                 WHERE a.run_id = runs.id AND c.tenant_id = ?2)
+             ORDER BY id DESC LIMIT ?3",
+        )?;
+        let mut accounts = self.db.prepare_cached(
+            "SELECT a.connection_id, a.status, a.resources, a.added, a.changed, a.removed, a.error_message
+             FROM account_runs a JOIN connections c ON c.id = a.connection_id
+             WHERE a.run_id = ?1 AND c.tenant_id = ?2 ORDER BY a.connection_id",
+        )?;
+        let rows = runs.query_map(params![before, tenant, limit], |r| {
+            Ok(trustline_core::api::RunSummary {
+                id: r.get(0)?,
+                status: r.get(1)?,
+                started_at: r.get(2)?,
+                finished_at: r.get(3)?,
+                accounts: Vec::new(),
+            })
+        })?;
+        let mut out = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        for run in &mut out {
+            let rows = accounts.query_map(params![run.id, tenant], |r| {
+                Ok(trustline_core::api::RunAccount {
+                    connection: r.get(0)?,
+                    status: r.get(1)?,
+                    resources: r.get(2)?,
+                    added: r.get(3)?,
+                    changed: r.get(4)?,
+                    removed: r.get(5)?,
+                    error: r.get(6)?,
+                })
+            })?;
+            run.accounts = rows.collect::<rusqlite::Result<_>>()?;
+        }
+        Ok(out)
+    }
+
     /// The last run's per-account results.
     pub fn last_run_accounts(&self) -> Result<Vec<AccountResult>> {
         let mut stmt = self.db.prepare(

@@ -220,6 +220,54 @@ fn response_samples() -> Vec<(&'static str, Value)> {
         duration_ms: 120,
         finished_at: None,
     };
+    let resource = Resource {
+        connection: "c-1".into(),
+        region: "global".into(),
+        kind: "iam-user".into(),
+        id: "AIDAEXAMPLE".into(),
+        name: Some("alice".into()),
+        arn: None,
+        tags: [("team".to_owned(), "web".to_owned())].into(),
+        attributes: json!({ "Path": "/" }),
+        first_seen: "2026-12-05T00:00:00Z".into(),
+        last_seen: "2026-12-05T00:00:00Z".into(),
+        stale: false,
+    };
+    let change = Change {
+        seq: 1,
+        run_id: 1,
+        at: "2026-12-05T00:00:00Z".into(),
+        connection: "c-1".into(),
+        region: "global".into(),
+        kind: "iam-user".into(),
+        id: "AIDAEXAMPLE".into(),
+        change: "added".into(),
+        fields: Vec::new(),
+    };
+    let event = Event {
+        event_id: "e-1".into(),
+        connection: "c-1".into(),
+        region: "eu-west-1".into(),
+        event_time: "2026-12-05T00:00:00Z".into(),
+        event_name: "ListUsers".into(),
+        event_source: Some("iam.amazonaws.com".into()),
+        username: None,
+    };
+    let run_summary = RunSummary {
+        id: 1,
+        status: "ok".into(),
+        started_at: "2026-12-05T00:00:00Z".into(),
+        finished_at: None,
+        accounts: vec![RunAccount {
+            connection: "c-1".into(),
+            status: "ok".into(),
+            resources: 1,
+            added: 1,
+            changed: 0,
+            removed: 0,
+            error: None,
+        }],
+    };
     fn json<T: serde::Serialize>(value: &T) -> Value {
         serde_json::to_value(value).unwrap()
     }
@@ -264,6 +312,19 @@ fn response_samples() -> Vec<(&'static str, Value)> {
                 next_step: "x".into(),
             }),
         ),
+        ("Resource", json(&resource)),
+        ("ResourcePage", json(&Page { items: vec![resource.clone()], next_cursor: Some("x".into()) })),
+        (
+            "ResourceHistory",
+            json(&ResourceHistory { resource: Some(resource), changes: vec![change.clone()] }),
+        ),
+        ("Change", json(&change)),
+        ("ChangeFeed", json(&Feed { items: vec![change], cursor: "x".into(), more: false })),
+        ("Event", json(&event)),
+        ("EventFeed", json(&Feed { items: vec![event], cursor: "x".into(), more: true })),
+        ("RunAccount", json(&run_summary.accounts[0])),
+        ("RunSummary", json(&run_summary)),
+        ("RunPage", json(&Page { items: vec![run_summary.clone()], next_cursor: None })),
         (
             "RotationCompleted",
             json(&RotationCompleted {

@@ -393,6 +393,11 @@ fn the_authorization_matrix_covers_every_route() {
         ("POST", "/v1/tenants/{tenant}/connections/{id}/sync", "operator"),
         ("POST", "/v1/tenants/{tenant}/connections/{id}/external-id/rotate", "operator"),
         ("POST", "/v1/tenants/{tenant}/connections/{id}/external-id/complete", "operator"),
+        ("GET", "/v1/tenants/{tenant}/inventory", "tenant"),
+        ("GET", "/v1/tenants/{tenant}/resource", "tenant"),
+        ("GET", "/v1/tenants/{tenant}/changes", "tenant"),
+        ("GET", "/v1/tenants/{tenant}/events", "tenant"),
+        ("GET", "/v1/tenants/{tenant}/runs", "tenant"),
     ];
     for r in ROUTES {
         assert!(
@@ -608,6 +613,205 @@ fn registration_and_removal_never_wait_for_a_running_sync() {
     assert!(started.elapsed() < std::time::Duration::from_secs(1), "removal took {:?}", started.elapsed());
     let last = server.last_sync("busy-a", &slow_id);
     assert_eq!(last["last"]["status"], "ok", "{last}");
+}
+
+/// Every item of a feed (`rest`: changes or events, with a query) stored after `cursor`, and the
+/// cursor to poll with next.
+fn read_feed(server: &Server, token: &str, rest: &str, mut cursor: String) -> (Vec<Value>, String) {
+    let mut items = Vec::new();
+    loop {
+        let path = if cursor.is_empty() { rest.to_owned() } else { format!("{rest}&cursor={cursor}") };
+        let (status, feed) = server.call(token, "GET", &path, Value::Null);
+        assert_eq!(status, 200, "{path}: {feed}");
+        items.extend(feed["items"].as_array().unwrap().iter().cloned());
+        cursor = feed["cursor"].as_str().unwrap().to_owned();
+        if feed["more"] == false {
+            return (items, cursor);
+        }
+    }
+}
+
+/// Every page of `rest` (a read route with its query) as `token`, following `next_cursor`.
+fn all_pages(server: &Server, token: &str, rest: &str) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let sep = if rest.contains('?') { '&' } else { '?' };
+        let path = match &cursor {
+            Some(c) => format!("{rest}{sep}cursor={c}"),
+            None => rest.to_owned(),
+        };
+        let (status, page) = server.call(token, "GET", &path, Value::Null);
+        assert_eq!(status, 200, "{path}: {page}");
+        items.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return items,
+        }
+    }
+}
+
+fn key_of(r: &Value) -> (String, String, String, String) {
+    let s = |k: &str| r[k].as_str().unwrap().to_owned();
+    (s("connection"), s("region"), s("kind"), s("id"))
+}
+
+/// The read API: a tenant pages through its own inventory, changes, events and runs and never
+/// sees another tenant's; pages read during a sync cover every stored item exactly once.
+#[test]
+fn a_tenant_reads_its_own_inventory_a_page_at_a_time() {
+    let aws = standin();
+    let dir = store_dir("read");
+    let server = Server::start_in(dir.clone(), &aws.endpoint(), VENDOR, &[], &[]);
+    let a = server.tenant("reader-a");
+    let b = server.tenant("reader-b");
+    for i in 0..7 {
+        aws.add_user("222222222222", &format!("user-{i}"), &format!("AKIAREADERA00000000{i}"));
+    }
+    aws.add_user("333333333333", "b-only", "AKIAREADERB000000000");
+    let events: Vec<TrailEvent> = (0..300)
+        .map(|i| TrailEvent {
+            id: format!("ev-{i:05}"),
+            name: "ListUsers".into(),
+            time: time::OffsetDateTime::now_utc().unix_timestamp() - 30 * i,
+        })
+        .collect();
+    aws.add_events("222222222222", "eu-west-1", events);
+    let a_role = role(&aws, "222222222222", "ReaderA", trust(Some(&a.external_id)), &[]);
+    let b_role = role(&aws, "333333333333", "ReaderB", trust(Some(&b.external_id)), &[]);
+    let body = json!({ "kind": "cross-account-role", "role_arn": a_role, "data_sets": ["iam", "cloudtrail"], "regions": ["eu-west-1"] });
+    let (status, created) = acme_call(&server, &a, "POST", "/connections", body);
+    assert_eq!(status, 201, "{created}");
+    let a_id = created["id"].as_str().unwrap().to_owned();
+    let (status, created) = acme_call(&server, &b, "POST", "/connections", role_body(&b_role));
+    assert_eq!(status, 201, "{created}");
+    let b_id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(server.last_sync("reader-a", &a_id)["last"]["status"], "ok");
+    assert_eq!(server.last_sync("reader-b", &b_id)["last"]["status"], "ok");
+
+    // A's inventory, two at a time, in key order, is exactly the store's rows for A.
+    let paged = all_pages(&server, &a.token, &a.path("/inventory?limit=2"));
+    let keys: Vec<_> = paged.iter().map(key_of).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(keys, sorted, "pages are in key order with nothing twice");
+    let db = rusqlite::Connection::open(dir.join("trustline.db")).unwrap();
+    db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    let stored = |connection: &str| -> Vec<(String, String, String, String)> {
+        let mut stmt = db
+            .prepare("SELECT connection_id, region, kind, id FROM resources WHERE connection_id = ?1 ORDER BY 1, 2, 3, 4")
+            .unwrap();
+        stmt.query_map([connection], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(keys, stored(&a_id));
+    assert!(keys.len() >= 8, "7 users and the role: {keys:?}");
+    assert!(paged.iter().all(|r| r["connection"] == a_id.as_str()), "only A's");
+
+    // Filters; another tenant's connection is unknown; bad parameters name themselves.
+    let users = all_pages(&server, &a.token, &a.path("/inventory?kind=iam-user&limit=1000"));
+    assert_eq!(users.len(), 7);
+    let (status, err) = acme_call(&server, &a, "GET", &format!("/inventory?connection={b_id}"), Value::Null);
+    assert_eq!((status, err["error"]["field"].as_str()), (404, Some("connection")), "{err}");
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=1001", "limit"),
+        ("cursor=not-a-cursor", "cursor"),
+        ("kind=iam-usr", "kind"),
+        ("knd=iam-user", "knd"),
+        ("tag==x", "tag"),
+        ("limit=1&limit=2", "limit"),
+    ] {
+        let (status, err) = acme_call(&server, &a, "GET", &format!("/inventory?{query}"), Value::Null);
+        assert_eq!((status, err["error"]["field"].as_str()), (422, Some(field)), "{query}: {err}");
+    }
+    let (status, _) = server.call(&b.token, "GET", &a.path("/inventory"), Value::Null);
+    assert_eq!(status, 403, "B's session cannot read A's inventory");
+
+    // One resource with its history.
+    let user = &users[0];
+    let (status, one) = acme_call(
+        &server,
+        &a,
+        "GET",
+        &format!(
+            "/resource?connection={a_id}&region=global&kind=iam-user&id={}",
+            user["id"].as_str().unwrap()
+        ),
+        Value::Null,
+    );
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(one["resource"], *user);
+    assert_eq!(one["changes"][0]["change"], "added");
+    let (status, _) = acme_call(
+        &server,
+        &a,
+        "GET",
+        &format!("/resource?connection={a_id}&region=global&kind=iam-user&id=nobody"),
+        Value::Null,
+    );
+    assert_eq!(status, 404);
+
+    // Changes: every addition once, A's only; a cursor from the last page reads nothing new.
+    let (changes, cursor) = read_feed(&server, &a.token, &a.path("/changes?limit=3"), String::new());
+    let (none, same) = read_feed(&server, &a.token, &a.path("/changes?limit=3"), cursor.clone());
+    assert_eq!((none.len(), same), (0, cursor), "nothing new: the same cursor");
+    assert_eq!(changes.len(), keys.len());
+    assert!(changes.iter().all(|c| c["connection"] == a_id.as_str() && c["change"] == "added"));
+    let seqs: Vec<i64> = changes.iter().map(|c| c["seq"].as_i64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+
+    // Runs: A sees its own account in each, never B's.
+    let runs = all_pages(&server, &a.token, &a.path("/runs?limit=1"));
+    assert!(!runs.is_empty());
+    for run in &runs {
+        let accounts = run["accounts"].as_array().unwrap();
+        assert!(accounts.iter().all(|x| x["connection"] == a_id.as_str()), "{run}");
+    }
+
+    // Events, paged while a second sync stores more of them: each stored event exactly once.
+    let (status, _) = server.json("POST", &a.path(&format!("/connections/{a_id}/sync")), Value::Null);
+    assert_eq!(status, 202);
+    aws.add_events(
+        "222222222222",
+        "eu-west-1",
+        (0..100)
+            .map(|i| TrailEvent {
+                id: format!("late-{i:05}"),
+                name: "GetUser".into(),
+                time: time::OffsetDateTime::now_utc().unix_timestamp() - i,
+            })
+            .collect(),
+    );
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    let mut inventory_during_sync = Vec::new();
+    loop {
+        let running = server.json("GET", &a.path(&format!("/connections/{a_id}/sync")), Value::Null).1["running"]
+            == true;
+        let (items, next) = read_feed(&server, &a.token, &a.path("/events?limit=7"), cursor);
+        cursor = next;
+        seen.extend(items.iter().map(|e| e["event_id"].as_str().unwrap().to_owned()));
+        if inventory_during_sync.is_empty() && running {
+            inventory_during_sync = all_pages(&server, &a.token, &a.path("/inventory?limit=1"));
+        }
+        if !running {
+            break;
+        }
+    }
+    assert!(!inventory_during_sync.is_empty(), "the inventory was paged while the sync ran");
+    let mut stmt = db.prepare("SELECT event_id FROM events WHERE connection_id = ?1 ORDER BY rowid").unwrap();
+    let stored_events: Vec<String> =
+        stmt.query_map([&a_id], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    assert!(stored_events.len() >= 400, "{}", stored_events.len());
+    assert_eq!(seen, stored_events, "every stored event once, in the order stored");
+    let during: Vec<_> = inventory_during_sync.iter().map(key_of).collect();
+    assert_eq!(during, stored(&a_id), "the inventory paged during a sync is the stored one, once each");
+    let (_, b_events) = server.call(&b.token, "GET", &b.path("/events"), Value::Null);
+    assert_eq!(b_events["items"], json!([]), "B has no events of A's");
 }
 
 #[test]
