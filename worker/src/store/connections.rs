@@ -540,6 +540,16 @@ impl Store {
 
     /// [`Store::add_connection`], refused when the tenant already has `quota` connections.
     pub fn add_connection_within(&mut self, c: &Connection, quota: Option<u32>) -> Result<()> {
+        self.insert_connection(c, quota, false)
+    }
+
+    /// [`Store::add_connection_within`] for a connection that has just verified: its
+    /// `connection.verified` webhook event is enqueued in the same transaction.
+    pub fn add_verified_connection(&mut self, c: &Connection, quota: Option<u32>) -> Result<()> {
+        self.insert_connection(c, quota, true)
+    }
+
+    fn insert_connection(&mut self, c: &Connection, quota: Option<u32>, verified: bool) -> Result<()> {
         c.validate()?;
         let now = time::OffsetDateTime::now_utc();
         if self.tenant(&c.tenant)?.is_none() {
@@ -589,6 +599,9 @@ impl Store {
         }
         for ext in c.access.external_id().iter().chain(&c.access.next_external_id()) {
             Store::keep_external_id(&tx, ext)?;
+        }
+        if verified {
+            super::webhooks::enqueue_connection_verified(&tx, c)?;
         }
         tx.commit()?;
         Ok(())
