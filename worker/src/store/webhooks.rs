@@ -217,6 +217,17 @@ pub(super) fn enqueue_connection_verified(tx: &Transaction<'_>, c: &Connection) 
     enqueue(tx, EventType::ConnectionVerified, Some(&c.tenant), data)
 }
 
+/// One account's part of a run, as the run's events report it.
+struct AccountRow {
+    tenant: String,
+    connection: String,
+    status: String,
+    error_code: Option<String>,
+    error: Option<String>,
+    /// Resources, added, changed, removed.
+    counts: [i64; 4],
+}
+
 /// Enqueues, per tenant with accounts in run `run_id`, `sync.completed` (at least one of its
 /// accounts was read, fully or in part) or `sync.failed` (none was), inside the transaction that
 /// closes the run.
@@ -224,32 +235,32 @@ pub(super) fn enqueue_run_finished(tx: &Transaction<'_>, run_id: i64, status: Ru
     if !any_endpoint(tx)? {
         return Ok(());
     }
-    let rows: Vec<(String, String, String, Option<String>, Option<String>, [i64; 4])> = {
+    let rows: Vec<AccountRow> = {
         let mut stmt = tx.prepare(
             "SELECT c.tenant_id, a.connection_id, a.status, a.error_code, a.error_message, a.resources, a.added, a.changed, a.removed
              FROM account_runs a JOIN connections c ON c.id = a.connection_id WHERE a.run_id = ?1
              ORDER BY c.tenant_id, a.connection_id",
         )?;
         stmt.query_map([run_id], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                [r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
-            ))
+            Ok(AccountRow {
+                tenant: r.get(0)?,
+                connection: r.get(1)?,
+                status: r.get(2)?,
+                error_code: r.get(3)?,
+                error: r.get(4)?,
+                counts: [r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
+            })
         })?
         .collect::<rusqlite::Result<_>>()?
     };
-    let mut tenants: std::collections::BTreeMap<&str, Vec<_>> = std::collections::BTreeMap::new();
+    let mut tenants: std::collections::BTreeMap<&str, Vec<&AccountRow>> = std::collections::BTreeMap::new();
     for row in &rows {
-        tenants.entry(row.0.as_str()).or_default().push(row);
+        tenants.entry(row.tenant.as_str()).or_default().push(row);
     }
     for (tenant, accounts) in tenants {
-        let count = |s: &str| accounts.iter().filter(|a| a.2 == s).count();
+        let count = |s: &str| accounts.iter().filter(|a| a.status == s).count();
         let (ok, partial, failed) = (count("ok"), count("partial"), count("failed"));
-        let sum = |i: usize| accounts.iter().map(|a| a.5[i]).sum::<i64>();
+        let sum = |i: usize| accounts.iter().map(|a| a.counts[i]).sum::<i64>();
         let tenant_status = match status {
             RunStatus::Interrupted => "interrupted",
             _ if partial + failed == 0 => "ok",
@@ -257,9 +268,11 @@ pub(super) fn enqueue_run_finished(tx: &Transaction<'_>, run_id: i64, status: Ru
         };
         let failures: Vec<Value> = accounts
             .iter()
-            .filter(|a| a.2 != "ok")
+            .filter(|a| a.status != "ok")
             .take(100)
-            .map(|a| json!({ "connection_id": a.1, "status": a.2, "error_code": a.3, "error": a.4 }))
+            .map(|a| {
+                json!({ "connection_id": a.connection, "status": a.status, "error_code": a.error_code, "error": a.error })
+            })
             .collect();
         let read = ok + partial > 0;
         let data = json!({
@@ -298,13 +311,16 @@ pub(super) fn enqueue_inventory_changed(tx: &Transaction<'_>, run_id: i64, conne
         .prepare_cached("SELECT seq FROM webhook_change_cursors WHERE connection_id = ?1")?
         .query_row([connection], |r| r.get(0))
         .optional()?;
-    // Without a cursor (the first report since endpoints exist), this run's changes.
+    // Adding the first endpoint sets every connection's cursor to its latest change, so no
+    // cursor means no change was recorded before: the whole history is new.
     let (added, changed, removed, to): (i64, i64, i64, Option<i64>) = tx
         .prepare_cached(
             "SELECT COALESCE(SUM(change = 'added'), 0), COALESCE(SUM(change = 'changed'), 0), COALESCE(SUM(change = 'removed'), 0), MAX(seq)
-             FROM changes WHERE connection_id = ?1 AND ((?2 IS NOT NULL AND seq > ?2) OR (?2 IS NULL AND run_id = ?3))",
+             FROM changes WHERE connection_id = ?1 AND seq > ?2",
         )?
-        .query_row(params![connection, after, run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        .query_row(params![connection, after.unwrap_or(0)], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
     let Some(to) = to else { return Ok(()) };
     let data = json!({
         "connection_id": connection, "run_id": run_id,
@@ -372,10 +388,20 @@ impl Store {
         {
             bail!("no tenant '{tenant}': see `trustline tenants list`");
         }
-        self.db.execute(
+        let tx = self.db.transaction()?;
+        // The first endpoint: inventory.changed reports changes from now on, not the history.
+        if !any_endpoint(&tx)? {
+            tx.execute(
+                "INSERT INTO webhook_change_cursors (connection_id, seq) SELECT connection_id, MAX(seq) FROM changes GROUP BY connection_id
+                 ON CONFLICT (connection_id) DO UPDATE SET seq = excluded.seq",
+                [],
+            )?;
+        }
+        tx.execute(
             "INSERT INTO webhook_endpoints (id, url, tenant_id, events, secret, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![e.id, e.url, e.tenant, serde_json::to_string(&e.events)?, e.sealed_secret, now_text()],
         )?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -679,6 +705,93 @@ mod tests {
         let due = store.due_webhook_deliveries(now_ms() + 1, 10).unwrap();
         assert_eq!(due.len(), 2);
         assert!(due.iter().all(|d| d.message_id == id));
+    }
+
+    fn connection(id: &str, tenant: &str) -> Connection {
+        Connection {
+            id: id.to_owned(),
+            tenant: tenant.to_owned(),
+            name: id.to_owned(),
+            access: crate::store::Access::SameAccountRole,
+            account_id: None,
+            data_sets: [trustline_core::policy::permissions::DataSet::Iam].into(),
+            regions: Vec::new(),
+            status: crate::store::ConnectionStatus::Active,
+            parent: None,
+        }
+    }
+
+    fn users(names: &[&str]) -> crate::resource::Snapshot {
+        let mut s = crate::resource::Snapshot::default();
+        let users = names
+            .iter()
+            .map(|n| crate::resource::Resource {
+                region: crate::resource::GLOBAL.into(),
+                kind: crate::resource::ResourceKind::IamUser,
+                id: (*n).into(),
+                name: Some((*n).into()),
+                arn: None,
+                tags: Default::default(),
+                attributes: json!({}),
+            })
+            .collect();
+        s.add_complete(crate::resource::GLOBAL, crate::resource::ResourceKind::IamUser, users);
+        s
+    }
+
+    #[test]
+    fn runs_report_per_tenant_and_inventory_changes_run_from_a_cursor() {
+        let (mut store, _dir) = store();
+        store.add_tenant("acme", "Acme", 10).unwrap();
+        store.add_tenant("other", "Other", 10).unwrap();
+        store.add_connection(&connection("a1", "acme")).unwrap();
+        store.add_connection(&connection("o1", "other")).unwrap();
+        // Before any endpoint exists nothing is stored.
+        let run = store.begin_run().unwrap();
+        store.commit_account(run, "a1", &users(&["early"]), 1).unwrap();
+        store.finish_run(run, RunStatus::Ok).unwrap();
+        let messages = |store: &Store| -> i64 {
+            store.db.query_row("SELECT COUNT(*) FROM webhook_messages", [], |r| r.get(0)).unwrap()
+        };
+        assert_eq!(messages(&store), 0);
+
+        let global = endpoint(&mut store, None, &[]);
+        let run = store.begin_run().unwrap();
+        store.commit_account(run, "a1", &users(&["early", "alice", "bob"]), 1).unwrap();
+        store.fail_account(run, "o1", Some("AccessDenied"), "the role was deleted", 1).unwrap();
+        store.finish_run(run, RunStatus::Partial).unwrap();
+        let got = bodies(&store, &global);
+        let kinds: Vec<(&str, &str)> =
+            got.iter().map(|b| (b["type"].as_str().unwrap(), b["tenant"].as_str().unwrap())).collect();
+        assert_eq!(
+            kinds,
+            [("inventory.changed", "acme"), ("sync.completed", "acme"), ("sync.failed", "other")]
+        );
+        // The first report covers what changed since the first endpoint was added: alice and bob.
+        assert_eq!((&got[0]["data"]["added"], &got[0]["data"]["previous_cursor"]), (&json!(2), &json!(1)));
+        assert_eq!(got[1]["data"]["status"], "ok");
+        assert_eq!(got[1]["data"]["accounts"], json!({"ok": 1, "partial": 0, "failed": 0}));
+        assert_eq!(got[2]["data"]["status"], "failed");
+        assert_eq!(
+            got[2]["data"]["failures"],
+            json!([{"connection_id": "o1", "status": "failed", "error_code": "AccessDenied", "error": "the role was deleted"}])
+        );
+
+        // The next report runs from the cursor; an interrupted run says so; no change, no event.
+        let run = store.begin_run().unwrap();
+        store.commit_account(run, "a1", &users(&["early", "alice", "carol"]), 1).unwrap();
+        store.commit_account(run, "o1", &users(&[]), 1).unwrap();
+        store.finish_run(run, RunStatus::Interrupted).unwrap();
+        let got = bodies(&store, &global);
+        assert_eq!(got.len(), 6, "{got:?}");
+        let data = &got[3]["data"];
+        assert_eq!((&data["added"], &data["removed"], &data["changed"]), (&json!(1), &json!(1), &json!(0)));
+        assert_eq!(data["previous_cursor"], got[0]["data"]["cursor"]);
+        assert_eq!(
+            (&got[4]["type"], &got[4]["data"]["status"]),
+            (&json!("sync.completed"), &json!("interrupted"))
+        );
+        assert_eq!((&got[5]["type"], &got[5]["tenant"]), (&json!("sync.completed"), &json!("other")));
     }
 
     #[test]
