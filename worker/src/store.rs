@@ -351,7 +351,7 @@ impl Store {
             );
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = self.db.transaction()?;
+            let tx = write_transaction(&mut self.db)?;
             tx.execute_batch(sql).with_context(|| format!("applying store migration {}", i + 1))?;
             tx.pragma_update(None, "user_version", i + 1)?;
             tx.commit()?;
@@ -375,6 +375,16 @@ fn open_db(path: &Path) -> Result<Db> {
     db.pragma_update(None, "foreign_keys", "ON")?;
     db.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(db)
+}
+
+/// A transaction that takes SQLite's write lock when it begins (`BEGIN IMMEDIATE`). Several
+/// handles write to the store at once (a sync's writer thread, the webhook delivery loop, the
+/// API): a deferred transaction that reads before it writes fails with SQLITE_BUSY when another
+/// handle modified the database in between, since it can no longer upgrade to a write
+/// transaction (sqlite.org/lang_transaction.html), whereas an immediate one waits its turn on
+/// the busy timeout.
+fn write_transaction(db: &mut Db) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+    db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
 }
 
 fn lock_path(path: &Path) -> PathBuf {

@@ -560,7 +560,7 @@ impl Store {
                 return Err(AddRefused::ExternalIdNotIssued.into());
             }
         }
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         if let Some(max) = quota {
             let count: u32 = tx.query_row(
                 "SELECT COUNT(*) FROM connections WHERE tenant_id = ?1 AND parent_id IS NULL",
@@ -631,7 +631,7 @@ impl Store {
     /// Starts an ExternalId rotation: `next` (already issued to the tenant) is accepted beside
     /// the current one until [`Store::complete_rotation`].
     pub fn begin_rotation(&mut self, id: &str, next: &ExternalId) -> Result<()> {
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         tx.execute(
             "UPDATE connections SET next_external_id = ?2 WHERE id = ?1 OR parent_id = ?1",
             params![id, next.as_str()],
@@ -648,7 +648,7 @@ impl Store {
         let (Some(old), Some(next)) = (c.access.external_id(), c.access.next_external_id()) else {
             bail!("connection {id} has no rotation in progress");
         };
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         tx.execute(
             "UPDATE connections SET external_id = ?2, next_external_id = NULL WHERE id = ?1 OR parent_id = ?1",
             params![id, next.as_str()],
@@ -693,7 +693,7 @@ impl Store {
     /// Removes a connection and everything recorded for it (an Organization connection's
     /// members too), in one transaction.
     pub fn remove_connection(&mut self, id: &str) -> Result<bool> {
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         let mut ids: Vec<String> = {
             let mut stmt = tx.prepare("SELECT id FROM connections WHERE parent_id = ?1")?;
             stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
@@ -718,7 +718,7 @@ impl Store {
             .into_iter()
             .filter(|c| c.parent.as_deref() == Some(org.id.as_str()))
             .collect();
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         let mut seen = BTreeSet::new();
         for member in found {
             let c = org.member_connection(member)?;

@@ -173,7 +173,7 @@ impl Store {
     /// Closes a run, and enqueues its `sync.completed` or `sync.failed` webhook events in the
     /// same transaction.
     pub fn finish_run(&mut self, run_id: i64, status: RunStatus) -> Result<()> {
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         tx.execute(
             "UPDATE runs SET finished_at = ?2, status = ?3 WHERE id = ?1",
             params![run_id, now_text(), status.as_str()],
@@ -192,7 +192,7 @@ impl Store {
         message: &str,
         duration_ms: u64,
     ) -> Result<()> {
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         record_failure(&tx, run_id, connection, code, message, duration_ms)?;
         tx.commit()?;
         Ok(())

@@ -22,7 +22,7 @@ impl Store {
     /// is replaced: a connection whose secret has become a reference since is an error, and the
     /// transaction rolls back.
     pub fn set_sealed_secrets(&mut self, secrets: &[(String, String)]) -> Result<()> {
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         set_connection_secrets(&tx, secrets)?;
         tx.commit()?;
         Ok(())
@@ -49,7 +49,7 @@ impl Store {
             let secret = keys.open(&sealed, &id).with_context(|| format!("webhook endpoint {id}"))?;
             endpoints.push((id.clone(), keys.seal(&secret, &id)?));
         }
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         set_connection_secrets(&tx, &connections)?;
         super::webhooks::set_sealed_secrets(&tx, &endpoints)?;
         tx.commit()?;

@@ -388,7 +388,7 @@ impl Store {
         {
             bail!("no tenant '{tenant}': see `trustline tenants list`");
         }
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         // The first endpoint: inventory.changed reports changes from now on, not the history.
         if !any_endpoint(&tx)? {
             tx.execute(
@@ -429,7 +429,7 @@ impl Store {
 
     /// Removes an endpoint and its deliveries, and the messages no other endpoint still has.
     pub fn remove_webhook_endpoint(&mut self, id: &str) -> Result<bool> {
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         tx.execute("DELETE FROM webhook_deliveries WHERE endpoint_id = ?1", [id])?;
         let removed = tx.execute("DELETE FROM webhook_endpoints WHERE id = ?1", [id])?;
         tx.execute(
@@ -443,7 +443,7 @@ impl Store {
     /// Re-enables an endpoint and queues its failed deliveries again, each with a fresh retry
     /// window; returns how many failed ones were queued, or `None` if there is no such endpoint.
     pub fn retry_webhook_endpoint(&mut self, id: &str) -> Result<Option<usize>> {
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         let found = tx.execute(
             "UPDATE webhook_endpoints SET status = 'active', disabled_reason = NULL, consecutive_failures = 0, failing_since_ms = NULL WHERE id = ?1",
             [id],
@@ -468,7 +468,7 @@ impl Store {
 
     /// Enqueues a `webhook.test` event for one endpoint (whatever its filter); returns its id.
     pub fn enqueue_webhook_test(&mut self, endpoint: &WebhookEndpoint) -> Result<String> {
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         let data =
             json!({ "endpoint_id": endpoint.id, "message": "a test event from `trustline webhooks test`" });
         let id = insert_message(
@@ -527,7 +527,7 @@ impl Store {
         window: Duration,
     ) -> Result<Vec<(String, String)>> {
         let window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         let mut disabled = Vec::new();
         for a in results {
             let at = ms_text(a.at_ms);
@@ -593,7 +593,7 @@ impl Store {
     /// Deletes what was delivered (or given up) before `before_ms`, and messages left with no
     /// delivery; returns how many deliveries went.
     pub fn prune_webhooks(&mut self, before_ms: i64) -> Result<usize> {
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         let pruned = tx.execute(
             "DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'failed')
                AND message_seq IN (SELECT seq FROM webhook_messages WHERE created_ms < ?1)",
