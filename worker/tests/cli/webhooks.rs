@@ -21,12 +21,12 @@ use trustline_testkit::tools::venv_bin;
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Received {
+pub(super) struct Received {
     path: String,
     id: String,
     timestamp: String,
     signature: String,
-    body: String,
+    pub(super) body: String,
     /// When it arrived (Unix ms).
     at_ms: i64,
     /// The status it was answered with.
@@ -34,7 +34,7 @@ struct Received {
 }
 
 impl Received {
-    fn json(&self) -> Value {
+    pub(super) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap()
     }
 }
@@ -50,7 +50,7 @@ struct Recorded {
 
 /// A webhook receiver on a free loopback port: records every request and answers with the
 /// status it is set to.
-struct Receiver {
+pub(super) struct Receiver {
     addr: SocketAddr,
     recorded: Arc<Recorded>,
     _runtime: tokio::runtime::Runtime,
@@ -61,7 +61,7 @@ fn unix_ms() -> i64 {
 }
 
 impl Receiver {
-    fn start() -> Receiver {
+    pub(super) fn start() -> Receiver {
         use axum::extract::State;
         use axum::http::{HeaderMap, StatusCode, Uri};
 
@@ -71,10 +71,6 @@ impl Receiver {
             headers: HeaderMap,
             body: axum::body::Bytes,
         ) -> StatusCode {
-            let delay = r.delay_ms.load(Ordering::SeqCst);
-            if delay > 0 {
-                tokio::time::sleep(Duration::from_millis(delay)).await;
-            }
             let answered = match r.status.load(Ordering::SeqCst) {
                 0 => 200,
                 s => s,
@@ -90,6 +86,12 @@ impl Receiver {
                 at_ms: unix_ms(),
                 answered,
             });
+            // Recorded as received before the answer goes out: a sender killed meanwhile never
+            // learns it was delivered, and sends it again.
+            let delay = r.delay_ms.load(Ordering::SeqCst);
+            if delay > 0 {
+                tokio::time::sleep(Duration::from_millis(delay)).await;
+            }
             StatusCode::from_u16(answered).unwrap()
         }
 
@@ -107,7 +109,7 @@ impl Receiver {
         Receiver { addr, recorded, _runtime: runtime }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
@@ -120,11 +122,11 @@ impl Receiver {
     }
 
     /// Requests answered 2xx at `path`.
-    fn delivered(&self, path: &str) -> Vec<Received> {
+    pub(super) fn delivered(&self, path: &str) -> Vec<Received> {
         self.got().into_iter().filter(|r| r.path == path && r.answered < 300).collect()
     }
 
-    fn wait_for(&self, what: &str, mut done: impl FnMut(&[Received]) -> bool) {
+    pub(super) fn wait_for(&self, what: &str, mut done: impl FnMut(&[Received]) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while !done(&self.got()) {
             assert!(Instant::now() < deadline, "timed out waiting for {what}: got {:#?}", self.got());
@@ -257,7 +259,7 @@ fn add_iam_connection(w: &Worker, tenant: &str, id: &str, account: &str, externa
 
 /// Verifies deliveries with the reference library: each must verify with `secret`, and be
 /// rejected with a tampered body or with `other_secret`.
-fn verify_with_reference_library(deliveries: &[Received], secret: &str, other_secret: &str) {
+pub(super) fn verify_with_reference_library(deliveries: &[Received], secret: &str, other_secret: &str) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/verify_webhooks.py");
     let request = json!({
         "secret": secret,
@@ -551,10 +553,14 @@ fn sigkill_between_commit_and_delivery_loses_no_event() {
     w.add_endpoint(&["--url", &receiver.url("/hook")]);
     let run_args = [&["run", "--schedule", "1h"][..], &FAST].concat();
 
-    // How long a start takes to sync, commit and deliver: the span the kills are spread over.
+    // How long a start takes to sync, commit, deliver and record the deliveries: the span the
+    // kills are spread over (and a quarter beyond).
     let started = Instant::now();
     let mut child = w.spawn(&run_args);
-    receiver.wait_for("the first run's events", |got| got.iter().filter(|r| r.answered == 200).count() >= 2);
+    receiver.wait_for("the first run's events", |got| {
+        let (ids, waiting) = w.outbox();
+        got.len() >= 2 && ids.len() >= 2 && waiting == 0
+    });
     let span = started.elapsed().as_millis() as u64;
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
@@ -576,12 +582,24 @@ fn sigkill_between_commit_and_delivery_loses_no_event() {
     let finished_runs = || w.strings("SELECT CAST(id AS TEXT) FROM runs WHERE status = 'ok'").len();
     let before = finished_runs();
     let child = w.spawn(&run_args);
-    receiver.wait_for("every event in the outbox", |got| {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = receiver.got();
         let delivered: BTreeSet<&str> =
             got.iter().filter(|r| r.answered == 200).map(|r| r.id.as_str()).collect();
         let (ids, waiting) = w.outbox();
-        finished_runs() > before && waiting == 0 && ids.iter().all(|id| delivered.contains(id.as_str()))
-    });
+        if finished_runs() > before && waiting == 0 && ids.iter().all(|id| delivered.contains(id.as_str())) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not everything was delivered: runs {:?}, deliveries {:?}, received {:?}",
+            w.strings("SELECT id || ' ' || status FROM runs"),
+            w.strings("SELECT m.id || ' ' || d.status || ' ' || d.attempts || ' ' || IFNULL(d.last_error, '-') FROM webhook_deliveries d JOIN webhook_messages m ON m.seq = d.message_seq"),
+            got.iter().map(|r| format!("{} {}", r.id, r.answered)).collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     stop(child);
 
     let got = receiver.got();
