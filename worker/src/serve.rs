@@ -333,11 +333,7 @@ pub fn router(
     let per_minute = NonZeroU32::new(config.verify_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
     let store = Store::open(&config.store_path)?;
     // Webhook deliveries, on a handle of their own, until the server stops.
-    let deliverer = crate::webhooks::deliver::Deliverer::new(
-        store.sibling()?,
-        &config.webhooks,
-        crate::seal::SealKeys::from_env()?,
-    )?;
+    let deliverer = crate::webhooks::deliver::Deliverer::from_env(store.sibling()?, &config.webhooks)?;
     shutdown.tasks.spawn(deliverer.run(shutdown.token.clone()));
     let static_dir = config.static_dir.clone();
     let timeout = config.request_timeout;

@@ -40,8 +40,7 @@ impl Runner {
         if let Some(n) = concurrency {
             options.concurrency = n;
         }
-        let keys = trustline_worker::seal::SealKeys::from_env()?;
-        let deliverer = Deliverer::new(store.sibling()?, &config.webhooks, keys)?;
+        let deliverer = Deliverer::from_env(store.sibling()?, &config.webhooks)?;
         Ok(Runner { store, client, vendor, options, deliverer })
     }
 

@@ -137,8 +137,8 @@ pub(crate) fn webhooks(global: &GlobalArgs, cmd: WebhooksCommand) -> Result<Stri
         WebhooksCommand::Test { id } => {
             init_logging(global.log_format);
             let store = Store::open(&config.store.path)?;
-            let keys = trustline_worker::seal::SealKeys::from_env()?;
-            let deliverer = Deliverer::new(store, &config.webhooks, keys)?;
+            let deliverer =
+                Deliverer::new(store, &config.webhooks, trustline_worker::seal::SealKeys::from_env()?)?;
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             let (message, result, took) = runtime.block_on(deliverer.send_test(&id))?;
             match result.error {

@@ -47,6 +47,16 @@ impl Deliverer {
     /// A deliverer on `store` (a handle of its own: see [`Store::sibling`]), opening endpoint
     /// secrets with `keys` (the operator's sealing keys; without them every attempt fails with
     /// a message naming `TRUSTLINE_SEAL_KEY`).
+    pub fn from_env(store: Store, config: &WebhooksConfig) -> Result<Deliverer> {
+        // A missing or unusable key stops webhooks alone, not the syncs or the API beside them.
+        let keys = SealKeys::from_env().unwrap_or_else(|e| {
+            tracing::warn!("webhook secrets cannot be opened, so no webhook is sent: {e:#}");
+            None
+        });
+        Deliverer::new(store, config, keys)
+    }
+
+    /// [`Deliverer::from_env`] with the keys given.
     pub fn new(store: Store, config: &WebhooksConfig, keys: Option<SealKeys>) -> Result<Deliverer> {
         let client = reqwest::Client::builder()
             .timeout(config.request_timeout)
@@ -173,7 +183,7 @@ impl Deliverer {
     /// One POST; the answer's status, or why there was none.
     async fn send(&self, d: &DueDelivery) -> std::result::Result<u16, String> {
         let keys = self.keys.as_ref().ok_or_else(|| {
-            format!("no {} set: the endpoint's secret cannot be opened to sign", crate::seal::KEY_ENV)
+            format!("no usable {}: the endpoint's secret cannot be opened to sign", crate::seal::KEY_ENV)
         })?;
         let secret = keys.open(&d.sealed_secret, &d.endpoint_id).map_err(|e| format!("{e:#}"))?;
         let key = sign::secret_key(&secret).map_err(|e| format!("{e:#}"))?;
