@@ -6,7 +6,8 @@
 //! points between a change's commit and its delivery loses no event (duplicates keep their id).
 //!
 //! Retries are made short with `--set webhooks.first_retry_delay=…` and friends
-//! (trustline.example.toml, `[webhooks]`).
+//! (trustline.example.toml, `[webhooks]`). TRUSTLINE_WEBHOOK_KILLS sets the number of kills
+//! (20); TRUSTLINE_CRASH_SEED replays a sequence of kill points (printed by each run).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
