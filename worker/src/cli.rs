@@ -7,6 +7,7 @@ mod query;
 mod serve;
 mod sync;
 mod tenants;
+mod webhooks;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -101,7 +102,11 @@ enum Command {
     /// Manage connected accounts.
     #[command(subcommand)]
     Accounts(accounts::AccountsCommand),
-    /// Sync every connected account once and exit (for cron, systemd timers, Kubernetes CronJobs).
+    /// Manage signed webhook endpoints (Standard Webhooks), sent by `run` and `serve`.
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhooksCommand),
+    /// Sync every connected account once and exit (for cron, systemd timers, Kubernetes CronJobs);
+    /// the webhook events due are sent once before it exits (`run` and `serve` retry failures).
     Sync {
         /// Only this connection.
         #[arg(long)]
@@ -378,6 +383,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<String> {
     match cli.command {
         Command::Tenants(cmd) => tenants::tenants(&cli.global, cmd),
         Command::Accounts(cmd) => accounts::accounts(&cli.global, cmd),
+        Command::Webhooks(cmd) => webhooks::webhooks(&cli.global, cmd),
         Command::Sync { connection, concurrency, json } => {
             sync::sync(&cli.global, connection, concurrency, json)
         }

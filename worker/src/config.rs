@@ -21,6 +21,78 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// `[tenants]`: how customers' ExternalIds and sessions are issued, and their limits.
     pub tenants: TenantsConfig,
+    /// `[webhooks]`: how webhook deliveries are timed.
+    pub webhooks: WebhooksConfig,
+}
+
+/// `[webhooks]`: the delivery loop's timing (see [`crate::webhooks`]). Durations are text such
+/// as `500ms`, `5s`, `1h`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// The longest wait before the first retry; each later one doubles it, up to
+    /// `max_retry_delay`, and the actual wait is random below that (full jitter).
+    #[serde(deserialize_with = "duration")]
+    pub first_retry_delay: std::time::Duration,
+    /// The longest wait between two attempts.
+    #[serde(deserialize_with = "duration")]
+    pub max_retry_delay: std::time::Duration,
+    /// How long a delivery is retried after its first failure before it is marked failed; an
+    /// endpoint whose every attempt failed for this long is disabled.
+    #[serde(deserialize_with = "duration")]
+    pub retry_window: std::time::Duration,
+    /// How long one request may take.
+    #[serde(deserialize_with = "duration")]
+    pub request_timeout: std::time::Duration,
+    /// How often the delivery loop looks for due deliveries.
+    #[serde(deserialize_with = "duration")]
+    pub poll_interval: std::time::Duration,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        use std::time::Duration;
+        // Standard Webhooks recommends retrying over days with exponential backoff and jitter,
+        // and a request timeout between 15 and 30 s (spec/standard-webhooks.md, "Deliverability
+        // and reliability", "Request timeouts"); its example schedule starts with 5 seconds.
+        WebhooksConfig {
+            first_retry_delay: Duration::from_secs(5),
+            max_retry_delay: Duration::from_secs(3_600),
+            retry_window: Duration::from_secs(24 * 3_600),
+            request_timeout: Duration::from_secs(15),
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+impl WebhooksConfig {
+    /// The retry timing.
+    pub fn backoff(&self) -> crate::webhooks::Backoff {
+        crate::webhooks::Backoff { first: self.first_retry_delay, max: self.max_retry_delay }
+    }
+
+    fn validate(&self) -> Result<()> {
+        for (name, d) in [
+            ("first_retry_delay", self.first_retry_delay),
+            ("max_retry_delay", self.max_retry_delay),
+            ("retry_window", self.retry_window),
+            ("request_timeout", self.request_timeout),
+            ("poll_interval", self.poll_interval),
+        ] {
+            if d.is_zero() {
+                anyhow::bail!("webhooks.{name}: must be longer than zero");
+            }
+        }
+        if self.max_retry_delay < self.first_retry_delay {
+            anyhow::bail!("webhooks.max_retry_delay: must be at least webhooks.first_retry_delay");
+        }
+        Ok(())
+    }
+}
+
+fn duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<std::time::Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    crate::schedule::parse_duration(&text).map_err(serde::de::Error::custom)
 }
 
 /// `[tenants]`: what the worker issues to the vendor's customers.
@@ -283,6 +355,7 @@ impl Config {
             );
         }
         config.tenants.validate()?;
+        config.webhooks.validate()?;
         if let Some(url) = &config.aws.endpoint_url {
             AwsConfig::check_endpoint_url(url).map_err(|e| anyhow::anyhow!("aws.endpoint_url: {e}"))?;
         }
@@ -346,6 +419,7 @@ mod tests {
             "limits.iam.burst=40",
             "aws.endpoint_url=http://127.0.0.1:5000",
             "sync.cloudtrail_lookback_days=30",
+            "webhooks.first_retry_delay=50ms",
         ]
         .map(str::to_owned);
         let config = Config::load_with(Some(&file), &sets).unwrap();
@@ -354,6 +428,13 @@ mod tests {
         assert_eq!(config.limits.iam.map(|r| (r.per_second, r.burst)), Some((20, 40)));
         assert_eq!(config.aws.endpoint_url.as_deref(), Some("http://127.0.0.1:5000"));
         assert_eq!(config.sync.cloudtrail_lookback_days, 30);
+        assert_eq!(config.webhooks.first_retry_delay, std::time::Duration::from_millis(50));
+        assert_eq!(config.webhooks.retry_window, std::time::Duration::from_secs(86_400));
+        let err = format!(
+            "{:#}",
+            Config::load_with(Some(&file), &["webhooks.retry_window=soon".to_owned()]).unwrap_err()
+        );
+        assert!(err.contains("webhooks") && err.contains("expected a duration"), "{err}");
         let err =
             format!("{:#}", Config::load_with(Some(&file), &["sync.concurency=3".to_owned()]).unwrap_err());
         assert!(

@@ -12,3 +12,4 @@ pub mod serve;
 pub mod store;
 pub mod sync;
 pub mod text;
+pub mod webhooks;

@@ -17,7 +17,7 @@ pub enum Schedule {
     Cron(Box<croner::Cron>),
 }
 
-/// Parses `30s`, `15m`, `6h`, `1d` (one number and one unit).
+/// Parses `250ms`, `30s`, `15m`, `6h`, `1d` (one number and one unit).
 pub fn parse_duration(text: &str) -> Result<Duration> {
     let split = text.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len();
     let (number, unit) = text.split_at(split);
@@ -25,11 +25,12 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
         bail!("expected a duration such as 30m, 6h or 1d, got '{text}'");
     };
     let seconds = match unit {
+        "ms" => return Ok(Duration::from_millis(n)),
         "s" => n,
         "m" => n * 60,
         "h" => n * 3_600,
         "d" => n * 86_400,
-        _ => bail!("unknown unit '{unit}' in '{text}': use s, m, h or d"),
+        _ => bail!("unknown unit '{unit}' in '{text}': use ms, s, m, h or d"),
     };
     Ok(Duration::from_secs(seconds))
 }

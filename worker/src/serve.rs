@@ -161,6 +161,8 @@ pub struct ServeConfig {
     pub seal: Option<crate::seal::SealKey>,
     /// Serve these files (the built onboarding page) at `/`, so page and API share one origin.
     pub static_dir: Option<std::path::PathBuf>,
+    /// Webhook delivery timing: the server sends the outbox's events while it runs.
+    pub webhooks: crate::config::WebhooksConfig,
 }
 
 pub(crate) struct AppState {
@@ -234,7 +236,7 @@ async fn blocking<T: Send + 'static>(
 pub struct Shutdown {
     /// Cancelled to stop.
     pub token: tokio_util::sync::CancellationToken,
-    /// The server's background tasks (triggered syncs).
+    /// The server's background tasks (triggered syncs, webhook deliveries).
     pub tasks: tokio_util::task::TaskTracker,
 }
 
@@ -342,6 +344,9 @@ pub fn router(
     auth::check_operator_token(config.token.expose())?;
     let per_minute = NonZeroU32::new(config.verify_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
     let store = Store::open(&config.store_path)?;
+    // Webhook deliveries, on a handle of their own, until the server stops.
+    let deliverer = crate::webhooks::deliver::Deliverer::from_env(store.sibling()?, &config.webhooks)?;
+    shutdown.tasks.spawn(deliverer.run(shutdown.token.clone()));
     let static_dir = config.static_dir.clone();
     let timeout = config.request_timeout;
     let origins: Vec<HeaderValue> = config.allowed_origins.iter().filter_map(|o| o.parse().ok()).collect();

@@ -14,6 +14,7 @@ mod inventory;
 mod runs;
 mod secrets;
 mod tenants;
+mod webhooks;
 mod writer;
 
 use std::fs::File;
@@ -30,6 +31,10 @@ pub use events::Event;
 pub use inventory::{ChangeRecord, InventoryFilter, Scope, StoredResource};
 pub use runs::{AccountOutcome, AccountResult, AccountRun, AccountStatus, Run, RunStatus};
 pub use tenants::{DEFAULT_TENANT, IssuedExternalId, SESSION_PREFIX, Session, Tenant};
+pub use webhooks::{
+    AttemptResult, DueDelivery, EndpointStatus, NewEndpoint, PostureChanged, WebhookEndpoint,
+    enqueue_posture_changed, now_ms as webhook_now_ms,
+};
 pub use writer::{Ending, Finished, Write, Writer};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -185,6 +190,59 @@ CREATE TABLE sessions (
     expires_at TEXT NOT NULL
 );
 "#,
+    r#"
+-- Webhooks (migration 5): a transactional outbox. An event is written as a message, with one
+-- delivery per endpoint that wants it, in the same transaction as the change it reports; the
+-- delivery loop sends pending deliveries and records each attempt.
+CREATE TABLE webhook_endpoints (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    -- NULL: every tenant's events.
+    tenant_id TEXT REFERENCES tenants(id) ON DELETE CASCADE,
+    -- A JSON array of event types; empty: every type.
+    events TEXT NOT NULL,
+    -- Sealed like customer secrets (see seal.rs), bound to the endpoint's id.
+    secret TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active',
+    disabled_reason TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    failing_since_ms INTEGER,
+    last_error TEXT,
+    last_success_at TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE webhook_messages (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    event_type TEXT NOT NULL,
+    tenant_id TEXT,
+    -- The exact body sent (and signed) on every attempt.
+    payload TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE webhook_deliveries (
+    endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+    message_seq INTEGER NOT NULL REFERENCES webhook_messages(seq) ON DELETE CASCADE,
+    -- pending, delivered or failed.
+    status TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER NOT NULL,
+    -- Set at the first failure: the attempt's time plus webhooks.retry_window.
+    retry_until_ms INTEGER,
+    last_status INTEGER,
+    last_error TEXT,
+    delivered_at TEXT,
+    PRIMARY KEY (endpoint_id, message_seq)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_ms);
+-- How far each connection's change history has been reported in inventory.changed events.
+CREATE TABLE webhook_change_cursors (
+    connection_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL
+);
+CREATE INDEX changes_by_connection ON changes(connection_id, seq);
+"#,
 ];
 
 /// An open store.
@@ -293,7 +351,7 @@ impl Store {
             );
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = self.db.transaction()?;
+            let tx = write_transaction(&mut self.db)?;
             tx.execute_batch(sql).with_context(|| format!("applying store migration {}", i + 1))?;
             tx.pragma_update(None, "user_version", i + 1)?;
             tx.commit()?;
@@ -317,6 +375,16 @@ fn open_db(path: &Path) -> Result<Db> {
     db.pragma_update(None, "foreign_keys", "ON")?;
     db.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(db)
+}
+
+/// A transaction that takes SQLite's write lock when it begins (`BEGIN IMMEDIATE`). Several
+/// handles write to the store at once (a sync's writer thread, the webhook delivery loop, the
+/// API): a deferred transaction that reads before it writes fails with SQLITE_BUSY when another
+/// handle modified the database in between, since it can no longer upgrade to a write
+/// transaction (sqlite.org/lang_transaction.html), whereas an immediate one waits its turn on
+/// the busy timeout.
+fn write_transaction(db: &mut Db) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+    db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
 }
 
 fn lock_path(path: &Path) -> PathBuf {

@@ -195,6 +195,7 @@ pub(super) fn run(global: &GlobalArgs, command: Command) -> Result<String> {
         Command::Template(cmd) => template_command(global, cmd),
         Command::Tenants(_)
         | Command::Accounts(_)
+        | Command::Webhooks(_)
         | Command::Sync { .. }
         | Command::Run { .. }
         | Command::Inventory(_)

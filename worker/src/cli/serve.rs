@@ -112,6 +112,7 @@ pub(crate) fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<String> {
             sync: config.sync.options(&config.aws.region),
             static_dir: args.static_dir.clone(),
             seal: trustline_worker::seal::SealKey::from_env()?,
+            webhooks: config.webhooks.clone(),
         };
         if serve_config.seal.is_none() {
             tracing::info!(

@@ -8,6 +8,7 @@ use trustline_worker::client::{AwsClient, RetryPolicy};
 use trustline_worker::credentials::{Provider, vendor_chain};
 use trustline_worker::store::Store;
 use trustline_worker::sync;
+use trustline_worker::webhooks::deliver::Deliverer;
 
 use super::GlobalArgs;
 use super::common::*;
@@ -18,6 +19,8 @@ struct Runner {
     client: AwsClient,
     vendor: Option<Arc<Provider>>,
     options: sync::SyncOptions,
+    /// Sends webhook events, on a store handle of its own.
+    deliverer: Deliverer,
 }
 
 impl Runner {
@@ -37,7 +40,8 @@ impl Runner {
         if let Some(n) = concurrency {
             options.concurrency = n;
         }
-        Ok(Runner { store, client, vendor, options })
+        let deliverer = Deliverer::from_env(store.sibling()?, &config.webhooks)?;
+        Ok(Runner { store, client, vendor, options, deliverer })
     }
 
     async fn once(&mut self, only: Option<&str>, stop: &CancellationToken) -> Result<sync::RunSummary> {
@@ -98,6 +102,16 @@ pub(crate) fn sync(
 ) -> Result<String> {
     with_runner(global, concurrency, |mut runner, stop| async move {
         let summary = runner.once(connection.as_deref(), &stop).await?;
+        // Once, without waiting for retries: what fails waits for `run` or `serve`.
+        match runner.deliverer.pass().await {
+            Ok(pass) if pass.failed > 0 => tracing::warn!(
+                delivered = pass.delivered,
+                failed = pass.failed,
+                "some webhook deliveries failed; `trustline run` or `trustline serve` retries them"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::error!("webhook delivery failed: {e:#}"),
+        }
         let text = if json { serde_json::to_string_pretty(&summary)? + "\n" } else { summary_text(&summary) };
         if !summary.failed.is_empty() && summary.ok.is_empty() && summary.partial.is_empty() {
             bail!("every account failed:\n{text}");
@@ -113,6 +127,10 @@ pub(crate) fn run_scheduled(
     concurrency: Option<usize>,
 ) -> Result<String> {
     with_runner(global, concurrency, |mut runner, stop| async move {
+        // Webhook deliveries go on beside the syncs, and stop with them.
+        let tasks = tokio_util::task::TaskTracker::new();
+        tasks.spawn(runner.deliverer.clone().run(stop.clone()));
+        tasks.close();
         loop {
             match runner.once(None, &stop).await {
                 Ok(summary) => tracing::info!("{}", summary_text(&summary).trim_end()),
@@ -129,6 +147,7 @@ pub(crate) fn run_scheduled(
                 () = tokio::time::sleep(wait) => {}
             }
         }
+        tasks.wait().await;
         tracing::info!("stopped");
         Ok(String::new())
     })

@@ -340,7 +340,7 @@ pub(super) async fn register(
     let max = tenant_row.max_connections;
     let connection = state
         .with_store(move |_, store| {
-            store.add_connection_within(&connection, Some(max)).map_err(refused_add)?;
+            store.add_verified_connection(&connection, Some(max)).map_err(refused_add)?;
             Ok(connection)
         })
         .await?;

@@ -504,7 +504,7 @@ pub fn new_connection_id() -> String {
 /// Deletes a connection's row and everything recorded for it.
 pub(super) fn delete_connection_rows(tx: &rusqlite::Transaction<'_>, id: &str) -> Result<usize> {
     let removed = tx.execute("DELETE FROM connections WHERE id = ?1", [id])?;
-    for table in ["resources", "events", "cursors", "changes", "account_runs"] {
+    for table in ["resources", "events", "cursors", "changes", "account_runs", "webhook_change_cursors"] {
         tx.execute(&format!("DELETE FROM {table} WHERE connection_id = ?1"), [id])?;
     }
     Ok(removed)
@@ -521,6 +521,16 @@ impl Store {
 
     /// [`Store::add_connection`], refused when the tenant already has `quota` connections.
     pub fn add_connection_within(&mut self, c: &Connection, quota: Option<u32>) -> Result<()> {
+        self.insert_connection(c, quota, false)
+    }
+
+    /// [`Store::add_connection_within`] for a connection that has just verified: its
+    /// `connection.verified` webhook event is enqueued in the same transaction.
+    pub fn add_verified_connection(&mut self, c: &Connection, quota: Option<u32>) -> Result<()> {
+        self.insert_connection(c, quota, true)
+    }
+
+    fn insert_connection(&mut self, c: &Connection, quota: Option<u32>, verified: bool) -> Result<()> {
         c.validate()?;
         let now = time::OffsetDateTime::now_utc();
         if self.tenant(&c.tenant)?.is_none() {
@@ -531,7 +541,7 @@ impl Store {
                 return Err(AddRefused::ExternalIdNotIssued.into());
             }
         }
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         if let Some(max) = quota {
             let count: u32 = tx.query_row(
                 "SELECT COUNT(*) FROM connections WHERE tenant_id = ?1 AND parent_id IS NULL",
@@ -571,6 +581,9 @@ impl Store {
         for ext in c.access.external_id().iter().chain(&c.access.next_external_id()) {
             Store::keep_external_id(&tx, ext)?;
         }
+        if verified {
+            super::webhooks::enqueue_connection_verified(&tx, c)?;
+        }
         tx.commit()?;
         Ok(())
     }
@@ -599,7 +612,7 @@ impl Store {
     /// Starts an ExternalId rotation: `next` (already issued to the tenant) is accepted beside
     /// the current one until [`Store::complete_rotation`].
     pub fn begin_rotation(&mut self, id: &str, next: &ExternalId) -> Result<()> {
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         tx.execute(
             "UPDATE connections SET next_external_id = ?2 WHERE id = ?1 OR parent_id = ?1",
             params![id, next.as_str()],
@@ -616,7 +629,7 @@ impl Store {
         let (Some(old), Some(next)) = (c.access.external_id(), c.access.next_external_id()) else {
             bail!("connection {id} has no rotation in progress");
         };
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         tx.execute(
             "UPDATE connections SET external_id = ?2, next_external_id = NULL WHERE id = ?1 OR parent_id = ?1",
             params![id, next.as_str()],
@@ -661,7 +674,7 @@ impl Store {
     /// Removes a connection and everything recorded for it (an Organization connection's
     /// members too), in one transaction.
     pub fn remove_connection(&mut self, id: &str) -> Result<bool> {
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         let mut ids: Vec<String> = {
             let mut stmt = tx.prepare("SELECT id FROM connections WHERE parent_id = ?1")?;
             stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
@@ -686,7 +699,7 @@ impl Store {
             .into_iter()
             .filter(|c| c.parent.as_deref() == Some(org.id.as_str()))
             .collect();
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         let mut seen = BTreeSet::new();
         for member in found {
             let c = org.member_connection(member)?;

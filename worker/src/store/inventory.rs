@@ -46,7 +46,7 @@ impl Store {
         duration_ms: u64,
     ) -> Result<AccountOutcome> {
         let now = now_text();
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         let mut outcome = AccountOutcome::default();
         apply_part(&tx, run_id, connection, None, snapshot, &now, &mut outcome)?;
         outcome.events += insert_events(&tx, connection, &snapshot.events)?;

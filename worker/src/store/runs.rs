@@ -170,12 +170,16 @@ impl Store {
         Ok(Some(run))
     }
 
-    /// Closes a run.
+    /// Closes a run, and enqueues its `sync.completed` or `sync.failed` webhook events in the
+    /// same transaction.
     pub fn finish_run(&mut self, run_id: i64, status: RunStatus) -> Result<()> {
-        self.db.execute(
+        let tx = super::write_transaction(&mut self.db)?;
+        tx.execute(
             "UPDATE runs SET finished_at = ?2, status = ?3 WHERE id = ?1",
             params![run_id, now_text(), status.as_str()],
         )?;
+        super::webhooks::enqueue_run_finished(&tx, run_id, status)?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -188,7 +192,7 @@ impl Store {
         message: &str,
         duration_ms: u64,
     ) -> Result<()> {
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         record_failure(&tx, run_id, connection, code, message, duration_ms)?;
         tx.commit()?;
         Ok(())
@@ -291,7 +295,7 @@ impl Store {
 }
 
 /// Records how an account's sync ended (`ok` or `partial`), with its totals; fills in
-/// `outcome.resources`.
+/// `outcome.resources`; and enqueues the account's `inventory.changed` webhook event.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn record_account(
     tx: &Transaction<'_>,
@@ -321,6 +325,7 @@ pub(super) fn record_account(
             duration_ms
         ],
     )?;
+    super::webhooks::enqueue_inventory_changed(tx, run_id, connection)?;
     Ok(())
 }
 

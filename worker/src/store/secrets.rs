@@ -1,4 +1,5 @@
-//! Sealed secrets as a set, re-sealed under a new key (`trustline seal-key rotate`).
+//! Sealed secrets as a set (connections' and webhook endpoints'), re-sealed under a new key
+//! (`trustline seal-key rotate`).
 
 use anyhow::{Context, Result, bail};
 use rusqlite::params;
@@ -21,40 +22,57 @@ impl Store {
     /// is replaced: a connection whose secret has become a reference since is an error, and the
     /// transaction rolls back.
     pub fn set_sealed_secrets(&mut self, secrets: &[(String, String)]) -> Result<()> {
-        let tx = self.db.transaction()?;
-        for (id, sealed) in secrets {
-            if !crate::seal::is_sealed(sealed) {
-                bail!("connection {id}: refusing to store a secret that is not sealed");
-            }
-            let updated = tx
-                .execute(
-                    "UPDATE connections SET secret_ref = ?2 WHERE id = ?1 AND secret_ref LIKE 'sealed:%'",
-                    params![id, sealed],
-                )
-                .with_context(|| format!("storing connection {id}'s re-sealed secret"))?;
-            if updated != 1 {
-                bail!("connection {id} no longer has a sealed secret; nothing was re-sealed");
-            }
-        }
+        let tx = super::write_transaction(&mut self.db)?;
+        set_connection_secrets(&tx, secrets)?;
         tx.commit()?;
         Ok(())
     }
 
-    /// Re-seals every sealed secret in the store that is not already under the current key, in one
-    /// transaction, and returns how many changed. Every secret is opened before anything is written,
-    /// so a secret no configured key opens leaves the store as it was.
+    /// Re-seals every sealed secret in the store (connections' and webhook endpoints') that is
+    /// not already under the current key, in one transaction, and returns how many changed. Every
+    /// secret is opened before anything is written, so a secret no configured key opens leaves
+    /// the store as it was.
     pub fn reseal(&mut self, keys: &SealKeys) -> Result<usize> {
-        let mut changed = Vec::new();
+        let mut connections = Vec::new();
         for (id, sealed) in self.sealed_secrets()? {
             if keys.is_current(&sealed) {
                 continue;
             }
             let secret = keys.open(&sealed, &id)?;
-            changed.push((id.clone(), keys.seal(&secret, &id)?));
+            connections.push((id.clone(), keys.seal(&secret, &id)?));
         }
-        self.set_sealed_secrets(&changed)?;
-        Ok(changed.len())
+        let mut endpoints = Vec::new();
+        for (id, sealed) in self.webhook_sealed_secrets()? {
+            if keys.is_current(&sealed) {
+                continue;
+            }
+            let secret = keys.open(&sealed, &id).with_context(|| format!("webhook endpoint {id}"))?;
+            endpoints.push((id.clone(), keys.seal(&secret, &id)?));
+        }
+        let tx = super::write_transaction(&mut self.db)?;
+        set_connection_secrets(&tx, &connections)?;
+        super::webhooks::set_sealed_secrets(&tx, &endpoints)?;
+        tx.commit()?;
+        Ok(connections.len() + endpoints.len())
     }
+}
+
+fn set_connection_secrets(tx: &rusqlite::Transaction<'_>, secrets: &[(String, String)]) -> Result<()> {
+    for (id, sealed) in secrets {
+        if !crate::seal::is_sealed(sealed) {
+            bail!("connection {id}: refusing to store a secret that is not sealed");
+        }
+        let updated = tx
+            .execute(
+                "UPDATE connections SET secret_ref = ?2 WHERE id = ?1 AND secret_ref LIKE 'sealed:%'",
+                params![id, sealed],
+            )
+            .with_context(|| format!("storing connection {id}'s re-sealed secret"))?;
+        if updated != 1 {
+            bail!("connection {id} no longer has a sealed secret; nothing was re-sealed");
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

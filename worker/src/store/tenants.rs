@@ -127,7 +127,7 @@ impl Store {
             let mut stmt = self.db.prepare("SELECT id FROM connections WHERE tenant_id = ?1")?;
             stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
         };
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         for connection in &ids {
             super::connections::delete_connection_rows(&tx, connection)?;
         }

@@ -138,7 +138,7 @@ impl Writer {
     /// Applies `writes` in one transaction; returns the accounts they finished.
     pub fn apply(&mut self, writes: Vec<Write>) -> Result<Vec<Finished>> {
         let now = now_text();
-        let tx = self.db.transaction()?;
+        let tx = super::write_transaction(&mut self.db)?;
         let mut finished = Vec::new();
         for write in writes {
             match write {

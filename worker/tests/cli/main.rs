@@ -12,6 +12,7 @@ mod store_files;
 mod sync;
 mod tags;
 mod usage;
+mod webhooks;
 
 use std::io::Write;
 use std::path::Path;

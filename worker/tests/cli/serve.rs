@@ -972,3 +972,51 @@ fn same_account_role_against_moto_with_permission_probes() {
         assert_eq!(status_of(&report, &format!("permission:{action}")), "fail", "{action}: {report}");
     }
 }
+
+/// A connection registered after verifying is announced by a signed `connection.verified`
+/// webhook (written with the connection, in one transaction), which the server itself delivers,
+/// followed by its first sync's events. The ExternalId is not in it.
+#[test]
+fn a_verified_registration_is_announced_by_a_signed_webhook() {
+    let aws = standin();
+    let receiver = crate::webhooks::Receiver::start();
+    let dir = store_dir("webhooks");
+    let key = crate::stdout(&crate::trustline(&["seal-key"])).trim().to_owned();
+    let added = Command::new(env!("CARGO_BIN_EXE_trustline"))
+        .args(["webhooks", "add", "--url", &receiver.url("/hook")])
+        .arg("--store")
+        .arg(dir.join("trustline.db"))
+        .env("TRUSTLINE_SEAL_KEY", &key)
+        .output()
+        .unwrap();
+    let added = crate::stdout(&added);
+    let secret = added.lines().find(|l| l.starts_with("whsec_")).unwrap().to_owned();
+    let server = Server::start_in(
+        dir,
+        &aws.endpoint(),
+        VENDOR,
+        &["--set", "webhooks.poll_interval=50ms"],
+        &[("TRUSTLINE_SEAL_KEY", &key)],
+    );
+    let acme = server.tenant("acme");
+    let safe = role(&aws, "222222222222", "Safe", trust(Some(&acme.external_id)), &[]);
+    let (status, created) = acme_call(&server, &acme, "POST", "/connections", role_body(&safe));
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap();
+    receiver.wait_for("the registration's and its first sync's events", |got| got.len() >= 3);
+    let delivered = receiver.delivered("/hook");
+    let mut types: Vec<String> =
+        delivered.iter().map(|r| r.json()["type"].as_str().unwrap().to_owned()).collect();
+    types.sort();
+    assert_eq!(types, ["connection.verified", "inventory.changed", "sync.completed"]);
+    let verified = delivered.iter().map(|r| r.json()).find(|e| e["type"] == "connection.verified").unwrap();
+    assert_eq!(verified["tenant"], "acme");
+    let data = &verified["data"];
+    assert_eq!((&data["connection_id"], &data["tenant"]), (&json!(id), &json!("acme")));
+    assert_eq!(
+        (&data["kind"], &data["role_arn"], &data["account_id"]),
+        (&json!("cross-account-role"), &json!(safe), &json!("222222222222"))
+    );
+    assert!(delivered.iter().all(|r| !r.body.contains(&acme.external_id)), "no ExternalId in events");
+    crate::webhooks::verify_with_reference_library(&delivered, &secret, &key);
+}
