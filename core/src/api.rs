@@ -552,6 +552,19 @@ pub struct RunAccount {
     pub error: Option<String>,
 }
 
+/// A cursor as the API hands it out: where a page or a feed ended, as base64url of its JSON, so
+/// that clients treat it as one opaque token.
+pub fn encode_cursor<T: Serialize>(position: &T) -> String {
+    let json = serde_json::to_vec(position).unwrap_or_default();
+    data_encoding::BASE64URL_NOPAD.encode(&json)
+}
+
+/// A cursor [`encode_cursor`] made, read back; `None` for anything else.
+pub fn decode_cursor<T: serde::de::DeserializeOwned>(cursor: &str) -> Option<T> {
+    let json = data_encoding::BASE64URL_NOPAD.decode(cursor.as_bytes()).ok()?;
+    serde_json::from_slice(&json).ok()
+}
+
 /// Writes a secret into a request body (the wizard's side).
 fn expose<S: Serializer>(secret: &Secret, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(secret.expose())
@@ -618,6 +631,15 @@ mod tests {
         assert!(
             serde_json::from_value::<VerifyKeysRequest>(empty).unwrap_err().to_string().contains("empty")
         );
+    }
+
+    #[test]
+    fn cursors_read_back_and_refuse_anything_else() {
+        let key = ("c-1".to_owned(), "global".to_owned(), "iam-user".to_owned(), "AIDA".to_owned());
+        assert_eq!(decode_cursor(&encode_cursor(&key)), Some(key));
+        assert_eq!(decode_cursor::<i64>(&encode_cursor(&42_i64)), Some(42));
+        assert_eq!(decode_cursor::<i64>("not a cursor"), None);
+        assert_eq!(decode_cursor::<i64>(&encode_cursor(&"text")), None);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use trustline_core::api::{Change, Event, Feed, Page, Resource, ResourceHistory, RunSummary};
+use trustline_core::api::{Change, Event, Feed, Page, Resource, ResourceHistory, RunSummary, encode_cursor};
 
 use super::tenants::{existing, internal};
 use super::{ApiError, AppState};
@@ -82,12 +82,7 @@ impl Params {
     /// `cursor`, decoded into what the page before it ended with.
     fn cursor<T: DeserializeOwned>(&self) -> Result<Option<T>, ApiError> {
         let Some(text) = self.one("cursor")? else { return Ok(None) };
-        data_encoding::BASE64URL_NOPAD
-            .decode(text.as_bytes())
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .map(Some)
-            .ok_or_else(|| {
+        trustline_core::api::decode_cursor(text).map(Some).ok_or_else(|| {
                 ApiError::invalid(
                     "cursor",
                     "this is not a cursor this API gave out; pass a page's next_cursor unchanged, or leave it out to start from the beginning",
@@ -117,12 +112,6 @@ impl Params {
     }
 }
 
-/// A page's cursor: the JSON of where it ended, base64url-encoded so it is one opaque token.
-fn cursor_of<T: Serialize>(last: &T) -> Result<String, ApiError> {
-    let json = serde_json::to_vec(last).map_err(|e| internal(e.into()))?;
-    Ok(data_encoding::BASE64URL_NOPAD.encode(&json))
-}
-
 /// A page of `limit` items, read as `limit + 1` so that the last page says so.
 fn page<T, K: Serialize>(
     mut items: Vec<T>,
@@ -132,7 +121,7 @@ fn page<T, K: Serialize>(
     let more = items.len() > limit;
     items.truncate(limit);
     let next_cursor = match items.last() {
-        Some(last) if more => Some(cursor_of(&key(last))?),
+        Some(last) if more => Some(encode_cursor(&key(last))),
         _ => None,
     };
     Ok(Page { items, next_cursor })
@@ -143,7 +132,7 @@ fn feed<T>(mut items: Vec<(i64, T)>, limit: usize, after: i64) -> Result<Feed<T>
     let more = items.len() > limit;
     items.truncate(limit);
     let last = items.last().map_or(after, |(position, _)| *position);
-    Ok(Feed { items: items.into_iter().map(|(_, item)| item).collect(), cursor: cursor_of(&last)?, more })
+    Ok(Feed { items: items.into_iter().map(|(_, item)| item).collect(), cursor: encode_cursor(&last), more })
 }
 
 /// `connection`, which must be one of the tenant's.

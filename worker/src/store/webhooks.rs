@@ -325,7 +325,10 @@ pub(super) fn enqueue_inventory_changed(tx: &Transaction<'_>, run_id: i64, conne
     let data = json!({
         "connection_id": connection, "run_id": run_id,
         "added": added, "changed": changed, "removed": removed,
-        "cursor": to, "previous_cursor": after,
+        // The change feed's own cursors: `GET …/changes?connection=…&cursor=<previous_cursor>`
+        // reads exactly these changes, up to `cursor`.
+        "cursor": trustline_core::api::encode_cursor(&to),
+        "previous_cursor": trustline_core::api::encode_cursor(&after.unwrap_or(0)),
     });
     enqueue(tx, EventType::InventoryChanged, Some(&tenant), data)?;
     tx.prepare_cached(
@@ -768,7 +771,10 @@ mod tests {
             [("inventory.changed", "acme"), ("sync.completed", "acme"), ("sync.failed", "other")]
         );
         // The first report covers what changed since the first endpoint was added: alice and bob.
-        assert_eq!((&got[0]["data"]["added"], &got[0]["data"]["previous_cursor"]), (&json!(2), &json!(1)));
+        assert_eq!(
+            (&got[0]["data"]["added"], &got[0]["data"]["previous_cursor"]),
+            (&json!(2), &json!(trustline_core::api::encode_cursor(&1)))
+        );
         assert_eq!(got[1]["data"]["status"], "ok");
         assert_eq!(got[1]["data"]["accounts"], json!({"ok": 1, "partial": 0, "failed": 0}));
         assert_eq!(got[2]["data"]["status"], "failed");
