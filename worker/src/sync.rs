@@ -9,6 +9,8 @@ mod iam;
 mod organizations;
 mod paginate;
 mod plan;
+pub mod posture;
+mod recheck;
 
 pub use cloudtrail::Window as CloudTrailWindow;
 
@@ -33,9 +35,9 @@ use serde::Serialize;
 use tokio::sync::{Semaphore, mpsc};
 use tracing::Instrument;
 use tracing_indicatif::span_ext::IndicatifSpanExt;
-use trustline_core::aws::{Operation, sts};
+use trustline_core::aws::{AwsErrorKind, Operation, sts};
 use trustline_core::policy::permissions::DataSet;
-use trustline_core::{Credentials, Region};
+use trustline_core::Region;
 
 use crate::client::{AwsClient, CallError, CredentialsError};
 use crate::credentials::{AccountCredentials, Provider, RoleProvider};
@@ -55,6 +57,9 @@ pub struct SyncOptions {
     pub region_concurrency: usize,
     /// CloudTrail's first-run lookback and later overlap.
     pub cloudtrail: CloudTrailWindow,
+    /// Read the inventory of a connection found `unsafe` (flagged everywhere); `false` skips
+    /// it and records why.
+    pub read_unsafe: bool,
 }
 
 /// What a run did, per account and in total.
@@ -82,6 +87,10 @@ pub struct RunSummary {
     pub removed: u64,
     /// New CloudTrail events stored by this run.
     pub events: u64,
+    /// Each re-verified connection's posture: (connection, posture).
+    pub postures: Vec<(String, posture::Posture)>,
+    /// Postures that changed in this run (a connection's first check included).
+    pub posture_changes: Vec<crate::store::PostureChange>,
     /// AWS requests sent.
     pub calls: u64,
     /// Wall time in milliseconds.
@@ -96,12 +105,46 @@ pub(crate) struct Ctx<'a> {
     home: Region,
     /// Calls made (retries not counted).
     calls: AtomicU64,
+    /// Actions AWS denied to the sync's own calls: each data set's permission probe.
+    denied: std::sync::Mutex<Vec<posture::Denied>>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn new(client: &'a AwsClient, credentials: AccountCredentials, account: String, home: Region) -> Ctx<'a> {
+        Ctx { client, credentials, account, home, calls: AtomicU64::new(0), denied: Default::default() }
+    }
+
     async fn call<O: Operation>(&self, op: &O, region: &Region) -> Result<O::Output, CallError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
-        self.client.call(op, &self.account, region, &self.credentials).await
+        let answer = self.client.call(op, &self.account, region, &self.credentials).await;
+        self.note(op, &answer);
+        answer
+    }
+
+    /// Notes the action of a call AWS denied, and the data set it belongs to.
+    fn note<O: Operation, T>(&self, op: &O, answer: &Result<T, CallError>) {
+        let Err(e) = answer else { return };
+        if !matches!(e.kind(), Some(AwsErrorKind::AccessDenied)) {
+            return;
+        }
+        let Ok(call) = op.call() else { return };
+        let data_set = match call.service() {
+            trustline_core::Service::Iam => DataSet::Iam,
+            trustline_core::Service::Ec2 => DataSet::Ec2Network,
+            trustline_core::Service::CloudTrail => DataSet::CloudTrail,
+            trustline_core::Service::Organizations => DataSet::Organizations,
+            _ => return,
+        };
+        let name = match call.target() {
+            Some(target) => target.rsplit('.').next().unwrap_or(target).to_owned(),
+            None => String::from_utf8_lossy(call.body())
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("Action="))
+                .unwrap_or_default()
+                .to_owned(),
+        };
+        let action = format!("{}:{name}", call.service().signing_name());
+        self.denied.lock().unwrap_or_else(|e| e.into_inner()).push(posture::Denied { data_set, action });
     }
 
     /// Takes a turn in the (account, region, service) bucket; see [`AwsClient::pace`].
@@ -111,7 +154,9 @@ impl Ctx<'_> {
 
     async fn call_paced<O: Operation>(&self, op: &O, region: &Region) -> Result<O::Output, CallError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
-        self.client.call_paced(op, &self.account, region, &self.credentials).await
+        let answer = self.client.call_paced(op, &self.account, region, &self.credentials).await;
+        self.note(op, &answer);
+        answer
     }
 
     fn home_region(&self) -> &Region {
@@ -141,6 +186,10 @@ impl Sink {
         self.send(Write::Events { connection: self.connection.clone(), events }).await;
     }
 
+    async fn posture(&self, report: posture::Report) {
+        self.send(Write::Posture { connection: self.connection.clone(), report }).await;
+    }
+
     async fn cursor(&self, region: &Region, read_to: time::OffsetDateTime) {
         let region = region.to_string();
         self.send(Write::Cursor { connection: self.connection.clone(), region, read_to }).await;
@@ -154,11 +203,7 @@ pub fn connection_credentials(
     home: &Region,
 ) -> Result<AccountCredentials, CredentialsError> {
     let vendor = || vendor.cloned().ok_or(CredentialsError::NoVendor);
-    let customer_key = |key: &crate::store::CustomerKey| -> Result<Arc<Provider>, CredentialsError> {
-        let secret = key.secret.read(&c.id).map_err(|e| CredentialsError::Secret(format!("{e:#}")))?;
-        let credentials = Credentials::new(key.access_key_id.clone(), secret, None);
-        Ok(Provider::fixed(credentials, &format!("{}'s access key", c.id)))
-    };
+    let customer_key = |key: &crate::store::CustomerKey| recheck::customer_key(c, key);
     let session = format!("trustline-{}", c.id);
     Ok(match &c.access {
         Access::CrossAccountRole(trusted) | Access::Organization(trusted, _) => {
@@ -183,6 +228,9 @@ pub fn connection_credentials(
     })
 }
 
+/// The code recorded for a connection not read because it is unsafe (`sync.read_unsafe = false`).
+pub const UNSAFE_CODE: &str = "ConnectionUnsafe";
+
 /// The member accounts an Organization connection's role lists.
 async fn discover_members(
     client: &AwsClient,
@@ -194,7 +242,7 @@ async fn discover_members(
     let home = plan::home_for(org, &options.home_region);
     let credentials = connection_credentials(org, vendor, &home).map_err(CallError::Credentials)?;
     let account = org.account_id.map_or_else(|| org.id.clone(), |a| a.to_string());
-    let ctx = Ctx { client, credentials, account, home, calls: AtomicU64::new(0) };
+    let ctx = Ctx::new(client, credentials, account, home);
     let mut members = organizations::discover(&ctx, settings).await?;
     // The Organization connection inventories its own account itself (management account role).
     if org.syncs_own_account()
@@ -264,13 +312,25 @@ async fn list_account(
         Err(e) => return sink.send(fail(&e, None)).await,
     };
     let account_key = c.account_id.map_or_else(|| c.id.clone(), |a| a.to_string());
-    let ctx = Ctx { client, credentials, account: account_key, home, calls: AtomicU64::new(0) };
+    let ctx = Ctx::new(client, credentials, account_key, home);
     let identity = match ctx.call(&sts::GetCallerIdentity, ctx.home_region()).await {
         Ok(id) => id,
         Err(e) => return sink.send(fail(&e, e.code())).await,
     };
     if c.account_id != Some(identity.account) {
         sink.send(Write::AccountId { connection: c.id.clone(), account: identity.account }).await;
+    }
+    // Re-verified before anything is read: the ExternalId, the trust policy, the key.
+    let mut observed = recheck::before_read(&ctx, c, vendor, &identity).await;
+    let early = posture::evaluate(&observed, time::OffsetDateTime::now_utc());
+    if early.posture == posture::Posture::Unsafe && !options.read_unsafe {
+        let ids: Vec<&str> = early.findings.iter().map(|f| f.id.as_str()).collect();
+        let message = format!(
+            "not read: the connection is unsafe ({}) and sync.read_unsafe is false; its inventory is kept as stale",
+            ids.join(", ")
+        );
+        sink.posture(early).await;
+        return sink.send(fail(&message, Some(UNSAFE_CODE))).await;
     }
     // IAM and the regions go side by side: each has its own AWS rate limits (IAM's per account,
     // EC2's and CloudTrail's per region), so the account takes as long as the slower of them.
@@ -325,6 +385,8 @@ async fn list_account(
         Ok::<_, CallError>(unread)
     };
     let (mut unread, regions_result) = futures::join!(iam_part, regions_part);
+    observed.denied = std::mem::take(&mut *ctx.denied.lock().unwrap_or_else(|e| e.into_inner()));
+    sink.posture(posture::evaluate(&observed, time::OffsetDateTime::now_utc())).await;
     match regions_result {
         Ok(more) => unread.extend(more),
         Err(e) => {
@@ -445,6 +507,16 @@ pub async fn run(
             };
             run_span.pb_inc(1);
             let (c, out) = (finished.connection, finished.outcome);
+            if let Some(p) = finished.posture {
+                if p != posture::Posture::Healthy {
+                    tracing::warn!(connection = %c, posture = %p, "connection posture");
+                }
+                summary.postures.push((c.clone(), p));
+            }
+            if let Some(change) = finished.posture_change {
+                tracing::warn!(connection = %c, from = change.from.map_or("-", posture::Posture::as_str), to = %change.to, "posture changed");
+                summary.posture_changes.push(change);
+            }
             summary.resources += out.resources;
             summary.added += out.added;
             summary.changed += out.changed;
@@ -482,6 +554,7 @@ pub async fn run(
     summary.ok.sort();
     summary.partial.sort();
     summary.failed.sort();
+    summary.postures.sort();
     summary.calls = client.calls();
     summary.duration_ms = started.elapsed().as_millis() as u64;
     Ok(summary)
