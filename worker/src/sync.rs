@@ -35,9 +35,9 @@ use serde::Serialize;
 use tokio::sync::{Semaphore, mpsc};
 use tracing::Instrument;
 use tracing_indicatif::span_ext::IndicatifSpanExt;
+use trustline_core::Region;
 use trustline_core::aws::{AwsErrorKind, Operation, sts};
 use trustline_core::policy::permissions::DataSet;
-use trustline_core::Region;
 
 use crate::client::{AwsClient, CallError, CredentialsError};
 use crate::credentials::{AccountCredentials, Provider, RoleProvider};
@@ -397,6 +397,87 @@ async fn list_account(
     let calls = ctx.calls.load(Ordering::Relaxed);
     let duration_ms = started.elapsed().as_millis() as u64;
     sink.send(Write::Finish { connection: c.id.clone(), unread, calls, duration_ms }).await;
+}
+
+/// One connection's on-demand re-verification (`trustline posture --check`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PostureCheck {
+    /// The connection.
+    pub connection: String,
+    /// What was found; `None` when the account could not be reached.
+    pub report: Option<posture::Report>,
+    /// Why it could not be reached.
+    pub error: Option<String>,
+    /// The posture change recorded, if any.
+    pub change: Option<crate::store::PostureChange>,
+}
+
+/// Re-verifies every active connection (or `only`, and an Organization's members) without
+/// reading its inventory, and records each posture: the checks a sync makes before reading, and
+/// each data set's permissions probed with its cheapest call (a sync uses its own calls).
+pub async fn check_postures(
+    store: &mut Store,
+    client: &AwsClient,
+    vendor: Option<Arc<Provider>>,
+    options: &SyncOptions,
+    only: Option<&str>,
+) -> Result<Vec<PostureCheck>> {
+    if let Some(id) = only
+        && store.connection(id)?.is_none()
+    {
+        anyhow::bail!("--account: no connection '{id}': see `trustline accounts list`");
+    }
+    let plan = plan::plan(store.connections()?, only, &Default::default(), Default::default(), options);
+    let vendor = vendor.as_ref();
+    let checked: Vec<(String, Result<posture::Report, String>)> = stream::iter(plan.read)
+        .map(|account| async move {
+            let c = &account.connection;
+            (c.id.clone(), check_one(client, c, &account.home, vendor, options).await)
+        })
+        .buffer_unordered(options.concurrency.clamp(1, 64))
+        .collect()
+        .await;
+    let mut out = Vec::new();
+    for (connection, result) in checked {
+        out.push(match result {
+            Ok(report) => {
+                let change = store.record_posture(&connection, None, &report)?;
+                PostureCheck { connection, report: Some(report), error: None, change }
+            }
+            Err(error) => PostureCheck { connection, report: None, error: Some(error), change: None },
+        });
+    }
+    out.sort_by(|a, b| a.connection.cmp(&b.connection));
+    Ok(out)
+}
+
+async fn check_one(
+    client: &AwsClient,
+    c: &Connection,
+    home: &Region,
+    vendor: Option<&Arc<Provider>>,
+    options: &SyncOptions,
+) -> Result<posture::Report, String> {
+    let credentials = connection_credentials(c, vendor, home).map_err(|e| e.to_string())?;
+    let account_key = c.account_id.map_or_else(|| c.id.clone(), |a| a.to_string());
+    let ctx = Ctx::new(client, credentials, account_key, home.clone());
+    let identity = ctx.call(&sts::GetCallerIdentity, ctx.home_region()).await.map_err(|e| e.to_string())?;
+    let mut observed = recheck::before_read(&ctx, c, vendor, &identity).await;
+    let region = c.regions.first().or(options.regions.first()).unwrap_or(home);
+    for set in &c.data_sets {
+        for action in set.actions() {
+            let Some(Ok(op)) = crate::serve::verify::probe_op(action) else { continue };
+            let at = if op.global() { home } else { region };
+            let answer =
+                crate::serve::verify::run_probe(&op, client, &ctx.credentials, &ctx.account, at).await;
+            if let Err(e) = answer
+                && matches!(e.kind(), Some(AwsErrorKind::AccessDenied))
+            {
+                observed.denied.push(posture::Denied { data_set: *set, action: action.to_owned() });
+            }
+        }
+    }
+    Ok(posture::evaluate(&observed, time::OffsetDateTime::now_utc()))
 }
 
 /// Runs one sync over every active connection. `stop` cancelled (Ctrl-C, SIGTERM) means: start no new

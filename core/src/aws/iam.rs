@@ -215,9 +215,7 @@ impl Operation for ListRoles {
     }
 
     fn parse(response: &HttpResponse) -> Result<Page<Role>, AwsError> {
-        parse_query(Service::Iam, "ListRoles", response, |node| {
-            page(node, "Roles", read_role)
-        })
+        parse_query(Service::Iam, "ListRoles", response, |node| page(node, "Roles", read_role))
     }
 }
 
@@ -262,7 +260,8 @@ fn read_role(m: Node<'_, '_>) -> Result<Role, AwsError> {
         arn: xml::required(m, "Arn")?,
         path: xml::text(m, "Path").unwrap_or_else(|| "/".to_owned()),
         create_date: required_time(m, "CreateDate")?,
-        assume_role_policy_document: xml::text(m, "AssumeRolePolicyDocument").map(|d| xml::policy_document(&d)),
+        assume_role_policy_document: xml::text(m, "AssumeRolePolicyDocument")
+            .map(|d| xml::policy_document(&d)),
         description: xml::text(m, "Description"),
         max_session_duration: xml::number(m, "MaxSessionDuration"),
     })

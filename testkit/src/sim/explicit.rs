@@ -225,15 +225,16 @@ impl Directory {
     fn get_role(&self, account: &str, p: &Params, rid: &str) -> Reply {
         let name = p.str("RoleName").unwrap_or_default();
         let roles = self.roles.read().unwrap_or_else(|e| e.into_inner());
-        let found = roles.values().find(|r| {
-            r.arn.split(':').nth(4) == Some(account) && r.arn.rsplit('/').next() == Some(name)
-        });
+        let found = roles
+            .values()
+            .find(|r| r.arn.split(':').nth(4) == Some(account) && r.arn.rsplit('/').next() == Some(name));
         let Some(role) = found else {
             let message = format!("The role with name {name} cannot be found.");
             return Reply::error(Family::Iam, 404, "NoSuchEntity", &message, rid);
         };
         let member = role_xml(&role.arn, &role.trust_policy, role.max_session_seconds, false);
-        let inner = member.strip_prefix("<member>").and_then(|x| x.strip_suffix("</member>")).unwrap_or(&member);
+        let inner =
+            member.strip_prefix("<member>").and_then(|x| x.strip_suffix("</member>")).unwrap_or(&member);
         Reply::query(Family::Iam, "GetRole", &format!("<Role>{inner}</Role>"), rid)
     }
 

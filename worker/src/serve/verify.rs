@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use trustline_core::AccountId;
 
 pub use keys::{KeysRequest, verify_keys};
-pub use probes::{NOT_PROBED, probe_op};
+pub(crate) use probes::run as run_probe;
+pub use probes::{NOT_PROBED, ProbeOp, probe_op};
 pub use role::{NEEDED_SESSION_SECONDS, RoleRequest, decoys, prove_rotation, verify_role};
 
 /// `pass`, `fail`, `warn` or `skipped`.

@@ -218,10 +218,14 @@ mod tests {
         let row = store.posture("acme").unwrap().unwrap();
         assert_eq!((row.run_id, row.posture), (Some(2), Posture::Healthy));
 
-        let change =
-            store.record_posture("acme", Some(3), &report(Posture::Unsafe, &["trust_principal_widened"])).unwrap();
+        let change = store
+            .record_posture("acme", Some(3), &report(Posture::Unsafe, &["trust_principal_widened"]))
+            .unwrap();
         let change = change.unwrap();
-        assert_eq!((change.from, change.to, change.run_id), (Some(Posture::Healthy), Posture::Unsafe, Some(3)));
+        assert_eq!(
+            (change.from, change.to, change.run_id),
+            (Some(Posture::Healthy), Posture::Unsafe, Some(3))
+        );
         // Another finding, same posture: history, but no change to announce.
         let more = report(Posture::Unsafe, &["trust_principal_widened", "external_id_required_missing"]);
         assert!(store.record_posture("acme", None, &more).unwrap().is_none());

@@ -312,7 +312,9 @@ fn trust_findings(o: &Observations, json: &str) -> Vec<Finding> {
         for (op, keys) in &st.condition {
             for (key, values) in keys {
                 // Other operators, and wildcards, are core's check's findings already.
-                if !key.eq_ignore_ascii_case("sts:ExternalId") || !matches!(op.as_str(), "StringEquals" | "StringLike") {
+                if !key.eq_ignore_ascii_case("sts:ExternalId")
+                    || !matches!(op.as_str(), "StringEquals" | "StringLike")
+                {
                     continue;
                 }
                 let others: Vec<&str> = values
@@ -463,15 +465,22 @@ mod tests {
     fn denied_actions_degrade_and_are_named_once() {
         let mut o = role(trust(&format!(r#"{{"AWS":"{VENDOR}"}}"#), &exact("ext-1")));
         let denied = |action: &str| Denied { data_set: DataSet::Ec2Network, action: action.into() };
-        o.denied = vec![denied("ec2:DescribeVpcs"), denied("ec2:DescribeInstances"), denied("ec2:DescribeVpcs")];
+        o.denied =
+            vec![denied("ec2:DescribeVpcs"), denied("ec2:DescribeInstances"), denied("ec2:DescribeVpcs")];
         let r = evaluate(&o, now());
         assert_eq!(r.posture, Posture::Degraded);
-        assert_eq!(ids(&r), ["permission_denied:ec2:DescribeInstances", "permission_denied:ec2:DescribeVpcs"]);
+        assert_eq!(
+            ids(&r),
+            ["permission_denied:ec2:DescribeInstances", "permission_denied:ec2:DescribeVpcs"]
+        );
         assert!(r.findings[0].evidence.contains("ec2-network"), "{r:?}");
         // Unsafe outweighs degraded.
         o.decoys[1].2 = Decoy::Accepted;
         let r = evaluate(&o, now());
-        assert_eq!((r.posture, r.findings[0].id.as_str()), (Posture::Unsafe, "external_id_required_same_prefix"));
+        assert_eq!(
+            (r.posture, r.findings[0].id.as_str()),
+            (Posture::Unsafe, "external_id_required_same_prefix")
+        );
     }
 
     #[test]
@@ -500,7 +509,10 @@ mod tests {
         o.key = Some(key(false, 91));
         let r = evaluate(&o, now());
         assert_eq!((r.posture, ids(&r)), (Posture::Healthy, vec!["access_key_age"]));
-        assert!(r.findings[0].evidence.contains("91 days") && r.findings[0].fix.contains("Rotate access keys regularly"));
+        assert!(
+            r.findings[0].evidence.contains("91 days")
+                && r.findings[0].fix.contains("Rotate access keys regularly")
+        );
         o.key = Some(key(true, 1));
         let r = evaluate(&o, now());
         assert_eq!((r.posture, ids(&r)), (Posture::Unsafe, vec!["root_access_key"]));

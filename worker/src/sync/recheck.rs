@@ -56,7 +56,13 @@ pub(super) async fn before_read(
     o.external_ids = c.access.external_id().into_iter().chain(c.access.next_external_id()).cloned().collect();
     match &c.access {
         Access::CrossAccountRole(t) | Access::Organization(t, _) => {
-            o.decoys = decoys(ctx, &t.role, &t.external_id, vendor.cloned().ok_or_else(|| CredentialsError::NoVendor.to_string())).await;
+            o.decoys = decoys(
+                ctx,
+                &t.role,
+                &t.external_id,
+                vendor.cloned().ok_or_else(|| CredentialsError::NoVendor.to_string()),
+            )
+            .await;
             o.trust = trust(ctx, &t.role).await;
         }
         Access::Sts { role, external_id, key } => {
@@ -100,7 +106,9 @@ async fn decoys(
                     None => op,
                 });
                 let result = match op {
-                    Ok(op) => ctx.client.call(&op, &ctx.account, ctx.home_region(), &**base).await.map(|_| ()),
+                    Ok(op) => {
+                        ctx.client.call(&op, &ctx.account, ctx.home_region(), &**base).await.map(|_| ())
+                    }
                     Err(e) => Err(CallError::Build(e)),
                 };
                 match result {
@@ -154,7 +162,9 @@ async fn own_key(ctx: &Ctx<'_>, key: &CustomerKey, base: Option<&Provider>, root
             out.created =
                 page.items.iter().find(|k| k.access_key_id == key.access_key_id).map(|k| k.create_date);
         }
-        Err(e) => tracing::info!(error = %e, "the key's own metadata is not readable; its age is not checked"),
+        Err(e) => {
+            tracing::info!(error = %e, "the key's own metadata is not readable; its age is not checked")
+        }
     }
     out
 }
