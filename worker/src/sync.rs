@@ -338,7 +338,11 @@ async fn list_account(
     let sink = &sink;
     let cursors = &cursors;
     let iam_part = async {
-        if c.data_sets.contains(&DataSet::Iam) { iam::sync(ctx, sink, lists).await } else { Vec::new() }
+        if c.data_sets.contains(&DataSet::Iam) {
+            iam::sync(ctx, sink, lists, c.access.role_arn()).await
+        } else {
+            (Vec::new(), None)
+        }
     };
     let regions_part = async {
         let regions = match regions {
@@ -384,8 +388,13 @@ async fn list_account(
             .await;
         Ok::<_, CallError>(unread)
     };
-    let (mut unread, regions_result) = futures::join!(iam_part, regions_part);
+    let ((mut unread, own_trust), regions_result) = futures::join!(iam_part, regions_part);
     observed.denied = std::mem::take(&mut *ctx.denied.lock().unwrap_or_else(|e| e.into_inner()));
+    // A role whose permissions do not allow iam:GetRole on itself (Trustline's read-only policy
+    // does not grant it) is still checked when the IAM data set read its trust policy.
+    if let (posture::Trust::Unreadable(_), Some(doc)) = (&observed.trust, own_trust) {
+        observed.trust = posture::Trust::Document(doc);
+    }
     sink.posture(posture::evaluate(&observed, time::OffsetDateTime::now_utc())).await;
     match regions_result {
         Ok(more) => unread.extend(more),
