@@ -274,3 +274,69 @@ fn posture_of_an_access_key_reports_its_age() {
         assert!(!row.to_string().contains("customer-secret"), "no secret is ever shown");
     }
 }
+
+/// The STS kind: the customer's own user assumes the role, so the role may trust no other
+/// account; its key's age comes from the key's own metadata.
+#[test]
+fn posture_of_an_sts_connection_allows_no_other_account() {
+    let aws = StandIn::start();
+    aws.add_user("111111111111", "vendor", "AKIAVENDOR0000000001");
+    aws.add_user("222222222222", "trustline", "AKIASTSPOSTURE000001");
+    let own = r#"{"AWS":"arn:aws:iam::222222222222:user/trustline"}"#;
+    set_role(&aws, trust(own, ""), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("trustline.db");
+    let endpoint = aws.endpoint();
+    let run = |args: &[&str]| {
+        let out = crate::trustline_at(&store, &endpoint, args)
+            .env("TRUSTLINE_POSTURE_SECRET", "customer-secret")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&[
+        "accounts",
+        "add",
+        "--id",
+        "acme",
+        "--kind",
+        "sts",
+        "--role-arn",
+        ROLE,
+        "--access-key-id",
+        "AKIASTSPOSTURE000001",
+        "--secret",
+        "env:TRUSTLINE_POSTURE_SECRET",
+        "--data-set",
+        "cloudtrail",
+        "--region",
+        "eu-west-1",
+    ]);
+    let before = aws.stats();
+    let summary: Value = serde_json::from_str(&run(&["sync", "--json"])).unwrap();
+    let after = aws.stats();
+    // No ExternalId, so no decoy: GetRole and the key's own ListAccessKeys.
+    assert_eq!(
+        extra_calls(&before, &after) + after.requests_for("ListAccessKeys")
+            - before.requests_for("ListAccessKeys"),
+        2,
+        "{after:?}"
+    );
+    assert_eq!(summary["postures"], json!([["acme", "healthy"]]), "{summary}");
+
+    let widened = r#"{"AWS":["arn:aws:iam::222222222222:user/trustline","arn:aws:iam::999999999999:root"]}"#;
+    set_role(&aws, trust(widened, ""), &[]);
+    let summary: Value = serde_json::from_str(&run(&["sync", "--json"])).unwrap();
+    assert_eq!(summary["postures"], json!([["acme", "unsafe"]]), "{summary}");
+    let row = posture(&store, &endpoint);
+    let ids = finding_ids(&row);
+    assert!(
+        ids.contains(&"trust_principal_widened".to_owned())
+            && ids.contains(&"trust_policy_unsafe:0".to_owned()),
+        "{ids:?}"
+    );
+    let widened =
+        row["findings"].as_array().unwrap().iter().find(|f| f["id"] == "trust_principal_widened").unwrap();
+    assert!(widened["evidence"].as_str().unwrap().contains("999999999999"), "{widened}");
+}
