@@ -2,6 +2,10 @@
 //! is committed as it arrives, list by list, by the store's writer on its own thread. A list
 //! that fails is recorded and its stored part marked stale; an account that cannot be reached at
 //! all is recorded and all of its inventory marked stale; the others carry on.
+//!
+//! Before an account's inventory is read, its connection is re-verified (the `recheck` module); what the
+//! checks and the sync's own calls find becomes the connection's [`posture`], recorded by the
+//! writer with the rest of the account.
 
 mod cloudtrail;
 mod ec2;

@@ -134,7 +134,8 @@ pub(super) fn record(
 }
 
 impl Store {
-    /// Records a check of `connection` (see [`record`]): the change to announce, if the posture
+    /// Records a check of `connection` through the one function that records posture changes
+    /// (the sync's writer uses it too), and returns the change to announce, if the posture
     /// changed.
     pub fn record_posture(
         &mut self,

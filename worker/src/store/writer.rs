@@ -53,8 +53,8 @@ pub enum Write {
         /// Its account.
         account: AccountId,
     },
-    /// The connection's posture, re-verified by this sync (recorded by
-    /// [`super::posture::record`], the one place a posture change is recorded).
+    /// The connection's posture, re-verified by this sync (recorded as
+    /// [`Store::record_posture`] records it: the one place a posture change is recorded).
     Posture {
         /// The connection.
         connection: String,

@@ -2,7 +2,7 @@
 //! (the ExternalId enforced, the role's trust policy, each data set's permissions, the
 //! customer's key), turned into findings and one verdict. Pure: the observations go in and the
 //! report comes out, so every rule is unit-tested; the calls that observe are in
-//! [`super::recheck`].
+//! the sync's `recheck` module.
 //!
 //! - `unsafe`: the role can be assumed without the customer's exact ExternalId, its trust is
 //!   widened (another account, `*`, another ExternalId, a condition loosened), or the key is
