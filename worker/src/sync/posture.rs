@@ -226,7 +226,12 @@ pub fn evaluate(o: &Observations, now: OffsetDateTime) -> Report {
             format!("permission_denied:{}", d.action),
             Severity::Error,
             format!("AWS denied {} while reading the {} data set; it was not read this time.", d.action, d.data_set.id()),
-            format!("Allow {} in the role's permissions again (update the stack, or re-attach Trustline's read-only policy).", d.action),
+            format!(
+                "Allow {} in the role's permissions again, with the rest of what the {} data set needs ({}): update the stack, or re-attach Trustline's read-only policy.",
+                d.action,
+                d.data_set.id(),
+                d.data_set.actions().join(", ")
+            ),
         ));
     }
     if let Some(key) = &o.key {
@@ -474,6 +479,7 @@ mod tests {
             ["permission_denied:ec2:DescribeInstances", "permission_denied:ec2:DescribeVpcs"]
         );
         assert!(r.findings[0].evidence.contains("ec2-network"), "{r:?}");
+        assert!(r.findings[0].fix.contains("ec2:DescribeSubnets"), "the data set's other actions: {r:?}");
         // Unsafe outweighs degraded.
         o.decoys[1].2 = Decoy::Accepted;
         let r = evaluate(&o, now());
