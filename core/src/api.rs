@@ -306,6 +306,8 @@ pub struct Connection {
     pub status: ConnectionStatus,
     /// The Organization connection it belongs to, for a member account.
     pub parent: Option<String>,
+    /// Its posture as of its last check (re-verified on every sync); null before the first.
+    pub posture: Option<Posture>,
     /// `started` in the answer to a registration: its first sync began in the background.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_sync: Option<SyncState>,
@@ -550,6 +552,112 @@ pub struct RunAccount {
     pub removed: i64,
     /// What went wrong, or what could not be read.
     pub error: Option<String>,
+}
+
+/// How safe a connection is, as of its last check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Posture {
+    /// Nothing to fix (warnings aside).
+    Healthy,
+    /// Something the data sets need is denied; everything else is read and fresh.
+    Degraded,
+    /// Another party could reach the account through the vendor, or the key is root's.
+    Unsafe,
+}
+
+impl Posture {
+    /// The stored and shown name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Posture::Healthy => "healthy",
+            Posture::Degraded => "degraded",
+            Posture::Unsafe => "unsafe",
+        }
+    }
+
+    /// The posture named `s`, as stored.
+    pub fn parse(s: &str) -> Option<Posture> {
+        match s {
+            "healthy" => Some(Posture::Healthy),
+            "degraded" => Some(Posture::Degraded),
+            "unsafe" => Some(Posture::Unsafe),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Posture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How much a finding weighs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth fixing; the posture stays as it is.
+    Warning,
+    /// Makes the connection `degraded`.
+    Error,
+    /// Makes the connection `unsafe`.
+    Critical,
+}
+
+/// One thing found: a stable id, its weight, what was seen, and what the customer should do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable id (`external_id_required_missing`, `permission_denied:iam:ListUsers`, …).
+    pub id: String,
+    /// Its weight.
+    pub severity: Severity,
+    /// What Trustline saw (never a secret).
+    pub evidence: String,
+    /// One sentence telling the customer what to fix.
+    pub fix: String,
+}
+
+/// A connection's current posture.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostureRow {
+    /// The connection.
+    pub connection: String,
+    /// The verdict.
+    pub posture: Posture,
+    /// What the last check found.
+    pub findings: Vec<Finding>,
+    /// When the posture last changed.
+    pub changed_at: String,
+    /// When it was last checked.
+    pub last_checked_at: String,
+    /// The sync run of the last check, if it was a sync.
+    pub run_id: Option<i64>,
+}
+
+/// One change in a connection's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostureHistory {
+    /// The posture before (`None`: the first check).
+    pub previous: Option<Posture>,
+    /// The posture from then on.
+    pub posture: Posture,
+    /// The findings then.
+    pub findings: Vec<Finding>,
+    /// When.
+    pub at: String,
+    /// The sync run, if it was one.
+    pub run_id: Option<i64>,
+}
+
+/// `GET /v1/tenants/{tenant}/connections/{id}/posture`: the connection's posture as of its last
+/// check (null before the first) and every change of it, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostureReport {
+    /// The current posture.
+    pub current: Option<PostureRow>,
+    /// Its changes.
+    pub history: Vec<PostureHistory>,
 }
 
 /// A cursor as the API hands it out: where a page or a feed ended, as base64url of its JSON, so

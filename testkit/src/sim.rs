@@ -11,6 +11,12 @@
 //! roles whose trust policies are evaluated as IAM does, which is what moto does not do
 //! faithfully (it lets a *missing* ExternalId through). [`crate::standin`] is that use.
 //!
+//! A test in another process (a script around `aws-standin`) changes a role between two syncs
+//! over loopback: `PUT /_sim/roles` with a [`Role`] as JSON adds it, or replaces the role with
+//! the same ARN (its trust policy and denied actions hold for every call from then on, sessions
+//! already issued included); `GET /_sim/stats` answers [`SimStats`]. These routes are not AWS's,
+//! and are neither counted nor throttled.
+//!
 //! Callers are identified by the access key in the `Authorization` header; signatures are not
 //! checked (moto does that), their `X-Amz-Date` is (clock skew).
 //!

@@ -162,6 +162,49 @@ mod tests {
     }
 
     #[test]
+    fn roles_change_over_loopback_and_read_themselves() {
+        let s = StandIn::start();
+        s.add_user("111111111111", "vendor", "AKIAVENDOR0000000001");
+        s.add_user("222222222222", "alice", "AKIAALICE00000000001");
+        let role = |trust: &str, denied: &[&str]| {
+            serde_json::json!({
+                "arn": "arn:aws:iam::222222222222:role/Reader",
+                "trust_policy": trust,
+                "denied_actions": denied,
+            })
+            .to_string()
+        };
+        let put = |body: &str| {
+            let url = format!("{}/_sim/roles", s.endpoint());
+            exchange("PUT", &url, [("Content-Type", "application/json")], body.as_bytes()).unwrap()
+        };
+        assert_eq!(put(&role(TRUST, &[])).status, 200);
+        let r = assume(&s, Some("ext-1"));
+        let session = between(&r.text(), "<AccessKeyId>", "</AccessKeyId>").to_owned();
+        let got = query(&s, &session, "Action=GetRole&Version=2010-05-08&RoleName=Reader").text();
+        assert!(got.contains("<GetRoleResult><Role>") && got.contains("%22sts%3AExternalId%22"), "{got}");
+        let missing = query(&s, &session, "Action=GetRole&Version=2010-05-08&RoleName=Other");
+        assert_eq!((missing.status, between(&missing.text(), "<Code>", "</Code>")), (404, "NoSuchEntity"));
+
+        // The ExternalId condition dropped and GetRole denied, over the admin route.
+        let open = TRUST.replace(r#","Condition":{"StringEquals":{"sts:ExternalId":"ext-1"}}"#, "");
+        assert_eq!(put(&role(&open, &["iam:GetRole"])).status, 200);
+        assert_eq!(assume(&s, None).status, 200, "no ExternalId needed any more");
+        assert_eq!(query(&s, &session, "Action=GetRole&Version=2010-05-08&RoleName=Reader").status, 403);
+        let bad = put(r#"{"arn":"arn:aws:iam::22:role/R","trust_policy":"{}"}"#);
+        assert!(bad.status == 400 && bad.text().contains("12 digits"), "{}", bad.text());
+        let stats: serde_json::Value = serde_json::from_slice(
+            &exchange("GET", &format!("{}/_sim/stats", s.endpoint()), [], b"").unwrap().body,
+        )
+        .unwrap();
+        assert_eq!(stats["requests_per_api"]["GetRole"], 3, "{stats}");
+
+        // A user's own keys, without a UserName.
+        let keys = query(&s, "AKIAALICE00000000001", "Action=ListAccessKeys&Version=2010-05-08").text();
+        assert_eq!(between(&keys, "<AccessKeyId>", "</AccessKeyId>"), "AKIAALICE00000000001", "{keys}");
+    }
+
+    #[test]
     fn lookup_events_pages_and_throttles_per_account_region() {
         let s = StandIn::start();
         s.add_user("222222222222", "alice", "AKIAALICE00000000001");

@@ -3,6 +3,7 @@
 mod accounts;
 mod common;
 mod documents;
+mod posture;
 mod query;
 mod serve;
 mod sync;
@@ -130,6 +131,9 @@ enum Command {
         #[arg(long)]
         concurrency: Option<usize>,
     },
+    /// Each connection's posture (healthy, degraded, unsafe), its findings and when it was last
+    /// checked; every sync re-verifies, `--check` does now.
+    Posture(posture::PostureArgs),
     /// Show the current inventory.
     Inventory(query::InventoryArgs),
     /// Show what changed since a time (RFC 3339) or a duration ago (e.g. 24h, 7d).
@@ -390,6 +394,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<String> {
         Command::Run { schedule, jitter, concurrency } => {
             sync::run_scheduled(&cli.global, schedule, jitter, concurrency)
         }
+        Command::Posture(args) => posture::posture(&cli.global, args),
         Command::Inventory(args) => query::inventory(&cli.global, &args),
         Command::Changes { since, format } => query::changes(&cli.global, &since, format),
         Command::Export => query::export(&cli.global),

@@ -261,6 +261,9 @@ pub struct SyncConfig {
     /// Accept region names this build does not know (a region AWS opened after it was built);
     /// otherwise a typo such as `eu-wset-1` is refused with the nearest real name.
     pub allow_unknown_regions: bool,
+    /// Read the inventory of a connection whose re-verification found it `unsafe` (it is
+    /// flagged everywhere); `false` skips the read and records why.
+    pub read_unsafe: bool,
 }
 
 impl Default for SyncConfig {
@@ -275,6 +278,7 @@ impl Default for SyncConfig {
             cloudtrail_lookback_days: 7,
             cloudtrail_overlap_minutes: 15,
             allow_unknown_regions: false,
+            read_unsafe: true,
         }
     }
 }
@@ -291,6 +295,7 @@ impl SyncConfig {
                 lookback: time::Duration::days(self.cloudtrail_lookback_days.into()),
                 overlap: time::Duration::minutes(self.cloudtrail_overlap_minutes.into()),
             },
+            read_unsafe: self.read_unsafe,
         }
     }
 }

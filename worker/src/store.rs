@@ -11,6 +11,7 @@ mod connections;
 mod events;
 mod files;
 mod inventory;
+mod posture;
 mod runs;
 mod secrets;
 mod tenants;
@@ -29,6 +30,7 @@ pub use connections::{
 };
 pub use events::Event;
 pub use inventory::{ChangeRecord, InventoryFilter, Scope, StoredResource};
+pub use posture::{PostureChange, PostureHistory, PostureRow};
 pub use runs::{AccountOutcome, AccountResult, AccountRun, AccountStatus, Run, RunStatus};
 pub use tenants::{DEFAULT_TENANT, IssuedExternalId, SESSION_PREFIX, Session, Tenant};
 pub use webhooks::{
@@ -242,6 +244,28 @@ CREATE TABLE webhook_change_cursors (
     seq INTEGER NOT NULL
 );
 CREATE INDEX changes_by_connection ON changes(connection_id, seq);
+"#,
+    r#"
+-- Posture (migration 6): each connection's current posture, re-verified on every sync, with
+-- when it was last checked; and a row per change only, so history stays compact.
+CREATE TABLE postures (
+    connection_id TEXT PRIMARY KEY,
+    posture TEXT NOT NULL,
+    findings TEXT NOT NULL,
+    changed_at TEXT NOT NULL,
+    last_checked_at TEXT NOT NULL,
+    run_id INTEGER
+);
+CREATE TABLE posture_history (
+    seq INTEGER PRIMARY KEY,
+    connection_id TEXT NOT NULL,
+    previous TEXT,
+    posture TEXT NOT NULL,
+    findings TEXT NOT NULL,
+    run_id INTEGER,
+    at TEXT NOT NULL
+);
+CREATE INDEX posture_history_by_connection ON posture_history(connection_id, seq);
 "#,
 ];
 

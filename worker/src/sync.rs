@@ -2,6 +2,10 @@
 //! is committed as it arrives, list by list, by the store's writer on its own thread. A list
 //! that fails is recorded and its stored part marked stale; an account that cannot be reached at
 //! all is recorded and all of its inventory marked stale; the others carry on.
+//!
+//! Before an account's inventory is read, its connection is re-verified (the `recheck` module); what the
+//! checks and the sync's own calls find becomes the connection's [`posture`], recorded by the
+//! writer with the rest of the account.
 
 mod cloudtrail;
 mod ec2;
@@ -9,6 +13,8 @@ mod iam;
 mod organizations;
 mod paginate;
 mod plan;
+pub mod posture;
+mod recheck;
 
 pub use cloudtrail::Window as CloudTrailWindow;
 
@@ -33,9 +39,9 @@ use serde::Serialize;
 use tokio::sync::{Semaphore, mpsc};
 use tracing::Instrument;
 use tracing_indicatif::span_ext::IndicatifSpanExt;
-use trustline_core::aws::{Operation, sts};
+use trustline_core::Region;
+use trustline_core::aws::{AwsErrorKind, Operation, sts};
 use trustline_core::policy::permissions::DataSet;
-use trustline_core::{Credentials, Region};
 
 use crate::client::{AwsClient, CallError, CredentialsError};
 use crate::credentials::{AccountCredentials, Provider, RoleProvider};
@@ -55,6 +61,9 @@ pub struct SyncOptions {
     pub region_concurrency: usize,
     /// CloudTrail's first-run lookback and later overlap.
     pub cloudtrail: CloudTrailWindow,
+    /// Read the inventory of a connection found `unsafe` (flagged everywhere); `false` skips
+    /// it and records why.
+    pub read_unsafe: bool,
 }
 
 /// What a run did, per account and in total.
@@ -82,6 +91,10 @@ pub struct RunSummary {
     pub removed: u64,
     /// New CloudTrail events stored by this run.
     pub events: u64,
+    /// Each re-verified connection's posture: (connection, posture).
+    pub postures: Vec<(String, posture::Posture)>,
+    /// Postures that changed in this run (a connection's first check included).
+    pub posture_changes: Vec<crate::store::PostureChange>,
     /// AWS requests sent.
     pub calls: u64,
     /// Wall time in milliseconds.
@@ -96,12 +109,46 @@ pub(crate) struct Ctx<'a> {
     home: Region,
     /// Calls made (retries not counted).
     calls: AtomicU64,
+    /// Actions AWS denied to the sync's own calls: each data set's permission probe.
+    denied: std::sync::Mutex<Vec<posture::Denied>>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn new(client: &'a AwsClient, credentials: AccountCredentials, account: String, home: Region) -> Ctx<'a> {
+        Ctx { client, credentials, account, home, calls: AtomicU64::new(0), denied: Default::default() }
+    }
+
     async fn call<O: Operation>(&self, op: &O, region: &Region) -> Result<O::Output, CallError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
-        self.client.call(op, &self.account, region, &self.credentials).await
+        let answer = self.client.call(op, &self.account, region, &self.credentials).await;
+        self.note(op, &answer);
+        answer
+    }
+
+    /// Notes the action of a call AWS denied, and the data set it belongs to.
+    fn note<O: Operation, T>(&self, op: &O, answer: &Result<T, CallError>) {
+        let Err(e) = answer else { return };
+        if !matches!(e.kind(), Some(AwsErrorKind::AccessDenied)) {
+            return;
+        }
+        let Ok(call) = op.call() else { return };
+        let data_set = match call.service() {
+            trustline_core::Service::Iam => DataSet::Iam,
+            trustline_core::Service::Ec2 => DataSet::Ec2Network,
+            trustline_core::Service::CloudTrail => DataSet::CloudTrail,
+            trustline_core::Service::Organizations => DataSet::Organizations,
+            _ => return,
+        };
+        let name = match call.target() {
+            Some(target) => target.rsplit('.').next().unwrap_or(target).to_owned(),
+            None => String::from_utf8_lossy(call.body())
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("Action="))
+                .unwrap_or_default()
+                .to_owned(),
+        };
+        let action = format!("{}:{name}", call.service().signing_name());
+        self.denied.lock().unwrap_or_else(|e| e.into_inner()).push(posture::Denied { data_set, action });
     }
 
     /// Takes a turn in the (account, region, service) bucket; see [`AwsClient::pace`].
@@ -111,7 +158,9 @@ impl Ctx<'_> {
 
     async fn call_paced<O: Operation>(&self, op: &O, region: &Region) -> Result<O::Output, CallError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
-        self.client.call_paced(op, &self.account, region, &self.credentials).await
+        let answer = self.client.call_paced(op, &self.account, region, &self.credentials).await;
+        self.note(op, &answer);
+        answer
     }
 
     fn home_region(&self) -> &Region {
@@ -141,6 +190,10 @@ impl Sink {
         self.send(Write::Events { connection: self.connection.clone(), events }).await;
     }
 
+    async fn posture(&self, report: posture::Report) {
+        self.send(Write::Posture { connection: self.connection.clone(), report }).await;
+    }
+
     async fn cursor(&self, region: &Region, read_to: time::OffsetDateTime) {
         let region = region.to_string();
         self.send(Write::Cursor { connection: self.connection.clone(), region, read_to }).await;
@@ -154,11 +207,7 @@ pub fn connection_credentials(
     home: &Region,
 ) -> Result<AccountCredentials, CredentialsError> {
     let vendor = || vendor.cloned().ok_or(CredentialsError::NoVendor);
-    let customer_key = |key: &crate::store::CustomerKey| -> Result<Arc<Provider>, CredentialsError> {
-        let secret = key.secret.read(&c.id).map_err(|e| CredentialsError::Secret(format!("{e:#}")))?;
-        let credentials = Credentials::new(key.access_key_id.clone(), secret, None);
-        Ok(Provider::fixed(credentials, &format!("{}'s access key", c.id)))
-    };
+    let customer_key = |key: &crate::store::CustomerKey| recheck::customer_key(c, key);
     let session = format!("trustline-{}", c.id);
     Ok(match &c.access {
         Access::CrossAccountRole(trusted) | Access::Organization(trusted, _) => {
@@ -183,6 +232,9 @@ pub fn connection_credentials(
     })
 }
 
+/// The code recorded for a connection not read because it is unsafe (`sync.read_unsafe = false`).
+pub const UNSAFE_CODE: &str = "ConnectionUnsafe";
+
 /// The member accounts an Organization connection's role lists.
 async fn discover_members(
     client: &AwsClient,
@@ -194,7 +246,7 @@ async fn discover_members(
     let home = plan::home_for(org, &options.home_region);
     let credentials = connection_credentials(org, vendor, &home).map_err(CallError::Credentials)?;
     let account = org.account_id.map_or_else(|| org.id.clone(), |a| a.to_string());
-    let ctx = Ctx { client, credentials, account, home, calls: AtomicU64::new(0) };
+    let ctx = Ctx::new(client, credentials, account, home);
     let mut members = organizations::discover(&ctx, settings).await?;
     // The Organization connection inventories its own account itself (management account role).
     if org.syncs_own_account()
@@ -264,7 +316,7 @@ async fn list_account(
         Err(e) => return sink.send(fail(&e, None)).await,
     };
     let account_key = c.account_id.map_or_else(|| c.id.clone(), |a| a.to_string());
-    let ctx = Ctx { client, credentials, account: account_key, home, calls: AtomicU64::new(0) };
+    let ctx = Ctx::new(client, credentials, account_key, home);
     let identity = match ctx.call(&sts::GetCallerIdentity, ctx.home_region()).await {
         Ok(id) => id,
         Err(e) => return sink.send(fail(&e, e.code())).await,
@@ -272,13 +324,29 @@ async fn list_account(
     if c.account_id != Some(identity.account) {
         sink.send(Write::AccountId { connection: c.id.clone(), account: identity.account }).await;
     }
+    // Re-verified before anything is read: the ExternalId, the trust policy, the key.
+    let mut observed = recheck::before_read(&ctx, c, vendor, &identity).await;
+    let early = posture::evaluate(&observed, time::OffsetDateTime::now_utc());
+    if early.posture == posture::Posture::Unsafe && !options.read_unsafe {
+        let ids: Vec<&str> = early.findings.iter().map(|f| f.id.as_str()).collect();
+        let message = format!(
+            "not read: the connection is unsafe ({}) and sync.read_unsafe is false; its inventory is kept as stale",
+            ids.join(", ")
+        );
+        sink.posture(early).await;
+        return sink.send(fail(&message, Some(UNSAFE_CODE))).await;
+    }
     // IAM and the regions go side by side: each has its own AWS rate limits (IAM's per account,
     // EC2's and CloudTrail's per region), so the account takes as long as the slower of them.
     let ctx = &ctx;
     let sink = &sink;
     let cursors = &cursors;
     let iam_part = async {
-        if c.data_sets.contains(&DataSet::Iam) { iam::sync(ctx, sink, lists).await } else { Vec::new() }
+        if c.data_sets.contains(&DataSet::Iam) {
+            iam::sync(ctx, sink, lists, c.access.role_arn()).await
+        } else {
+            (Vec::new(), None)
+        }
     };
     let regions_part = async {
         let regions = match regions {
@@ -324,7 +392,14 @@ async fn list_account(
             .await;
         Ok::<_, CallError>(unread)
     };
-    let (mut unread, regions_result) = futures::join!(iam_part, regions_part);
+    let ((mut unread, own_trust), regions_result) = futures::join!(iam_part, regions_part);
+    observed.denied = std::mem::take(&mut *ctx.denied.lock().unwrap_or_else(|e| e.into_inner()));
+    // A role whose permissions do not allow iam:GetRole on itself (Trustline's read-only policy
+    // does not grant it) is still checked when the IAM data set read its trust policy.
+    if let (posture::Trust::Unreadable(_), Some(doc)) = (&observed.trust, own_trust) {
+        observed.trust = posture::Trust::Document(doc);
+    }
+    sink.posture(posture::evaluate(&observed, time::OffsetDateTime::now_utc())).await;
     match regions_result {
         Ok(more) => unread.extend(more),
         Err(e) => {
@@ -335,6 +410,87 @@ async fn list_account(
     let calls = ctx.calls.load(Ordering::Relaxed);
     let duration_ms = started.elapsed().as_millis() as u64;
     sink.send(Write::Finish { connection: c.id.clone(), unread, calls, duration_ms }).await;
+}
+
+/// One connection's on-demand re-verification (`trustline posture --check`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PostureCheck {
+    /// The connection.
+    pub connection: String,
+    /// What was found; `None` when the account could not be reached.
+    pub report: Option<posture::Report>,
+    /// Why it could not be reached.
+    pub error: Option<String>,
+    /// The posture change recorded, if any.
+    pub change: Option<crate::store::PostureChange>,
+}
+
+/// Re-verifies every active connection (or `only`, and an Organization's members) without
+/// reading its inventory, and records each posture: the checks a sync makes before reading, and
+/// each data set's permissions probed with its cheapest call (a sync uses its own calls).
+pub async fn check_postures(
+    store: &mut Store,
+    client: &AwsClient,
+    vendor: Option<Arc<Provider>>,
+    options: &SyncOptions,
+    only: Option<&str>,
+) -> Result<Vec<PostureCheck>> {
+    if let Some(id) = only
+        && store.connection(id)?.is_none()
+    {
+        anyhow::bail!("--account: no connection '{id}': see `trustline accounts list`");
+    }
+    let plan = plan::plan(store.connections()?, only, &Default::default(), Default::default(), options);
+    let vendor = vendor.as_ref();
+    let checked: Vec<(String, Result<posture::Report, String>)> = stream::iter(plan.read)
+        .map(|account| async move {
+            let c = &account.connection;
+            (c.id.clone(), check_one(client, c, &account.home, vendor, options).await)
+        })
+        .buffer_unordered(options.concurrency.clamp(1, 64))
+        .collect()
+        .await;
+    let mut out = Vec::new();
+    for (connection, result) in checked {
+        out.push(match result {
+            Ok(report) => {
+                let change = store.record_posture(&connection, None, &report)?;
+                PostureCheck { connection, report: Some(report), error: None, change }
+            }
+            Err(error) => PostureCheck { connection, report: None, error: Some(error), change: None },
+        });
+    }
+    out.sort_by(|a, b| a.connection.cmp(&b.connection));
+    Ok(out)
+}
+
+async fn check_one(
+    client: &AwsClient,
+    c: &Connection,
+    home: &Region,
+    vendor: Option<&Arc<Provider>>,
+    options: &SyncOptions,
+) -> Result<posture::Report, String> {
+    let credentials = connection_credentials(c, vendor, home).map_err(|e| e.to_string())?;
+    let account_key = c.account_id.map_or_else(|| c.id.clone(), |a| a.to_string());
+    let ctx = Ctx::new(client, credentials, account_key, home.clone());
+    let identity = ctx.call(&sts::GetCallerIdentity, ctx.home_region()).await.map_err(|e| e.to_string())?;
+    let mut observed = recheck::before_read(&ctx, c, vendor, &identity).await;
+    let region = c.regions.first().or(options.regions.first()).unwrap_or(home);
+    for set in &c.data_sets {
+        for action in set.actions() {
+            let Some(Ok(op)) = crate::serve::verify::probe_op(action) else { continue };
+            let at = if op.global() { home } else { region };
+            let answer =
+                crate::serve::verify::run_probe(&op, client, &ctx.credentials, &ctx.account, at).await;
+            if let Err(e) = answer
+                && matches!(e.kind(), Some(AwsErrorKind::AccessDenied))
+            {
+                observed.denied.push(posture::Denied { data_set: *set, action: action.to_owned() });
+            }
+        }
+    }
+    Ok(posture::evaluate(&observed, time::OffsetDateTime::now_utc()))
 }
 
 /// Runs one sync over every active connection. `stop` cancelled (Ctrl-C, SIGTERM) means: start no new
@@ -445,6 +601,16 @@ pub async fn run(
             };
             run_span.pb_inc(1);
             let (c, out) = (finished.connection, finished.outcome);
+            if let Some(p) = finished.posture {
+                if p != posture::Posture::Healthy {
+                    tracing::warn!(connection = %c, posture = %p, "connection posture");
+                }
+                summary.postures.push((c.clone(), p));
+            }
+            if let Some(change) = finished.posture_change {
+                tracing::warn!(connection = %c, from = change.from.map_or("-", posture::Posture::as_str), to = %change.to, "posture changed");
+                summary.posture_changes.push(change);
+            }
             summary.resources += out.resources;
             summary.added += out.added;
             summary.changed += out.changed;
@@ -482,6 +648,7 @@ pub async fn run(
     summary.ok.sort();
     summary.partial.sort();
     summary.failed.sort();
+    summary.postures.sort();
     summary.calls = client.calls();
     summary.duration_ms = started.elapsed().as_millis() as u64;
     Ok(summary)

@@ -215,22 +215,56 @@ impl Operation for ListRoles {
     }
 
     fn parse(response: &HttpResponse) -> Result<Page<Role>, AwsError> {
-        parse_query(Service::Iam, "ListRoles", response, |node| {
-            page(node, "Roles", |m| {
-                Ok(Role {
-                    role_name: xml::required(m, "RoleName")?,
-                    role_id: xml::required(m, "RoleId")?,
-                    arn: xml::required(m, "Arn")?,
-                    path: xml::text(m, "Path").unwrap_or_else(|| "/".to_owned()),
-                    create_date: required_time(m, "CreateDate")?,
-                    assume_role_policy_document: xml::text(m, "AssumeRolePolicyDocument")
-                        .map(|d| xml::policy_document(&d)),
-                    description: xml::text(m, "Description"),
-                    max_session_duration: xml::number(m, "MaxSessionDuration"),
-                })
-            })
+        parse_query(Service::Iam, "ListRoles", response, |node| page(node, "Roles", read_role))
+    }
+}
+
+/// `GetRole`: one role, with its trust policy (IAM API Reference, "GetRole"). A role's own
+/// session may read itself when its permissions allow `iam:GetRole` on its ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GetRole {
+    /// The role's name (not its ARN, and without its path).
+    pub role_name: String,
+}
+
+impl GetRole {
+    /// The role named `role_name` (1–64 characters of IAM's role-name alphabet).
+    pub fn new(role_name: &str) -> Result<Self> {
+        crate::arn::validate_role_name(role_name).map_err(|e| e.for_field("role_name"))?;
+        Ok(GetRole { role_name: role_name.to_owned() })
+    }
+}
+
+impl Operation for GetRole {
+    type Output = Role;
+
+    fn call(&self) -> Result<Call> {
+        let mut form = Form::new("GetRole", VERSION);
+        form.push("RoleName", &self.role_name);
+        Ok(Call::form(Service::Iam, form))
+    }
+
+    fn parse(response: &HttpResponse) -> Result<Role, AwsError> {
+        parse_query(Service::Iam, "GetRole", response, |node| {
+            let role = xml::child(node, "Role")
+                .ok_or_else(|| AwsError::invalid_response(200, "the response has no <Role> element"))?;
+            read_role(role)
         })
     }
+}
+
+fn read_role(m: Node<'_, '_>) -> Result<Role, AwsError> {
+    Ok(Role {
+        role_name: xml::required(m, "RoleName")?,
+        role_id: xml::required(m, "RoleId")?,
+        arn: xml::required(m, "Arn")?,
+        path: xml::text(m, "Path").unwrap_or_else(|| "/".to_owned()),
+        create_date: required_time(m, "CreateDate")?,
+        assume_role_policy_document: xml::text(m, "AssumeRolePolicyDocument")
+            .map(|d| xml::policy_document(&d)),
+        description: xml::text(m, "Description"),
+        max_session_duration: xml::number(m, "MaxSessionDuration"),
+    })
 }
 
 /// Which managed policies `ListPolicies` returns.

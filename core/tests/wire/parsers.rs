@@ -56,6 +56,23 @@ fn trust_policies_are_url_decoded() {
 }
 
 #[test]
+fn get_role_reads_the_role_and_decodes_its_trust_policy() {
+    let role = iam::GetRole::parse(&ok("aws/iam_get_role.xml")).unwrap();
+    assert_eq!(role.role_name, "S3Access");
+    assert_eq!(role.path, "/application_abc/component_xyz/");
+    assert_eq!(role.max_session_duration, Some(3600));
+    let doc = role.assume_role_policy_document.unwrap();
+    assert!(doc.contains(r#""sts:ExternalId":"acme:t-1:abc""#), "{doc}");
+    let doc = trustline_core::policy::PolicyDocument::from_json(&doc).unwrap();
+    assert!(trustline_core::policy::trust::check_trust(&doc, None).is_empty());
+    let call = iam::GetRole::new("S3Access").unwrap().call().unwrap();
+    let body = String::from_utf8(call.body().to_vec()).unwrap();
+    assert!(body.contains("Action=GetRole") && body.contains("RoleName=S3Access"), "{body}");
+    let err = iam::GetRole::new("no spaces").unwrap_err();
+    assert!(err.to_string().contains("role_name"), "{err}");
+}
+
+#[test]
 fn authorization_details_aws_shape() {
     let details = iam::GetAccountAuthorizationDetails::parse(&ok(
         "aws/iam_get_account_authorization_details_truncated.xml",

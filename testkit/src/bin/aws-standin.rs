@@ -6,6 +6,10 @@
 //!             "roles": [{"arn", "trust_policy", "denied_actions", "max_session_seconds"}]}
 //! Prints `listening on http://127.0.0.1:PORT` on stderr, then serves until killed. It is the
 //! organization simulator (`aws-sim`) with the seed as its explicit principals.
+//!
+//! While it runs, a role can be replaced without a restart (a trust policy loosened, a policy
+//! detached): `curl -X PUT --data @role.json http://127.0.0.1:PORT/_sim/roles`, where role.json
+//! is one of the seed's `roles`; `GET /_sim/stats` answers the request counters as JSON.
 
 use std::process::ExitCode;
 

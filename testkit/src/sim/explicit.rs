@@ -140,7 +140,9 @@ impl Directory {
         self.roles.read().unwrap_or_else(|e| e.into_inner()).get(arn).cloned()
     }
 
-    /// An IAM, EC2 or CloudTrail request to explicit account `account` (`region`: its index).
+    /// An IAM, EC2 or CloudTrail request to explicit account `account` (`region`: its index)
+    /// by `user` (a user's name; `None` for a role's session).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn handle(
         &self,
         m: &Model,
@@ -149,6 +151,7 @@ impl Directory {
         region: u16,
         p: &Params,
         rid: &str,
+        user: Option<&str>,
     ) -> Reply {
         let id = format!("{account:012}");
         match api {
@@ -170,7 +173,8 @@ impl Directory {
                 let result = format!("<{list}>{members}</{list}><IsTruncated>false</IsTruncated>");
                 Reply::query(Family::Iam, api.name(), &result, rid)
             }
-            Api::ListAccessKeys => self.access_keys(&id, p, rid),
+            Api::ListAccessKeys => self.access_keys(&id, p.str("UserName").or(user).unwrap_or_default(), rid),
+            Api::GetRole => self.get_role(&id, p, rid),
             Api::LookupEvents => self.lookup_events(m, account, region, p, rid),
             Api::DescribeRegions => super::ec2::Region::new(m, 0, region).handle(api, p, rid),
             _ if api.family() == Family::Ec2 => super::ec2::empty(api, rid),
@@ -214,28 +218,28 @@ impl Directory {
         let mut mine: Vec<&Role> =
             roles.values().filter(|r| r.arn.split(':').nth(4) == Some(account)).collect();
         mine.sort_by(|a, b| a.arn.cmp(&b.arn));
-        let mut out = String::new();
-        for role in mine {
-            let name = xml_escape(role.arn.rsplit('/').next().unwrap_or_default());
-            let id = upper_alnum(hash(&role.arn.bytes().map(u64::from).collect::<Vec<_>>()), 17);
-            let _ = write!(
-                out,
-                "<member><Path>/</Path><RoleName>{name}</RoleName><RoleId>AROA{id}</RoleId><Arn>{}</Arn><CreateDate>{CREATED}</CreateDate><AssumeRolePolicyDocument>{}</AssumeRolePolicyDocument><MaxSessionDuration>{}</MaxSessionDuration>{}</member>",
-                xml_escape(&role.arn),
-                utf8_percent_encode(&role.trust_policy, NON_ALPHANUMERIC),
-                role.max_session_seconds,
-                if details {
-                    "<InstanceProfileList/><RolePolicyList/><AttachedManagedPolicies/><Tags/>"
-                } else {
-                    ""
-                }
-            );
-        }
-        out
+        mine.into_iter().map(|r| role_xml(&r.arn, &r.trust_policy, r.max_session_seconds, details)).collect()
     }
 
-    fn access_keys(&self, account: &str, p: &Params, rid: &str) -> Reply {
-        let user = p.str("UserName").unwrap_or_default();
+    /// GetRole on `account`'s role `RoleName`, or NoSuchEntity as IAM answers.
+    fn get_role(&self, account: &str, p: &Params, rid: &str) -> Reply {
+        let name = p.str("RoleName").unwrap_or_default();
+        let roles = self.roles.read().unwrap_or_else(|e| e.into_inner());
+        let found = roles
+            .values()
+            .find(|r| r.arn.split(':').nth(4) == Some(account) && r.arn.rsplit('/').next() == Some(name));
+        let Some(role) = found else {
+            let message = format!("The role with name {name} cannot be found.");
+            return Reply::error(Family::Iam, 404, "NoSuchEntity", &message, rid);
+        };
+        let member = role_xml(&role.arn, &role.trust_policy, role.max_session_seconds, false);
+        let inner =
+            member.strip_prefix("<member>").and_then(|x| x.strip_suffix("</member>")).unwrap_or(&member);
+        Reply::query(Family::Iam, "GetRole", &format!("<Role>{inner}</Role>"), rid)
+    }
+
+    /// ListAccessKeys of `user` (IAM lists the caller's own keys when no UserName is sent).
+    fn access_keys(&self, account: &str, user: &str, rid: &str) -> Reply {
         let mut keys: Vec<String> = self
             .users
             .read()
@@ -305,6 +309,19 @@ impl Directory {
         }
         Reply::json(out.to_string())
     }
+}
+
+/// A role as a `<member>` of IAM's role lists (its trust policy URL-encoded, as IAM sends it),
+/// with GetAccountAuthorizationDetails' lists when `details`.
+pub(crate) fn role_xml(arn: &str, trust_policy: &str, max_session_seconds: u32, details: bool) -> String {
+    let name = xml_escape(arn.rsplit('/').next().unwrap_or_default());
+    let id = upper_alnum(hash(&arn.bytes().map(u64::from).collect::<Vec<_>>()), 17);
+    format!(
+        "<member><Path>/</Path><RoleName>{name}</RoleName><RoleId>AROA{id}</RoleId><Arn>{}</Arn><CreateDate>{CREATED}</CreateDate><AssumeRolePolicyDocument>{}</AssumeRolePolicyDocument><MaxSessionDuration>{max_session_seconds}</MaxSessionDuration>{}</member>",
+        xml_escape(arn),
+        utf8_percent_encode(trust_policy, NON_ALPHANUMERIC),
+        if details { "<InstanceProfileList/><RolePolicyList/><AttachedManagedPolicies/><Tags/>" } else { "" }
+    )
 }
 
 /// When explicit users, roles and keys were created.

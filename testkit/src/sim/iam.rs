@@ -396,6 +396,20 @@ impl<'a> Account<'a> {
         Reply::query(Family::Iam, "ListAccessKeys", &result, rid)
     }
 
+    /// GetRole for the vendor's roles (the member role, and the management account's discovery
+    /// role), with their trust policy URL-encoded as IAM sends it; other names do not exist.
+    fn get_role(&self, p: &Params, rid: &str) -> Reply {
+        let name = p.str("RoleName").unwrap_or_default();
+        let ours = name == self.m.cfg.role_name || (self.index == 0 && name == self.m.org_role_name());
+        if !ours {
+            let message = format!("The role with name {name} cannot be found.");
+            return Reply::error(Family::Iam, 404, "NoSuchEntity", &message, rid);
+        }
+        let arn = format!("arn:aws:iam::{}:role/{name}", self.id);
+        let result = super::explicit::role_xml(&arn, &member_trust_policy(self.m), 3600, false);
+        Reply::query(Family::Iam, "GetRole", &format!("<Role>{}</Role>", strip_member(&result)), rid)
+    }
+
     pub(crate) fn handle(&self, api: Api, p: &Params, rid: &str) -> Reply {
         match api {
             Api::GetAccountAuthorizationDetails => self.authorization_details(p, rid),
@@ -414,6 +428,7 @@ impl<'a> Account<'a> {
                 );
                 Reply::query(Family::Iam, "GetCredentialReport", &result, rid)
             }
+            Api::GetRole => self.get_role(p, rid),
             // The List* calls are answered for explicit accounts only (see `explicit`).
             _ => Reply::invalid(
                 Family::Iam,
@@ -423,6 +438,11 @@ impl<'a> Account<'a> {
             ),
         }
     }
+}
+
+/// A `<member>…</member>` element's inside.
+fn strip_member(xml: &str) -> &str {
+    xml.strip_prefix("<member>").and_then(|x| x.strip_suffix("</member>")).unwrap_or(xml)
 }
 
 /// The trust policy of the vendor's roles in the organization's accounts: the vendor's account,

@@ -76,10 +76,42 @@ async fn read_body(mut body: Incoming) -> Result<Vec<u8>, hyper::Error> {
     Ok(out)
 }
 
+/// The test's own routes under [`ADMIN_PREFIX`], beside AWS's: `PUT /_sim/roles` adds or
+/// replaces an explicit role (the [`Role`](super::Role) JSON: ARN, trust policy, denied actions),
+/// so a script can change a customer's role between two syncs; `GET /_sim/stats` answers the
+/// counters ([`SimStats`](super::SimStats)). They are neither counted nor throttled, and the
+/// simulator only listens on loopback.
+fn admin(state: &State, method: &hyper::Method, path: &str, body: &[u8]) -> (u16, String) {
+    match (method.as_str(), path) {
+        ("PUT", "/_sim/roles") => match serde_json::from_slice::<super::Role>(body) {
+            Ok(role) => match state.directory.add_role(role) {
+                Ok(()) => (200, r#"{"ok":true}"#.to_owned()),
+                Err(e) => (400, serde_json::json!({ "error": format!("arn: {e}") }).to_string()),
+            },
+            Err(e) => (400, serde_json::json!({ "error": format!("role: {e}") }).to_string()),
+        },
+        ("GET", "/_sim/stats") => (200, serde_json::to_string(&state.stats.snapshot()).unwrap_or_default()),
+        _ => (404, serde_json::json!({ "error": format!("no route {method} {path}") }).to_string()),
+    }
+}
+
+/// Where [`admin`]'s routes live.
+pub(crate) const ADMIN_PREFIX: &str = "/_sim/";
+
 async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Response<SimBody>, Dropped> {
-    let _in_flight = state.stats.enter();
     let (parts, body) = request.into_parts();
     let body = read_body(body).await.map_err(|_| Dropped)?;
+    if parts.uri.path().starts_with(ADMIN_PREFIX) {
+        let (status, text) = admin(&state, &parts.method, parts.uri.path(), &body);
+        let bytes = Bytes::from(text);
+        return Response::builder()
+            .status(status)
+            .header("content-type", "application/json")
+            .header("content-length", bytes.len())
+            .body(SimBody::Whole(Some(bytes)))
+            .map_err(|_| Dropped);
+    }
+    let _in_flight = state.stats.enter();
     let outcome = state.answer(&parts.headers, &body);
     if !outcome.delay.is_zero() {
         tokio::time::sleep(outcome.delay).await;

@@ -309,7 +309,8 @@ impl State {
             Owner::Org(i) => i,
             Owner::Vendor => 0,
             Owner::Other(account) if api.family() != Family::Sts => {
-                return self.directory.handle(m, api, account, region, p, rid);
+                let user = caller.role.is_none().then(|| caller.name.as_ref());
+                return self.directory.handle(m, api, account, region, p, rid, user);
             }
             Owner::Other(_) => 0,
         };

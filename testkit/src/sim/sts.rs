@@ -48,7 +48,7 @@ pub(crate) struct Caller {
     pub(crate) role_arn: Option<Arc<str>>,
     expires: Option<Instant>,
     /// The user's name, or the session's.
-    name: Arc<str>,
+    pub(crate) name: Arc<str>,
 }
 
 impl Caller {

@@ -84,6 +84,8 @@ apis! {
     ListRoots => Organizations,
     ListOrganizationalUnitsForParent => Organizations,
     ListAccountsForParent => Organizations,
+    // Last, so that the others keep their indices (pagination tokens are scoped by them).
+    GetRole => Iam,
 }
 
 impl Api {

@@ -259,9 +259,18 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
         AccountsCommand::List { format } => {
             let store = Store::open_read_only(&config.store.path)?;
             let list = store.connections()?;
+            let postures = store.postures()?;
+            let posture_of = |id: &str| postures.iter().find(|p| p.connection == id).map(|p| p.posture);
             Ok(match format {
                 OutputFormat::Json => {
-                    let rows: Vec<_> = list.iter().map(connection_json).collect();
+                    let rows: Vec<_> = list
+                        .iter()
+                        .map(|c| {
+                            let mut row = connection_json(c);
+                            row["posture"] = serde_json::json!(posture_of(&c.id));
+                            row
+                        })
+                        .collect();
                     serde_json::to_string_pretty(&rows)? + "\n"
                 }
                 OutputFormat::Table => {
@@ -275,6 +284,7 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
                                 c.account_id.map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
                                 trustline_worker::text::for_terminal(&c.name).into_owned(),
                                 c.status.as_str().to_owned(),
+                                posture_of(&c.id).map_or("unchecked", |p| p.as_str()).to_owned(),
                                 match (&c.access.org(), &c.parent) {
                                     (Some(_), _) => "organization".to_owned(),
                                     (_, Some(parent)) => format!("member of {parent}"),
@@ -283,7 +293,10 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
                             ]
                         })
                         .collect();
-                    table(&["ID", "TENANT", "KIND", "ACCOUNT", "NAME", "STATUS", "ORGANIZATION"], rows)
+                    table(
+                        &["ID", "TENANT", "KIND", "ACCOUNT", "NAME", "STATUS", "POSTURE", "ORGANIZATION"],
+                        rows,
+                    )
                 }
             })
         }
@@ -297,6 +310,7 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
             value["last_sync"] =
                 serde_json::json!(last.map(|a| serde_json::json!({"status": a.status, "error": a.error})));
             value["last_run"] = serde_json::json!(store.last_run()?);
+            value["posture"] = serde_json::json!(store.posture(&id)?);
             Ok(serde_json::to_string_pretty(&value)? + "\n")
         }
         AccountsCommand::Remove { id } => {

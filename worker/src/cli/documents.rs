@@ -199,6 +199,7 @@ pub(super) fn run(global: &GlobalArgs, command: Command) -> Result<String> {
         | Command::Sync { .. }
         | Command::Run { .. }
         | Command::Inventory(_)
+        | Command::Posture(_)
         | Command::Changes { .. }
         | Command::Export
         | Command::Events { .. }

@@ -14,11 +14,11 @@ use super::GlobalArgs;
 use super::common::*;
 
 /// Everything one sync run needs, built once per process.
-struct Runner {
-    store: Store,
-    client: AwsClient,
-    vendor: Option<Arc<Provider>>,
-    options: sync::SyncOptions,
+pub(super) struct Runner {
+    pub(super) store: Store,
+    pub(super) client: AwsClient,
+    pub(super) vendor: Option<Arc<Provider>>,
+    pub(super) options: sync::SyncOptions,
     /// Sends webhook events, on a store handle of its own.
     deliverer: Deliverer,
 }
@@ -74,15 +74,20 @@ fn summary_text(summary: &sync::RunSummary) -> String {
     for (id, error) in summary.partial.iter().chain(&summary.failed) {
         s.push_str(&format!("  {id}: {error}\n"));
     }
+    for (id, posture) in &summary.postures {
+        if *posture != sync::posture::Posture::Healthy {
+            s.push_str(&format!("  {id}: posture {posture} (see `trustline posture`)\n"));
+        }
+    }
     s
 }
 
 /// Logging, a runtime, the runner and a stop token cancelled by SIGTERM or Ctrl-C: what `sync`
 /// and `run` share; `body` is the command itself.
-fn with_runner<F, Fut>(global: &GlobalArgs, concurrency: Option<usize>, body: F) -> Result<String>
+pub(super) fn with_runner<F, Fut, T>(global: &GlobalArgs, concurrency: Option<usize>, body: F) -> Result<T>
 where
     F: FnOnce(Runner, CancellationToken) -> Fut,
-    Fut: std::future::Future<Output = Result<String>>,
+    Fut: std::future::Future<Output = Result<T>>,
 {
     init_logging(global.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

@@ -345,12 +345,12 @@ pub(super) async fn register(
         })
         .await?;
     start_sync(&state, &connection.id);
-    let mut body = connection_body(&connection);
+    let mut body = connection_body(&connection, None);
     body.first_sync = Some(SyncState::Started);
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-fn connection_body(c: &Connection) -> api::Connection {
+fn connection_body(c: &Connection, posture: Option<api::Posture>) -> api::Connection {
     api::Connection {
         id: c.id.clone(),
         tenant: c.tenant.clone(),
@@ -369,6 +369,7 @@ fn connection_body(c: &Connection) -> api::Connection {
         regions: c.regions.clone(),
         status: c.status,
         parent: c.parent.clone(),
+        posture,
         first_sync: None,
     }
 }
@@ -377,13 +378,16 @@ pub(super) async fn list(
     State(state): Shared,
     Path(tenant): Path<String>,
 ) -> Result<Json<ConnectionList>, ApiError> {
-    let list = state
+    let connections = state
         .with_reader(move |_, store| {
             existing(store, &tenant)?;
-            store.tenant_connections(&tenant).map_err(internal)
+            let postures: std::collections::HashMap<String, api::Posture> =
+                store.postures().map_err(internal)?.into_iter().map(|p| (p.connection, p.posture)).collect();
+            let list = store.tenant_connections(&tenant).map_err(internal)?;
+            Ok(list.iter().map(|c| connection_body(c, postures.get(&c.id).copied())).collect())
         })
         .await?;
-    Ok(Json(ConnectionList { connections: list.iter().map(connection_body).collect() }))
+    Ok(Json(ConnectionList { connections }))
 }
 
 fn not_found(id: &str) -> ApiError {
@@ -398,8 +402,31 @@ pub(super) async fn show(
     State(state): Shared,
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<Json<api::Connection>, ApiError> {
-    let connection = state.with_reader(move |_, store| find(store, &tenant, &id)).await?;
-    Ok(Json(connection_body(&connection)))
+    let body = state
+        .with_reader(move |_, store| {
+            let connection = find(store, &tenant, &id)?;
+            let posture = store.posture(&id).map_err(internal)?.map(|p| p.posture);
+            Ok(connection_body(&connection, posture))
+        })
+        .await?;
+    Ok(Json(body))
+}
+
+/// `GET …/connections/{id}/posture`: the posture as of the last check, and its history.
+pub(super) async fn posture(
+    State(state): Shared,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<Json<api::PostureReport>, ApiError> {
+    let report = state
+        .with_reader(move |_, store| {
+            find(store, &tenant, &id)?;
+            Ok(api::PostureReport {
+                current: store.posture(&id).map_err(internal)?,
+                history: store.posture_history(&id).map_err(internal)?,
+            })
+        })
+        .await?;
+    Ok(Json(report))
 }
 
 /// Whether any of these connections has a triggered sync queued or running.

@@ -13,7 +13,8 @@ pub use trustline_core::api::{
 };
 
 pub use keys::verify_keys;
-pub use probes::{NOT_PROBED, probe_op};
+pub(crate) use probes::run as run_probe;
+pub use probes::{NOT_PROBED, ProbeOp, probe_op};
 pub use role::{NEEDED_SESSION_SECONDS, decoys, prove_rotation, verify_role};
 
 pub(crate) fn check(

@@ -504,7 +504,16 @@ pub fn new_connection_id() -> String {
 /// Deletes a connection's row and everything recorded for it.
 pub(super) fn delete_connection_rows(tx: &rusqlite::Transaction<'_>, id: &str) -> Result<usize> {
     let removed = tx.execute("DELETE FROM connections WHERE id = ?1", [id])?;
-    for table in ["resources", "events", "cursors", "changes", "account_runs", "webhook_change_cursors"] {
+    for table in [
+        "resources",
+        "events",
+        "cursors",
+        "changes",
+        "account_runs",
+        "webhook_change_cursors",
+        "postures",
+        "posture_history",
+    ] {
         tx.execute(&format!("DELETE FROM {table} WHERE connection_id = ?1"), [id])?;
     }
     Ok(removed)

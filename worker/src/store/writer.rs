@@ -53,6 +53,14 @@ pub enum Write {
         /// Its account.
         account: AccountId,
     },
+    /// The connection's posture, re-verified by this sync (recorded as
+    /// [`Store::record_posture`] records it: the one place a posture change is recorded).
+    Posture {
+        /// The connection.
+        connection: String,
+        /// What the checks found.
+        report: crate::sync::posture::Report,
+    },
     /// The account is done; `unread` lists what could not be read (empty: complete).
     Finish {
         /// The connection.
@@ -102,6 +110,10 @@ pub struct Finished {
     pub outcome: AccountOutcome,
     /// How it ended.
     pub ending: Ending,
+    /// Its posture, when this run re-verified it.
+    pub posture: Option<crate::sync::posture::Posture>,
+    /// The posture change this run recorded for it, if any.
+    pub posture_change: Option<super::PostureChange>,
 }
 
 /// Writes at most this many items to one transaction.
@@ -113,6 +125,8 @@ pub struct Writer {
     db: Db,
     run_id: i64,
     totals: HashMap<String, AccountOutcome>,
+    /// Postures recorded for accounts not yet finished, with the change recorded if any.
+    postures: HashMap<String, (crate::sync::posture::Posture, Option<super::PostureChange>)>,
 }
 
 impl Store {
@@ -121,7 +135,7 @@ impl Store {
     pub fn writer(&self, run_id: i64) -> Result<Writer> {
         let db = super::open_db(&self.path)?;
         tune(&db)?;
-        Ok(Writer { db, run_id, totals: HashMap::new() })
+        Ok(Writer { db, run_id, totals: HashMap::new(), postures: HashMap::new() })
     }
 }
 
@@ -161,6 +175,10 @@ impl Writer {
                 Write::Cursor { connection, region, read_to } => {
                     events::set_cursor(&tx, &connection, &region, read_to)?;
                 }
+                Write::Posture { connection, report } => {
+                    let change = super::posture::record(&tx, &connection, Some(self.run_id), &report, &now)?;
+                    self.postures.insert(connection, (report.posture, change));
+                }
                 Write::AccountId { connection, account } => {
                     tx.prepare_cached("UPDATE connections SET account_id = ?2 WHERE id = ?1")?
                         .execute(rusqlite::params![connection, account.to_string()])?;
@@ -186,7 +204,14 @@ impl Writer {
                         calls,
                         duration_ms,
                     )?;
-                    finished.push(Finished { connection, outcome, ending });
+                    let (posture, posture_change) = self.postures.remove(&connection).unzip();
+                    finished.push(Finished {
+                        connection,
+                        outcome,
+                        ending,
+                        posture,
+                        posture_change: posture_change.flatten(),
+                    });
                 }
                 Write::Fail { connection, code, message, duration_ms } => {
                     let outcome = self.totals.remove(&connection).unwrap_or_default();
@@ -198,7 +223,14 @@ impl Writer {
                         &message,
                         duration_ms,
                     )?;
-                    finished.push(Finished { connection, outcome, ending: Ending::Failed { code, message } });
+                    let (posture, posture_change) = self.postures.remove(&connection).unzip();
+                    finished.push(Finished {
+                        connection,
+                        outcome,
+                        ending: Ending::Failed { code, message },
+                        posture,
+                        posture_change: posture_change.flatten(),
+                    });
                 }
             }
         }

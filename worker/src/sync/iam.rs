@@ -50,32 +50,44 @@ fn keys_scope() -> Scope {
 
 /// Reads the account's IAM inventory and hands it to `sink` in two parts: the principals and
 /// policies (read while holding one of the run's `lists` slots, as they are the bulk), then the
-/// access keys. Returns what could not be read.
-pub(super) async fn sync(ctx: &Ctx<'_>, sink: &Sink, lists: &Semaphore) -> Vec<String> {
-    let names = {
+/// access keys. Returns what could not be read, and the trust policy of `own_role` (the
+/// connection's role) when the inventory holds it.
+pub(super) async fn sync(
+    ctx: &Ctx<'_>,
+    sink: &Sink,
+    lists: &Semaphore,
+    own_role: Option<&trustline_core::RoleArn>,
+) -> (Vec<String>, Option<String>) {
+    let (names, own_trust) = {
         let _slot = lists.acquire().await;
         let details = match read_details(ctx).await {
             Ok(d) => d,
             Err(e) => {
                 sink.part(details_scope(), Snapshot::default()).await;
                 sink.part(keys_scope(), Snapshot::default()).await;
-                return vec![format!("IAM: {e}")];
+                return (vec![format!("IAM: {e}")], None);
             }
         };
         let names: Vec<String> = details.users.iter().map(|u| u.user_name.clone()).collect();
+        let own = own_role.map(ToString::to_string);
+        let own_trust = details
+            .roles
+            .iter()
+            .find(|r| own.as_deref() == Some(r.arn.as_str()))
+            .and_then(|r| r.assume_role_policy_document.clone());
         sink.part(details_scope(), details_part(&details)).await;
-        names
+        (names, own_trust)
     };
     match read_keys(ctx, names).await {
         Ok(keys) => {
             let mut part = Snapshot::default();
             part.add_complete(GLOBAL, ResourceKind::IamAccessKey, keys);
             sink.part(keys_scope(), part).await;
-            Vec::new()
+            (Vec::new(), own_trust)
         }
         Err(e) => {
             sink.part(keys_scope(), Snapshot::default()).await;
-            vec![format!("IAM access keys: {e}")]
+            (vec![format!("IAM access keys: {e}")], own_trust)
         }
     }
 }

@@ -145,6 +145,7 @@ mod tests {
                 lookback: time::Duration::days(7),
                 overlap: time::Duration::minutes(15),
             },
+            read_unsafe: true,
         }
     }
 

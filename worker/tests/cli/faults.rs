@@ -186,6 +186,11 @@ fn assert_all_ok(summary: &Value, sim: &Sim, label: &str) {
     ok.push("org".into());
     ok.sort();
     assert_eq!(summary["ok"], serde_json::json!(ok), "{label}: {summary}");
+    // Every member was re-verified before it was read, and its role is as the StackSet made it
+    // (faults may leave a probe unproven, which only warns).
+    let postures = summary["postures"].as_array().unwrap();
+    assert_eq!(postures.len(), accounts(sim).len(), "{label}: {summary}");
+    assert!(postures.iter().all(|p| p[1] == "healthy"), "{label}: {summary}");
 }
 
 /// The clean run equals the simulator; then each fault kind, injected on every API, leaves the

@@ -6,6 +6,7 @@ mod crash;
 mod faults;
 mod fields;
 mod openapi;
+mod posture;
 mod run;
 mod serve;
 mod store_files;

@@ -205,6 +205,7 @@ fn response_samples() -> Vec<(&'static str, Value)> {
         regions: vec!["eu-west-1".parse().unwrap()],
         status: ConnectionStatus::Active,
         parent: None,
+        posture: Some(Posture::Healthy),
         first_sync: None,
     };
     let run = AccountRun {
@@ -219,6 +220,27 @@ fn response_samples() -> Vec<(&'static str, Value)> {
         calls: 9,
         duration_ms: 120,
         finished_at: None,
+    };
+    let finding = Finding {
+        id: "external_id_required_missing".into(),
+        severity: Severity::Critical,
+        evidence: "AWS let Trustline assume the role without an ExternalId".into(),
+        fix: "Require the ExternalId with StringEquals".into(),
+    };
+    let posture_row = PostureRow {
+        connection: "c-1".into(),
+        posture: Posture::Unsafe,
+        findings: vec![finding.clone()],
+        changed_at: "2026-12-05T00:00:00Z".into(),
+        last_checked_at: "2026-12-05T01:00:00Z".into(),
+        run_id: Some(2),
+    };
+    let posture_history = PostureHistory {
+        previous: Some(Posture::Healthy),
+        posture: Posture::Unsafe,
+        findings: vec![finding.clone()],
+        at: "2026-12-05T00:00:00Z".into(),
+        run_id: Some(2),
     };
     let resource = Resource {
         connection: "c-1".into(),
@@ -310,6 +332,16 @@ fn response_samples() -> Vec<(&'static str, Value)> {
                 external_id: external_id.clone(),
                 previous: None,
                 next_step: "x".into(),
+            }),
+        ),
+        ("Finding", json(&finding)),
+        ("PostureRow", json(&posture_row)),
+        ("PostureHistory", json(&posture_history)),
+        (
+            "PostureReport",
+            json(&PostureReport {
+                current: Some(posture_row.clone()),
+                history: vec![posture_history.clone()],
             }),
         ),
         ("Resource", json(&resource)),

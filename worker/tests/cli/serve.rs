@@ -390,6 +390,7 @@ fn the_authorization_matrix_covers_every_route() {
         ("GET", "/v1/tenants/{tenant}/connections/{id}", "tenant"),
         ("DELETE", "/v1/tenants/{tenant}/connections/{id}", "operator"),
         ("GET", "/v1/tenants/{tenant}/connections/{id}/sync", "tenant"),
+        ("GET", "/v1/tenants/{tenant}/connections/{id}/posture", "tenant"),
         ("POST", "/v1/tenants/{tenant}/connections/{id}/sync", "operator"),
         ("POST", "/v1/tenants/{tenant}/connections/{id}/external-id/rotate", "operator"),
         ("POST", "/v1/tenants/{tenant}/connections/{id}/external-id/complete", "operator"),
@@ -688,6 +689,17 @@ fn a_tenant_reads_its_own_inventory_a_page_at_a_time() {
     let b_id = created["id"].as_str().unwrap().to_owned();
     assert_eq!(server.last_sync("reader-a", &a_id)["last"]["status"], "ok");
     assert_eq!(server.last_sync("reader-b", &b_id)["last"]["status"], "ok");
+
+    // Each connection was re-verified by its sync: healthy, one entry of history.
+    let (status, posture) =
+        acme_call(&server, &a, "GET", &format!("/connections/{a_id}/posture"), Value::Null);
+    assert_eq!(status, 200, "{posture}");
+    assert_eq!(posture["current"]["posture"], "healthy", "{posture}");
+    assert_eq!(posture["history"].as_array().unwrap().len(), 1, "{posture}");
+    let (_, list) = acme_call(&server, &a, "GET", "/connections", Value::Null);
+    assert_eq!(list["connections"][0]["posture"], "healthy", "{list}");
+    let (status, _) = acme_call(&server, &a, "GET", &format!("/connections/{b_id}/posture"), Value::Null);
+    assert_eq!(status, 404, "another tenant's connection is not found");
 
     // A's inventory, two at a time, in key order, is exactly the store's rows for A.
     let paged = all_pages(&server, &a.token, &a.path("/inventory?limit=2"));

@@ -709,3 +709,56 @@ fn webhooks_add_checks_its_input_names_the_field_and_seals_the_secret() {
         assert!(w.ok(&["webhooks", cmd, "--help"]).contains("Usage: trustline webhooks"));
     }
 }
+
+/// The customer drops the ExternalId condition from the role's trust policy: the next sync marks
+/// the connection unsafe and one `connection.posture_changed` reaches the receiver; restoring it
+/// sends a second. A healthy first check sends none (`connection.verified` said as much).
+#[test]
+fn posture_changes_reach_the_receiver_once_each() {
+    let aws = crate::standin_with_reader();
+    let receiver = Receiver::start();
+    let w = Worker::new(&aws.endpoint());
+    w.ok(&["tenants", "add", "acme"]);
+    add_iam_connection(&w, "acme", "acme-1", "222222222222", "ext-1");
+    let (_, secret) =
+        w.add_endpoint(&["--url", &receiver.url("/hook"), "--events", "connection.posture_changed"]);
+    let posture_events = || -> Vec<Value> {
+        receiver
+            .delivered("/hook")
+            .iter()
+            .map(Received::json)
+            .filter(|e| e["type"] == "connection.posture_changed")
+            .collect()
+    };
+    w.ok(&["sync"]);
+    assert_eq!(posture_events(), Vec::<Value>::new(), "a healthy first check is not a change");
+
+    let mut open = reader_role("222222222222", "ext-1");
+    open.trust_policy =
+        open.trust_policy.replace(r#","Condition":{"StringEquals":{"sts:ExternalId":"ext-1"}}"#, "");
+    assert!(!open.trust_policy.contains("Condition"));
+    aws.add_role(open);
+    w.ok(&["sync"]);
+    let events = posture_events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let data = &events[0]["data"];
+    assert_eq!(
+        (&data["connection_id"], &data["tenant"], &data["from"], &data["to"]),
+        (&json!("acme-1"), &json!("acme"), &json!("healthy"), &json!("unsafe")),
+        "{data}"
+    );
+    assert!(data["findings_count"].as_u64().unwrap() >= 1, "{data}");
+    w.ok(&["sync"]);
+    assert_eq!(posture_events().len(), 1, "still unsafe: no new event");
+
+    aws.add_role(reader_role("222222222222", "ext-1"));
+    w.ok(&["sync"]);
+    let events = posture_events();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!((&events[1]["data"]["from"], &events[1]["data"]["to"]), (&json!("unsafe"), &json!("healthy")));
+    verify_with_reference_library(
+        &receiver.delivered("/hook"),
+        &secret,
+        "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+    );
+}

@@ -12,6 +12,7 @@ type Result<T, E = trustline_core::Error> = std::result::Result<T, E>;
 
 use super::VerifyRoleRequest;
 use super::{Check, CheckStatus, check};
+use crate::client::CredentialSource;
 use crate::client::{AwsClient, CallError};
 use crate::credentials::Provider;
 
@@ -71,7 +72,7 @@ pub enum ProbeOp {
 
 impl ProbeOp {
     /// Whether the call goes to the home region (IAM, Organizations) or a regional endpoint.
-    fn global(&self) -> bool {
+    pub fn global(&self) -> bool {
         matches!(
             self,
             ProbeOp::ListUsers(_)
@@ -132,15 +133,17 @@ async fn call<O: Operation>(
     op: &O,
     account: &str,
     region: &Region,
-    provider: &Provider,
+    provider: &impl CredentialSource,
 ) -> Result<(), CallError> {
     client.call(op, account, region, provider).await.map(|_| ())
 }
 
-async fn run(
+/// Sends `op` as `provider` (a verified role's session, or a sync's credentials for
+/// `trustline posture --check`).
+pub(crate) async fn run(
     op: &ProbeOp,
     client: &AwsClient,
-    provider: &Provider,
+    provider: &impl CredentialSource,
     account: &str,
     region: &Region,
 ) -> Result<(), CallError> {
