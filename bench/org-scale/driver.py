@@ -154,6 +154,8 @@ def main():
     row("requests", f"{requests:,} ({requests / wall:,.0f}/s)")
     row("throttled by AWS's buckets", f"{throttled:,} ({100 * throttled / max(requests, 1):.2f} %)",
         (throttled <= 0.01 * requests, "<= 1 %"))
+    for api, n in sorted(stats["throttled_by_bucket"].items(), key=lambda kv: -kv[1]):
+        row(f"  throttled {api}", f"{n:,}")
     row("worker CPU", f"{cpu:.1f} s ({cpu / wall:.2f} cores)")
     row("simulator CPU", f"{sim_cpu:.1f} s ({sim_cpu / wall:.2f} cores)")
     row("CPU-bound minimum on this machine", f"{(cpu + sim_cpu) / os.cpu_count():.1f} s "
