@@ -270,6 +270,27 @@ describe("dashboard + its backend + wizard + the real worker", () => {
     const events = await page.$$eval("#events li", (lis) => lis.map((li) => li.textContent));
     assert.deepEqual(events.slice(-2), [`registered ${connection.id}`, `synced ${connection.id}: ok, ${kinds.length} resources`]);
 
+    // What the page shows after "Connected", through the read API with the session: the
+    // posture the first sync re-verified, the inventory's counts and a filterable table, and
+    // the changes that sync recorded.
+    assert.match(await page.textContent(`#accounts [data-connection="${connection.id}"] .posture`), /^healthy$/);
+    await page.click(`#accounts [data-connection="${connection.id}"] .show-detail`);
+    await page.waitForSelector("#connection-detail:not([hidden]) #posture");
+    assert.match(await page.textContent("#posture"), /healthy/);
+    const counts = await page.$$eval("#inventory-counts tbody tr", (rows) => rows.map((r) => r.textContent));
+    assert.ok(counts.some((row) => /^iam-roleglobal\d+$/.test(row)), counts.join(" | "));
+    assert.match(await page.textContent("#inventory-counts h3"), new RegExp(`${kinds.length} resources`));
+    await page.fill('#inventory-browser input[name="kind"]', "iam-user");
+    await page.click("#inventory-browser button:not([type])");
+    await page.waitForFunction(() => [...document.querySelectorAll("#inventory-browser tbody tr")].every((r) => r.cells[0].textContent === "iam-user"));
+    assert.match(await page.textContent("#inventory-browser tbody"), /ci-deployer/);
+    await page.fill('#inventory-browser input[name="kind"]', "iam-usr");
+    await page.click("#inventory-browser button:not([type])");
+    await page.waitForFunction(() => /^kind: /.test(document.querySelector("#inventory-browser .error").textContent));
+    const changes = await page.$$eval("#recent-changes tbody tr", (rows) => rows.map((r) => r.cells[1].textContent));
+    assert.ok(changes.length > 0 && changes.every((c) => c === "added"), changes.join(","));
+    await screenshot(page, "dashboard-connection-detail");
+
     // The session is this tenant's only: another tenant's routes are refused (through the
     // dashboard's proxy, which adds nothing).
     const [, other] = await operator("POST", "/v1/tenants", { id: "other-corp", name: "Other Corp" });
