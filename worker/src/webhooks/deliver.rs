@@ -157,9 +157,13 @@ impl Deliverer {
 
     async fn attempt(&self, d: DueDelivery) -> AttemptResult {
         let outcome = self.send(&d).await;
+        let mut asked_to_wait = None;
         let (status, error) = match outcome {
-            Ok(status) if (200..300).contains(&status) => (Some(status), None),
-            Ok(status) => (Some(status), Some(format!("HTTP {status}"))),
+            Ok((status, _)) if (200..300).contains(&status) => (Some(status), None),
+            Ok((status, retry_after)) => {
+                asked_to_wait = retry_after;
+                (Some(status), Some(format!("HTTP {status}")))
+            }
             Err(e) => (None, Some(e)),
         };
         match &error {
@@ -176,12 +180,16 @@ impl Deliverer {
             status,
             error,
             at_ms: crate::store::webhook_now_ms(),
-            retry_in: backoff(self.config.backoff(), d.attempts + 1, random_u64()),
+            retry_in: retry_delay(
+                backoff(self.config.backoff(), d.attempts + 1, random_u64()),
+                asked_to_wait.as_deref(),
+                self.config.backoff().max,
+            ),
         }
     }
 
-    /// One POST; the answer's status, or why there was none.
-    async fn send(&self, d: &DueDelivery) -> std::result::Result<u16, String> {
+    /// One POST; the answer's status and its `Retry-After`, or why there was none.
+    async fn send(&self, d: &DueDelivery) -> std::result::Result<(u16, Option<String>), String> {
         let keys = self.keys.as_ref().ok_or_else(|| {
             format!("no usable {}: the endpoint's secret cannot be opened to sign", crate::seal::KEY_ENV)
         })?;
@@ -200,7 +208,24 @@ impl Deliverer {
             .send()
             .await
             .map_err(|e| describe(&e, self.config.request_timeout))?;
-        Ok(response.status().as_u16())
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok((response.status().as_u16(), retry_after))
+    }
+}
+
+/// The wait before the next attempt: the backoff, or longer when the receiver asked for it
+/// with `Retry-After` (as the Standard Webhooks specification suggests honouring it, with 429
+/// and 503), up to the longest backoff. Only the delay-seconds form is read (RFC 9110, section
+/// 10.2.3); an HTTP date leaves the backoff as it is.
+fn retry_delay(backoff: Duration, retry_after: Option<&str>, longest: Duration) -> Duration {
+    let asked = retry_after.and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs);
+    match asked {
+        Some(asked) => backoff.max(asked.min(longest)),
+        None => backoff,
     }
 }
 
@@ -217,4 +242,20 @@ fn describe(e: &reqwest::Error, timeout: Duration) -> String {
         source = s.source();
     }
     text.chars().take(300).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_lengthens_the_wait_up_to_the_longest_backoff() {
+        let (backoff, longest) = (Duration::from_secs(2), Duration::from_secs(3600));
+        assert_eq!(retry_delay(backoff, None, longest), backoff);
+        assert_eq!(retry_delay(backoff, Some("120"), longest), Duration::from_secs(120));
+        assert_eq!(retry_delay(backoff, Some(" 1 "), longest), backoff, "never shorter than the backoff");
+        assert_eq!(retry_delay(backoff, Some("86400"), longest), longest);
+        assert_eq!(retry_delay(backoff, Some("Wed, 21 Oct 2026 07:28:00 GMT"), longest), backoff);
+        assert_eq!(retry_delay(backoff, Some("-5"), longest), backoff);
+    }
 }
