@@ -16,6 +16,14 @@ mkdir -p "$TRUSTLINE_TOOLS"
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 have() { command -v "$1" >/dev/null 2>&1; }
+# prune PATH...: in CI (TRUSTLINE_CI_PRUNE=1, set by .ci/run) removes build outputs no later
+# stage needs, so the whole run fits a small disk; elsewhere keeps them for the next build.
+prune() {
+  [[ ${TRUSTLINE_CI_PRUNE:-0} == 1 ]] || return 0
+  log "pruning $# build outputs ($(du -sch "$@" 2>/dev/null | tail -n 1 | cut -f1)): ${1#"$ROOT"/}${2:+ …}"
+  rm -rf "$@"
+}
+
 # disk_report: free space on the build's file system and the size of everything built so far.
 disk_report() {
   local free built

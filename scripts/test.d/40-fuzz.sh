@@ -57,6 +57,7 @@ printf '123456789012' >"$core_fuzz/corpus/arn/account"
 for target in xml json arn; do
   fuzz_run "$core_fuzz" "$target"
 done
+prune "$core_fuzz/target"
 
 worker_fuzz="$ROOT/worker/fuzz"
 mkdir -p "$worker_fuzz/corpus/config" "$worker_fuzz/corpus/api_bodies" "$worker_fuzz/corpus/secrets"
@@ -71,3 +72,4 @@ printf 'sealed:v2:0123abcd:AAAA' >"$worker_fuzz/corpus/secrets/sealed"
 for target in config api_bodies secrets; do
   fuzz_run "$worker_fuzz" "$target" --sanitizer none --dev
 done
+prune "$worker_fuzz/target"
