@@ -381,10 +381,14 @@ pub(super) async fn list(
     let connections = state
         .with_reader(move |_, store| {
             existing(store, &tenant)?;
-            let postures: std::collections::HashMap<String, api::Posture> =
-                store.postures().map_err(internal)?.into_iter().map(|p| (p.connection, p.posture)).collect();
+            // Each connection's own posture row (a cached statement): never another tenant's.
             let list = store.tenant_connections(&tenant).map_err(internal)?;
-            Ok(list.iter().map(|c| connection_body(c, postures.get(&c.id).copied())).collect())
+            list.iter()
+                .map(|c| {
+                    let posture = store.posture(&c.id).map_err(internal)?.map(|p| p.posture);
+                    Ok(connection_body(c, posture))
+                })
+                .collect()
         })
         .await?;
     Ok(Json(ConnectionList { connections }))

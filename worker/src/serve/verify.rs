@@ -16,13 +16,3 @@ pub use keys::verify_keys;
 pub(crate) use probes::run as run_probe;
 pub use probes::{NOT_PROBED, ProbeOp, probe_op};
 pub use role::{NEEDED_SESSION_SECONDS, decoys, prove_rotation, verify_role};
-
-pub(crate) fn check(
-    id: &str,
-    title: &str,
-    status: CheckStatus,
-    code: Option<&str>,
-    message: impl Into<String>,
-) -> Check {
-    Check::new(id, title, status, code, message)
-}

@@ -4,7 +4,7 @@
 use trustline_core::aws::{AwsErrorKind, sts};
 use trustline_core::{Credentials, Region};
 
-use super::{CheckStatus, Verdict, VerifyKeysRequest, VerifyReport, check};
+use super::{Check, CheckStatus, Verdict, VerifyKeysRequest, VerifyReport};
 use crate::client::{AwsClient, CallError};
 use crate::credentials::Provider;
 
@@ -17,7 +17,7 @@ pub async fn verify_keys(client: &AwsClient, home: &Region, req: &VerifyKeysRequ
     let key = req.access_key_id.clone();
     let account = match client.call(&sts::GetCallerIdentity, &key, home, &*provider).await {
         Ok(id) => {
-            checks.push(check(
+            checks.push(Check::new(
                 "caller_identity",
                 "The key works",
                 CheckStatus::Pass,
@@ -26,9 +26,9 @@ pub async fn verify_keys(client: &AwsClient, home: &Region, req: &VerifyKeysRequ
             ));
             let root = id.arn.to_string().ends_with(":root");
             checks.push(if root {
-                check("root_account", "The key is not the account's root key", CheckStatus::Fail, None, "This is the account root user's key, which can do anything and cannot be limited: delete it and create an IAM user with the read-only policy instead.")
+                Check::new("root_account", "The key is not the account's root key", CheckStatus::Fail, None, "This is the account root user's key, which can do anything and cannot be limited: delete it and create an IAM user with the read-only policy instead.")
             } else {
-                check("root_account", "The key is not the account's root key", CheckStatus::Pass, None, "It is an IAM user's key.")
+                Check::new("root_account", "The key is not the account's root key", CheckStatus::Pass, None, "It is an IAM user's key.")
             });
             Some(id.account)
         }
@@ -38,7 +38,7 @@ pub async fn verify_keys(client: &AwsClient, home: &Region, req: &VerifyKeysRequ
                 Some(AwsErrorKind::ExpiredCredentials) => "The key has expired: create a new one.".to_owned(),
                 _ => format!("The key could not be checked: {e}"),
             };
-            checks.push(check("caller_identity", "The key works", CheckStatus::Fail, e.code(), message));
+            checks.push(Check::new("caller_identity", "The key works", CheckStatus::Fail, e.code(), message));
             None
         }
     };
@@ -54,18 +54,18 @@ pub async fn verify_keys(client: &AwsClient, home: &Region, req: &VerifyKeysRequ
                     Err(e) => Err(e),
                 };
                 checks.push(match result {
-                    Ok(()) => check("assume_role", "The key can assume the role", CheckStatus::Pass, None, "The key assumed the role."),
-                    Err(e) => check("assume_role", "The key can assume the role", CheckStatus::Fail, e.code(), format!("The key could not assume {role}: allow sts:AssumeRole on it in the user's policy and trust the user in the role. ({e})")),
+                    Ok(()) => Check::new("assume_role", "The key can assume the role", CheckStatus::Pass, None, "The key assumed the role."),
+                    Err(e) => Check::new("assume_role", "The key can assume the role", CheckStatus::Fail, e.code(), format!("The key could not assume {role}: allow sts:AssumeRole on it in the user's policy and trust the user in the role. ({e})")),
                 });
             }
-            (None, _) => checks.push(check(
+            (None, _) => checks.push(Check::new(
                 "assume_role",
                 "The key can assume the role",
                 CheckStatus::Fail,
                 None,
                 "The STS kind needs the role's ARN (role_arn).",
             )),
-            (Some(_), None) => checks.push(check(
+            (Some(_), None) => checks.push(Check::new(
                 "assume_role",
                 "The key can assume the role",
                 CheckStatus::Skipped,

@@ -11,7 +11,7 @@ use trustline_core::policy::permissions::DataSet;
 type Result<T, E = trustline_core::Error> = std::result::Result<T, E>;
 
 use super::VerifyRoleRequest;
-use super::{Check, CheckStatus, check};
+use super::{Check, CheckStatus};
 use crate::client::CredentialSource;
 use crate::client::{AwsClient, CallError};
 use crate::credentials::Provider;
@@ -184,15 +184,15 @@ pub(super) async fn probe_permissions(
                 Err(e) => Err(CallError::Build(e)),
             };
             checks.push(match result {
-                Ok(()) => check(&id, &title, CheckStatus::Pass, None, "Granted."),
-                Err(e) if matches!(e.kind(), Some(AwsErrorKind::AccessDenied)) => check(
+                Ok(()) => Check::new(&id, &title, CheckStatus::Pass, None, "Granted."),
+                Err(e) if matches!(e.kind(), Some(AwsErrorKind::AccessDenied)) => Check::new(
                     &id,
                     &title,
                     CheckStatus::Fail,
                     e.code(),
                     format!("Denied: the role's policy must allow {action} (update the stack, or attach Trustline's read-only policy)."),
                 ),
-                Err(e) => check(&id, &title, CheckStatus::Warn, e.code(), format!("Could not check: {e}")),
+                Err(e) => Check::new(&id, &title, CheckStatus::Warn, e.code(), format!("Could not check: {e}")),
             });
         }
     }

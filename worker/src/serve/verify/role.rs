@@ -7,7 +7,7 @@ use std::sync::Arc;
 use trustline_core::aws::{AwsErrorKind, sts};
 use trustline_core::{ExternalId, Region, RoleArn};
 
-use super::{CheckStatus, Verdict, VerifyReport, VerifyRoleRequest, check};
+use super::{Check, CheckStatus, Verdict, VerifyReport, VerifyRoleRequest};
 use crate::client::{AwsClient, CallError};
 use crate::credentials::Provider;
 
@@ -131,21 +131,21 @@ pub async fn verify_role(
     let mut checks = Vec::new();
     let role = &req.role_arn;
     let skipped = |id: &str, title: &str| {
-        check(id, title, CheckStatus::Skipped, None, "Not checked: Trustline could not assume the role.")
+        Check::new(id, title, CheckStatus::Skipped, None, "Not checked: Trustline could not assume the role.")
     };
 
     let session = match assume(client, vendor, role, Some(external_id.clone()), NEEDED_SESSION_SECONDS, home)
         .await
     {
         Ok(s) => {
-            checks.push(check(
+            checks.push(Check::new(
                 "assume_role",
                 "Trustline can assume the role with your ExternalId",
                 CheckStatus::Pass,
                 None,
                 "Trustline assumed the role with your ExternalId.",
             ));
-            checks.push(check(
+            checks.push(Check::new(
                 "session_duration",
                 "The role allows the session length Trustline needs",
                 CheckStatus::Pass,
@@ -170,7 +170,7 @@ pub async fn verify_role(
                 }
                 _ => format!("Trustline could not assume the role: {e}"),
             };
-            checks.push(check(
+            checks.push(Check::new(
                 "assume_role",
                 "Trustline can assume the role with your ExternalId",
                 CheckStatus::Fail,
@@ -183,7 +183,7 @@ pub async fn verify_role(
             } else {
                 "Not checked: Trustline could not assume the role."
             };
-            checks.push(check(
+            checks.push(Check::new(
                 "session_duration",
                 "The role allows the session length Trustline needs",
                 status,
@@ -201,12 +201,12 @@ pub async fn verify_role(
         match assume(client, vendor, role, decoy, 900, home).await {
             Ok(_) => {
                 unsafe_role = true;
-                checks.push(check(id, title, CheckStatus::Fail, None, "The role can be assumed without your exact ExternalId, so another of the vendor's customers could trick the vendor into reading your account. The trust policy must have \"Condition\": {\"StringEquals\": {\"sts:ExternalId\": \"<your ExternalId>\"}} — StringEquals, the whole value, no wildcard."));
+                checks.push(Check::new(id, title, CheckStatus::Fail, None, "The role can be assumed without your exact ExternalId, so another of the vendor's customers could trick the vendor into reading your account. The trust policy must have \"Condition\": {\"StringEquals\": {\"sts:ExternalId\": \"<your ExternalId>\"}} — StringEquals, the whole value, no wildcard."));
             }
             Err(e) if matches!(e.kind(), Some(AwsErrorKind::AccessDenied)) => {
-                checks.push(check(id, title, CheckStatus::Pass, e.code(), "AWS refused, as it should."));
+                checks.push(Check::new(id, title, CheckStatus::Pass, e.code(), "AWS refused, as it should."));
             }
-            Err(e) => checks.push(check(
+            Err(e) => checks.push(Check::new(
                 id,
                 title,
                 CheckStatus::Fail,
@@ -230,7 +230,7 @@ pub async fn verify_role(
     let identity = client.call(&sts::GetCallerIdentity, &account_key, home, &*provider).await;
     let account = match identity {
         Ok(id) => {
-            checks.push(check(
+            checks.push(Check::new(
                 "caller_identity",
                 "Trustline's session is in your account",
                 CheckStatus::Pass,
@@ -240,7 +240,7 @@ pub async fn verify_role(
             Some(id.account)
         }
         Err(e) => {
-            checks.push(check(
+            checks.push(Check::new(
                 "caller_identity",
                 "Trustline's session is in your account",
                 CheckStatus::Fail,
@@ -251,15 +251,15 @@ pub async fn verify_role(
         }
     };
     match (req.expected_account_id, account) {
-        (Some(expected), Some(actual)) if expected != actual => checks.push(check(
+        (Some(expected), Some(actual)) if expected != actual => checks.push(Check::new(
             "expected_account",
             "The role is in the account you named",
             CheckStatus::Fail,
             None,
             format!("The role is in account {actual}, not {expected}: paste the RoleArn from the stack you launched in {expected}."),
         )),
-        (Some(_), Some(_)) => checks.push(check("expected_account", "The role is in the account you named", CheckStatus::Pass, None, "The account matches.")),
-        _ => checks.push(check("expected_account", "The role is in the account you named", CheckStatus::Skipped, None, "No account was named.")),
+        (Some(_), Some(_)) => checks.push(Check::new("expected_account", "The role is in the account you named", CheckStatus::Pass, None, "The account matches.")),
+        _ => checks.push(Check::new("expected_account", "The role is in the account you named", CheckStatus::Skipped, None, "No account was named.")),
     }
     checks.extend(super::probes::probe_permissions(client, &provider, &account_key, home, req).await);
 
