@@ -53,10 +53,15 @@ cargo_install_version() {
   cargo install "$crate" --version "$version" "$@"
 }
 
-# wait_listening LOG WHAT: the URL in the `listening on URL` line a process (the worker, the AWS
-# stand-in, the dashboard backend) writes to LOG once it is up; dies naming WHAT after 20 s.
+# wait_listening LOG WHAT [PID]: the URL in the `listening on URL` line a process (the worker,
+# the AWS stand-in, the dashboard backend) writes to LOG once it is up; dies naming WHAT after
+# 20 s, or as soon as process PID (when given) has exited.
 wait_listening() {
-  for _ in $(seq 200); do grep -q "^listening on" "$1" 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 200); do
+    grep -q "^listening on" "$1" 2>/dev/null && break
+    [[ -z ${3:-} ]] || kill -0 "$3" 2>/dev/null || break
+    sleep 0.1
+  done
   local found
   found=$(sed -n 's/^listening on //p' "$1" | head -n 1)
   [[ -n $found ]] || die "$2 did not start: $(tail -5 "$1")"

@@ -100,8 +100,10 @@ TRUSTLINE_WEB_CONFIG=$(node -e '
 
 TRUSTLINE_API_TOKEN="$token" "$bin/trustline" "${serve_args[@]}" 2>"$state/worker.log" &
 pids+=($!)
-for _ in $(seq 100); do curl -fsS "$url/v1/health" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -fsS "$url/v1/health" >/dev/null || die "the worker did not start: $(tail -5 "$state/worker.log")"
+# This worker's own line, not whatever answers on the port: another process already listening
+# there (an earlier run still going) would otherwise take the calls below and refuse the token.
+listening=$(wait_listening "$state/worker.log" "the worker" "${pids[-1]}")
+[[ $listening == "$url" ]] || die "the worker listens on $listening, not $url"
 
 # The demo customer: a tenant, and the ExternalId the worker issued to it.
 operator POST /v1/tenants "{\"id\":\"$tenant\",\"name\":\"Demo Customer\"}" >/dev/null
