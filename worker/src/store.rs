@@ -14,6 +14,7 @@ mod inventory;
 mod posture;
 mod runs;
 mod secrets;
+pub mod sql;
 mod tenants;
 mod webhooks;
 mod writer;
