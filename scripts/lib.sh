@@ -80,3 +80,40 @@ restart_standin() {
   [[ $(wait_listening "$log" "$what") == "$url" ]] ||
     die "the AWS stand-in came back on another port than the worker uses ($url)"
 }
+
+# pg_start: starts a throwaway PostgreSQL cluster (Debian's `postgresql`, installed if missing)
+# on a free loopback port, owned by the `postgres` user, with trust authentication for the
+# `trustline` role on loopback only. Sets PG_URL (postgres://trustline@127.0.0.1:PORT, no
+# database), PG_DIR and PG_BIN, and registers pg_stop to run when the calling script exits.
+# Durability settings are the server's defaults unless PG_FAST=1 (tests: fsync off).
+pg_start() {
+  apt_install postgresql
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [[ -x $PG_BIN/initdb ]] || die "PostgreSQL's initdb was not found under /usr/lib/postgresql"
+  PG_DIR=$(mktemp -d /tmp/trustline-pg.XXXXXX)
+  local port
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  local run=()
+  if [[ $(id -u) -eq 0 ]]; then
+    chown postgres: "$PG_DIR"
+    run=(runuser -u postgres --)
+  fi
+  "${run[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U trustline --auth=trust --locale=C.UTF-8 -E UTF8 >"$PG_DIR/initdb.log" 2>&1 ||
+    die "initdb failed: $(tail -5 "$PG_DIR/initdb.log")"
+  local opts="-c listen_addresses=127.0.0.1 -p $port -k $PG_DIR -c max_connections=300"
+  [[ ${PG_FAST:-0} != 1 ]] || opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  "${run[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -o "$opts" -w -t 60 start >/dev/null ||
+    die "PostgreSQL did not start: $(tail -5 "$PG_DIR/server.log")"
+  PG_URL="postgres://trustline@127.0.0.1:$port"
+  PG_RUN=("${run[@]}")
+  trap pg_stop EXIT
+  log "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($PG_DIR)"
+}
+
+# pg_stop: stops the cluster pg_start started and removes it.
+pg_stop() {
+  [[ -n ${PG_DIR:-} && -d $PG_DIR ]] || return 0
+  "${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$PG_DIR"
+  PG_DIR=""
+}

@@ -28,9 +28,10 @@ pub(crate) struct GlobalArgs {
     /// Config file (default: ./trustline.toml when present).
     #[arg(long, global = true, env = "TRUSTLINE_CONFIG")]
     config: Option<std::path::PathBuf>,
-    /// The SQLite store (config: store.path).
-    #[arg(long, global = true, env = "TRUSTLINE_STORE")]
-    store: Option<std::path::PathBuf>,
+    /// The store: a SQLite file's path (config: store.path) or a postgres:// URL (config:
+    /// store.url), shared by several workers.
+    #[arg(long, global = true, env = "TRUSTLINE_STORE", hide_env_values = true)]
+    store: Option<String>,
     /// Send every AWS call to this URL (config: aws.endpoint_url).
     #[arg(long, global = true, env = "TRUSTLINE_ENDPOINT_URL")]
     endpoint_url: Option<String>,

@@ -200,17 +200,42 @@ impl LimitsConfig {
     }
 }
 
-/// `[store]`: where the embedded database lives.
+/// `[store]`: where the store lives: an embedded SQLite file (the default), or a PostgreSQL
+/// database that several workers share.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
-    /// SQLite file.
+    /// SQLite file, used unless `url` is set.
     pub path: PathBuf,
+    /// A PostgreSQL URL (`postgres://USER:PASSWORD@HOST:PORT/DATABASE`); prefer setting it as
+    /// TRUSTLINE_STORE, so the password stays out of the file.
+    pub url: Option<String>,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig { path: PathBuf::from("trustline.db") }
+        StoreConfig { path: PathBuf::from("trustline.db"), url: None }
+    }
+}
+
+impl StoreConfig {
+    /// Where the store is.
+    pub fn location(&self) -> Result<crate::store::Location> {
+        match &self.url {
+            Some(url) => crate::store::Location::parse(url).map_err(|e| anyhow::anyhow!("store.url: {e}")),
+            None => Ok(crate::store::Location::Sqlite(self.path.clone())),
+        }
+    }
+
+    /// Points the store at `location`.
+    pub fn set_location(&mut self, location: &crate::store::Location) {
+        match location {
+            crate::store::Location::Sqlite(path) => {
+                self.path.clone_from(path);
+                self.url = None;
+            }
+            crate::store::Location::Postgres(url) => self.url = Some(url.secret_text().to_owned()),
+        }
     }
 }
 

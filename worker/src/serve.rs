@@ -146,8 +146,8 @@ pub struct ServeConfig {
     pub verify_per_minute: u32,
     /// How long one request may take.
     pub request_timeout: Duration,
-    /// The store's file.
-    pub store_path: std::path::PathBuf,
+    /// Where the store is.
+    pub store: crate::store::Location,
     /// Home region for STS and IAM.
     pub home_region: Region,
     /// Sync settings for triggered syncs.
@@ -214,7 +214,7 @@ impl AppState {
     ) -> Result<T, ApiError> {
         let state = Arc::clone(self);
         blocking(move || {
-            let store = Store::open_read_only_unchecked_pages(&state.config.store_path)
+            let store = Store::open_read_only_unchecked_pages(&state.config.store)
                 .map_err(|e| ApiError::internal(&e))?;
             f(&state, &store)
         })
@@ -345,7 +345,7 @@ pub fn router(
 ) -> anyhow::Result<Router> {
     auth::check_operator_token(config.token.expose())?;
     let per_minute = NonZeroU32::new(config.verify_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
-    let store = Store::open(&config.store_path)?;
+    let store = Store::open(&config.store)?;
     // Webhook deliveries, on a handle of their own, until the server stops.
     let deliverer = crate::webhooks::deliver::Deliverer::from_env(store.sibling()?, &config.webhooks)?;
     shutdown.tasks.spawn(deliverer.run(shutdown.token.clone()));

@@ -11,6 +11,8 @@ mod connections;
 mod events;
 mod files;
 mod inventory;
+mod location;
+mod pg;
 mod posture;
 mod runs;
 mod secrets;
@@ -24,6 +26,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use rusqlite::Connection as Db;
+use sql::{Conn, Engine, params};
+
+pub use location::{Location, PgUrl};
 
 pub use connections::{
     Access, AddRefused, Connection, ConnectionStatus, CustomerKey, Member, MemberChanges, OrgSettings,
@@ -273,17 +278,36 @@ CREATE INDEX posture_history_by_connection ON posture_history(connection_id, seq
 /// An open store.
 #[derive(Debug)]
 pub struct Store {
-    db: Db,
-    path: PathBuf,
-    /// The lock file, locked exclusively for the store's lifetime when opened for writing (the
-    /// operating system releases the lock when the file is closed, or the process dies).
-    lock: Option<File>,
+    db: Conn,
+    location: Location,
+    /// Held for the store's lifetime when opened for writing: SQLite's lock file, locked
+    /// exclusively (the operating system releases it when the file is closed or the process
+    /// dies), or PostgreSQL's session advisory lock on `db` (released when the session ends).
+    lock: Option<WriterLock>,
 }
 
+#[derive(Debug)]
+enum WriterLock {
+    File(#[allow(dead_code, reason = "held for its lock, released on drop")] File),
+    Postgres,
+}
+
+/// The advisory lock key of the worker that writes a PostgreSQL store ("trustline" in ASCII).
+const PG_WRITER_KEY: i64 = 0x7472_7573_746c_696e;
+/// The advisory lock key held while migrating a PostgreSQL store, so replicas starting together
+/// migrate once.
+const PG_MIGRATE_KEY: i64 = 0x7472_7573_746d_6967;
+
 impl Store {
-    /// Opens (creating if needed) the store at `path` for writing, refusing if another worker
-    /// holds it.
-    pub fn open(path: &Path) -> Result<Store> {
+    /// Opens (creating if needed) the store for writing, refusing if another worker holds it.
+    pub fn open(location: impl Into<Location>) -> Result<Store> {
+        match location.into() {
+            Location::Sqlite(path) => Store::open_sqlite(&path),
+            Location::Postgres(url) => Store::open_postgres(&url),
+        }
+    }
+
+    fn open_sqlite(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("creating the store's folder {}", dir.display()))?;
@@ -304,30 +328,61 @@ impl Store {
         }
         // Checked while holding the lock, before SQLite writes anything (WAL mode, migrations).
         check::check_file(path, true)?;
-        let mut store = Store { db: open_db(path)?, path: path.to_owned(), lock: Some(lock) };
+        let mut store = Store {
+            db: Conn::sqlite(open_db(path)?),
+            location: Location::Sqlite(path.to_owned()),
+            lock: Some(WriterLock::File(lock)),
+        };
         store.migrate()?;
-        // The lock is ours, so no worker is running any run still marked `running`: a killed
-        // worker (SIGKILL, OOM, power loss) left it.
-        let orphaned = store.close_orphaned_runs()?;
-        if !orphaned.is_empty() {
-            tracing::warn!(runs = ?orphaned, "closed runs a stopped worker left running, as interrupted");
-        }
+        store.close_orphans()?;
         Ok(store)
     }
 
+    fn open_postgres(url: &PgUrl) -> Result<Store> {
+        let db = pg::connect(url)?;
+        let locked = db
+            .query_row("SELECT pg_try_advisory_lock(?1)", params![PG_WRITER_KEY], |r| r.get::<bool>(0))
+            .with_context(|| format!("locking the store {url}"))?;
+        if !locked {
+            bail!(
+                "another trustline worker is using the store {url} (it holds the database's writer lock); stop it first, or point this one at another database with --store"
+            );
+        }
+        let mut store =
+            Store { db, location: Location::Postgres(url.clone()), lock: Some(WriterLock::Postgres) };
+        store.close_orphans()?;
+        Ok(store)
+    }
+
+    /// The lock is ours, so no worker is running any run still marked `running`: a killed
+    /// worker (SIGKILL, OOM, power loss) left it.
+    fn close_orphans(&mut self) -> Result<()> {
+        let orphaned = self.close_orphaned_runs()?;
+        if !orphaned.is_empty() {
+            tracing::warn!(runs = ?orphaned, "closed runs a stopped worker left running, as interrupted");
+        }
+        Ok(())
+    }
+
     /// Opens an existing store for reading only (inventory queries while a worker runs), after
-    /// checking that the file is a sound Trustline store.
-    pub fn open_read_only(path: &Path) -> Result<Store> {
-        Store::open_reader(path, true)
+    /// checking that a SQLite file is a sound Trustline store.
+    pub fn open_read_only(location: impl Into<Location>) -> Result<Store> {
+        Store::open_reader(&location.into(), true)
     }
 
     /// [`Store::open_read_only`] with the header checks alone, for a server answering many
     /// requests: it checked every page when it opened the store for writing at start.
-    pub fn open_read_only_unchecked_pages(path: &Path) -> Result<Store> {
-        Store::open_reader(path, false)
+    pub fn open_read_only_unchecked_pages(location: impl Into<Location>) -> Result<Store> {
+        Store::open_reader(&location.into(), false)
     }
 
-    fn open_reader(path: &Path, quick_check: bool) -> Result<Store> {
+    fn open_reader(location: &Location, quick_check: bool) -> Result<Store> {
+        let path = match location {
+            Location::Sqlite(path) => path,
+            Location::Postgres(url) => {
+                return Ok(Store { db: pg::connect(url)?, location: location.clone(), lock: None });
+            }
+        };
         if !path.exists() {
             bail!(
                 "no store at {}: run `trustline accounts add` or `trustline sync` first, or pass --store",
@@ -338,55 +393,116 @@ impl Store {
         let db = Db::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .with_context(|| format!("opening the store {}", path.display()))?;
         db.busy_timeout(std::time::Duration::from_secs(10))?;
-        Ok(Store { db, path: path.to_owned(), lock: None })
+        Ok(Store { db: Conn::sqlite(db), location: location.clone(), lock: None })
     }
 
     /// Another handle on this store for the same process (a triggered sync beside the API's
     /// writes). The process already holds the store's lock; SQLite serialises the handles' write
     /// transactions, each of which is short (one list, one page of events).
     pub fn sibling(&self) -> Result<Store> {
-        Ok(Store { db: open_db(&self.path)?, path: self.path.clone(), lock: None })
+        Ok(Store { db: self.connect()?, location: self.location.clone(), lock: None })
+    }
+
+    /// A new connection to this store.
+    fn connect(&self) -> Result<Conn> {
+        match &self.location {
+            Location::Sqlite(path) => Ok(Conn::sqlite(open_db(path)?)),
+            Location::Postgres(url) => pg::connect(url),
+        }
     }
 
     /// Whether a worker holds the store's lock: this handle, or another process (a reader
-    /// probes the lock file without waiting, and lets go at once).
+    /// probes the lock without waiting, and lets go at once).
     pub fn worker_running(&self) -> Result<bool> {
         if self.lock.is_some() {
             return Ok(true);
         }
-        // No lock file: no worker has ever opened this store for writing.
-        let Ok(file) = File::open(lock_path(&self.path)) else { return Ok(false) };
-        // A shared lock is refused only while a worker holds the exclusive one; it is let go
-        // when `file` closes.
-        Ok(matches!(file.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock)))
+        match &self.location {
+            Location::Sqlite(path) => {
+                // No lock file: no worker has ever opened this store for writing.
+                let Ok(file) = File::open(lock_path(path)) else { return Ok(false) };
+                // A shared lock is refused only while a worker holds the exclusive one; it is let
+                // go when `file` closes.
+                Ok(matches!(file.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock)))
+            }
+            Location::Postgres(_) => {
+                // A shared advisory lock is refused only while a worker holds the exclusive one.
+                let got = self.db.query_row(
+                    "SELECT pg_try_advisory_lock_shared(?1)",
+                    params![PG_WRITER_KEY],
+                    |r| r.get::<bool>(0),
+                )?;
+                if got {
+                    self.db.execute("SELECT pg_advisory_unlock_shared(?1)", params![PG_WRITER_KEY])?;
+                }
+                Ok(!got)
+            }
+        }
     }
 
     /// Where the store lives.
-    pub fn path(&self) -> &Path {
-        &self.path
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// Its engine.
+    pub fn engine(&self) -> Engine {
+        self.db.engine()
+    }
+
+    /// The schema version: migrations applied, and how many this build knows.
+    pub fn schema_version(&self) -> Result<(usize, usize)> {
+        match self.db.engine() {
+            Engine::Sqlite => {
+                let version: usize = self.db.query_row("PRAGMA user_version", params![], |r| r.get(0))?;
+                Ok((version, MIGRATIONS.len()))
+            }
+            Engine::Postgres => pg::schema_version(&self.db),
+        }
     }
 
     fn migrate(&mut self) -> Result<()> {
-        let version: usize = self.db.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let Location::Sqlite(path) = &self.location else { return Ok(()) };
+        let path = path.clone();
+        let version: usize = self.db.query_row("PRAGMA user_version", params![], |r| r.get(0))?;
         if version > MIGRATIONS.len() {
             bail!(
                 "the store {} was written by a newer Trustline (schema {version}, this one knows {}); upgrade trustline",
-                self.path.display(),
+                path.display(),
                 MIGRATIONS.len()
             );
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
             let tx = write_transaction(&mut self.db)?;
             tx.execute_batch(sql).with_context(|| format!("applying store migration {}", i + 1))?;
-            tx.pragma_update(None, "user_version", i + 1)?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
             tx.commit()?;
         }
         Ok(())
     }
 
-    /// SQLite's own consistency check; `ok` when the file is sound.
+    /// The engine's own consistency check; `ok` when sound. SQLite checks every page and index
+    /// (`PRAGMA integrity_check`); PostgreSQL checks its own pages as it reads them, so this
+    /// asks that the server answers.
     pub fn integrity_check(&self) -> Result<String> {
-        Ok(self.db.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+        match self.db.engine() {
+            Engine::Sqlite => Ok(self.db.query_row("PRAGMA integrity_check", params![], |r| r.get(0))?),
+            Engine::Postgres => {
+                self.db.query_row("SELECT 1", params![], |r| r.get::<i64>(0))?;
+                Ok("ok".into())
+            }
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // The connection goes back to the pool: let go of the writer's lock first.
+        if matches!(self.lock, Some(WriterLock::Postgres))
+            && let Err(e) = self.db.execute("SELECT pg_advisory_unlock(?1)", params![PG_WRITER_KEY])
+        {
+            tracing::warn!(error = %e, "releasing the store's writer lock failed");
+        }
     }
 }
 
@@ -402,14 +518,12 @@ fn open_db(path: &Path) -> Result<Db> {
     Ok(db)
 }
 
-/// A transaction that takes SQLite's write lock when it begins (`BEGIN IMMEDIATE`). Several
-/// handles write to the store at once (a sync's writer thread, the webhook delivery loop, the
-/// API): a deferred transaction that reads before it writes fails with SQLITE_BUSY when another
-/// handle modified the database in between, since it can no longer upgrade to a write
-/// transaction (sqlite.org/lang_transaction.html), whereas an immediate one waits its turn on
-/// the busy timeout.
-fn write_transaction(db: &mut Db) -> rusqlite::Result<rusqlite::Transaction<'_>> {
-    db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+/// A write transaction (see [`Conn::transaction`]): on SQLite it takes the write lock when it
+/// begins (`BEGIN IMMEDIATE`), so handles writing at once (a sync's writer thread, the webhook
+/// delivery loop, the API) wait their turn on the busy timeout instead of failing with
+/// SQLITE_BUSY (sqlite.org/lang_transaction.html).
+fn write_transaction(db: &mut Conn) -> sql::Result<sql::Tx<'_>> {
+    db.transaction()
 }
 
 fn lock_path(path: &Path) -> PathBuf {
@@ -493,7 +607,7 @@ mod tests {
         });
         let err = store.add_connection(&theirs).unwrap_err();
         assert!(matches!(err.downcast_ref::<AddRefused>(), Some(AddRefused::OtherTenant)), "{err:#}");
-        let version: usize = store.db.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let version: usize = store.db.query_row("PRAGMA user_version", params![], |r| r.get(0)).unwrap();
         assert_eq!(version, MIGRATIONS.len());
     }
 
@@ -517,7 +631,7 @@ mod tests {
         let store = Store::open(&path).unwrap();
         let c = store.connection("old").unwrap().unwrap();
         assert_eq!((c.status, c.access.org(), c.parent), (ConnectionStatus::Suspended, None, None));
-        let version: usize = store.db.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let version: usize = store.db.query_row("PRAGMA user_version", params![], |r| r.get(0)).unwrap();
         assert_eq!(version, MIGRATIONS.len());
         drop(store);
         std::fs::remove_dir_all(&dir).ok();

@@ -113,10 +113,11 @@ pub(crate) fn rotate_seal_key(global: &GlobalArgs) -> Result<String> {
         )
     })?;
     let config = config(global)?;
-    if !config.store.path.exists() {
-        bail!("no store at {}: pass --store (or set store.path)", config.store.path.display());
+    let location = config.store.location()?;
+    if let Some(path) = location.sqlite_path().filter(|p| !p.exists()) {
+        bail!("no store at {}: pass --store (or set store.path)", path.display());
     }
-    let mut store = Store::open(&config.store.path)?;
+    let mut store = Store::open(&location)?;
     let count = store.reseal(&keys)?;
     Ok(format!("re-sealed {count} secret(s) under key {}\n", keys.current().kid()))
 }
@@ -173,7 +174,7 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
                     trustline_worker::text::check_region(r).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
                 }
             }
-            let mut store = Store::open(&config.store.path)?;
+            let mut store = Store::open(&config.store.location()?)?;
             if store.tenant(&a.tenant)?.is_none() {
                 bail!("--tenant: no tenant '{}'; add it with `trustline tenants add {}`", a.tenant, a.tenant);
             }
@@ -257,7 +258,7 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
             ))
         }
         AccountsCommand::List { format } => {
-            let store = Store::open_read_only(&config.store.path)?;
+            let store = Store::open_read_only(&config.store.location()?)?;
             let list = store.connections()?;
             let postures = store.postures()?;
             let posture_of = |id: &str| postures.iter().find(|p| p.connection == id).map(|p| p.posture);
@@ -301,7 +302,7 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
             })
         }
         AccountsCommand::Show { id } => {
-            let store = Store::open_read_only(&config.store.path)?;
+            let store = Store::open_read_only(&config.store.location()?)?;
             let c = store
                 .connection(&id)?
                 .with_context(|| format!("no connection '{id}': see `trustline accounts list`"))?;
@@ -314,7 +315,7 @@ pub(crate) fn accounts(global: &GlobalArgs, cmd: AccountsCommand) -> Result<Stri
             Ok(serde_json::to_string_pretty(&value)? + "\n")
         }
         AccountsCommand::Remove { id } => {
-            let mut store = Store::open(&config.store.path)?;
+            let mut store = Store::open(&config.store.location()?)?;
             if !store.remove_connection(&id)? {
                 bail!("no connection '{id}': see `trustline accounts list`");
             }

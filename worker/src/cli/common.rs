@@ -15,8 +15,11 @@ pub(crate) enum OutputFormat {
 pub(super) fn config(global: &GlobalArgs) -> Result<Config> {
     let mut config = Config::load_with(global.config.as_deref(), &global.set)?;
     if let Some(store) = &global.store {
-        config.store.path.clone_from(store);
+        let location =
+            trustline_worker::store::Location::parse(store).map_err(|e| anyhow::anyhow!("--store: {e}"))?;
+        config.store.set_location(&location);
     }
+    config.store.location()?;
     if let Some(url) = &global.endpoint_url {
         trustline_worker::config::AwsConfig::check_endpoint_url(url)
             .map_err(|e| anyhow::anyhow!("--endpoint-url: {e}"))?;

@@ -45,7 +45,7 @@ pub(crate) fn posture(global: &GlobalArgs, args: PostureArgs) -> Result<String> 
             }
         }
     }
-    let store = Store::open_read_only(&config.store.path)?;
+    let store = Store::open_read_only(&config.store.location()?)?;
     let connections = store.connections()?;
     if let Some(id) = &args.account
         && !connections.iter().any(|c| &c.id == id)

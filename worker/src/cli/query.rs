@@ -32,7 +32,7 @@ pub(crate) struct InventoryArgs {
 
 pub(crate) fn inventory(global: &GlobalArgs, args: &InventoryArgs) -> Result<String> {
     let config = config(global)?;
-    let store = Store::open_read_only(&config.store.path)?;
+    let store = Store::open_read_only(&config.store.location()?)?;
     if let Some(kind) = &args.kind {
         kind.parse::<trustline_worker::resource::ResourceKind>()
             .map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
@@ -100,7 +100,7 @@ fn since_time(since: &str) -> Result<String> {
 
 pub(crate) fn changes(global: &GlobalArgs, since: &str, format: OutputFormat) -> Result<String> {
     let config = config(global)?;
-    let store = Store::open_read_only(&config.store.path)?;
+    let store = Store::open_read_only(&config.store.location()?)?;
     let list = store.changes_since(&since_time(since)?)?;
     Ok(match format {
         OutputFormat::Json => serde_json::to_string_pretty(&list)? + "\n",
@@ -125,7 +125,7 @@ pub(crate) fn changes(global: &GlobalArgs, since: &str, format: OutputFormat) ->
 
 pub(crate) fn events(global: &GlobalArgs, connection: Option<&str>, since: &str) -> Result<String> {
     let config = config(global)?;
-    let store = Store::open_read_only(&config.store.path)?;
+    let store = Store::open_read_only(&config.store.location()?)?;
     let mut out = String::new();
     for event in store.events(connection, &since_time(since)?)? {
         out.push_str(&serde_json::to_string(&event)?);
@@ -136,7 +136,7 @@ pub(crate) fn events(global: &GlobalArgs, connection: Option<&str>, since: &str)
 
 pub(crate) fn export(global: &GlobalArgs) -> Result<String> {
     let config = config(global)?;
-    let store = Store::open_read_only(&config.store.path)?;
+    let store = Store::open_read_only(&config.store.location()?)?;
     let mut out = String::new();
     for r in store.inventory(&InventoryFilter::default())? {
         out.push_str(&serde_json::to_string(&r)?);

@@ -107,7 +107,7 @@ pub(crate) fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<String> {
             allow_unknown_regions: config.sync.allow_unknown_regions,
             vendor_principal: args.vendor_principal.clone(),
             verify_per_minute: args.verify_per_minute,
-            store_path: config.store.path.clone(),
+            store: config.store.location()?,
             home_region: config.aws.region.clone(),
             sync: config.sync.options(&config.aws.region),
             static_dir: args.static_dir.clone(),

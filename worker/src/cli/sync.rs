@@ -26,7 +26,7 @@ pub(super) struct Runner {
 impl Runner {
     async fn new(global: &GlobalArgs, concurrency: Option<usize>) -> Result<Runner> {
         let config = config(global)?;
-        let store = Store::open(&config.store.path)?;
+        let store = Store::open(&config.store.location()?)?;
         let client =
             AwsClient::new(config.aws.endpoint_url.clone(), config.limits.limiter(), RetryPolicy::default())?;
         let vendor: Option<Arc<Provider>> = match vendor_chain(&config.aws.region).await {

@@ -44,14 +44,14 @@ pub(crate) fn tenants(global: &GlobalArgs, cmd: TenantsCommand) -> Result<String
         TenantsCommand::Add { id, name, max_connections } => {
             let name = name.unwrap_or_else(|| id.clone());
             trustline_worker::text::check_name("--name", &name).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let mut store = Store::open(&config.store.path)?;
+            let mut store = Store::open(&config.store.location()?)?;
             let tenant = store
                 .add_tenant(&id, &name, max_connections.unwrap_or(config.tenants.max_connections))
                 .with_context(|| format!("tenants add {id}"))?;
             Ok(format!("added tenant {} (up to {} connections)\n", tenant.id, tenant.max_connections))
         }
         TenantsCommand::List { format } => {
-            let store = Store::open_read_only(&config.store.path)?;
+            let store = Store::open_read_only(&config.store.location()?)?;
             let list = store.tenants()?;
             Ok(match format {
                 OutputFormat::Json => serde_json::to_string_pretty(&list)? + "\n",
@@ -71,14 +71,14 @@ pub(crate) fn tenants(global: &GlobalArgs, cmd: TenantsCommand) -> Result<String
             })
         }
         TenantsCommand::Remove { id } => {
-            let mut store = Store::open(&config.store.path)?;
+            let mut store = Store::open(&config.store.location()?)?;
             if !store.remove_tenant(&id)? {
                 bail!("no tenant '{id}': see `trustline tenants list`");
             }
             Ok(format!("removed tenant {id} with its connections and inventory\n"))
         }
         TenantsCommand::ExternalId { id } => {
-            let mut store = Store::open(&config.store.path)?;
+            let mut store = Store::open(&config.store.location()?)?;
             if store.tenant(&id)?.is_none() {
                 bail!("no tenant '{id}': add it with `trustline tenants add {id}`");
             }

@@ -65,7 +65,7 @@ pub(crate) fn webhooks(global: &GlobalArgs, cmd: WebhooksCommand) -> Result<Stri
                     trustline_worker::seal::KEY_ENV
                 )
             })?;
-            let mut store = Store::open(&config.store.path)?;
+            let mut store = Store::open(&config.store.location()?)?;
             if let Some(t) = &tenant
                 && store.tenant(t)?.is_none()
             {
@@ -89,7 +89,7 @@ pub(crate) fn webhooks(global: &GlobalArgs, cmd: WebhooksCommand) -> Result<Stri
             ))
         }
         WebhooksCommand::List { format } => {
-            let store = Store::open_read_only(&config.store.path)?;
+            let store = Store::open_read_only(&config.store.location()?)?;
             let list = store.webhook_endpoints()?;
             Ok(match format {
                 OutputFormat::Json => serde_json::to_string_pretty(&list)? + "\n",
@@ -136,7 +136,7 @@ pub(crate) fn webhooks(global: &GlobalArgs, cmd: WebhooksCommand) -> Result<Stri
         }
         WebhooksCommand::Test { id } => {
             init_logging(global.log_format);
-            let store = Store::open(&config.store.path)?;
+            let store = Store::open(&config.store.location()?)?;
             let deliverer =
                 Deliverer::new(store, &config.webhooks, trustline_worker::seal::SealKeys::from_env()?)?;
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -153,14 +153,14 @@ pub(crate) fn webhooks(global: &GlobalArgs, cmd: WebhooksCommand) -> Result<Stri
             }
         }
         WebhooksCommand::Retry { id } => {
-            let mut store = Store::open(&config.store.path)?;
+            let mut store = Store::open(&config.store.location()?)?;
             let Some(requeued) = store.retry_webhook_endpoint(&id)? else {
                 bail!("no webhook endpoint '{id}': see `trustline webhooks list`");
             };
             Ok(format!("re-enabled webhook endpoint {id}; {requeued} failed deliveries queued again\n"))
         }
         WebhooksCommand::Remove { id } => {
-            let mut store = Store::open(&config.store.path)?;
+            let mut store = Store::open(&config.store.location()?)?;
             if !store.remove_webhook_endpoint(&id)? {
                 bail!("no webhook endpoint '{id}': see `trustline webhooks list`");
             }

@@ -9,11 +9,11 @@ use std::fmt;
 use std::str::FromStr;
 
 use anyhow::{Context, Result, bail};
-use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 use trustline_core::policy::permissions::DataSet;
 use trustline_core::{AccountId, ExternalId, IntegrationKind, Region, RoleArn};
 
+use super::sql::{self, Conn, OptionalExt, Row, params};
 use super::{Store, now_text};
 
 /// Where a connection's secret access key is kept.
@@ -361,21 +361,21 @@ impl Connection {
         })
     }
 
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Connection>> {
-        let get = |i: usize| row.get::<_, Option<String>>(i);
-        let (org, parent, tenant, next) = (get(11)?, get(12)?, row.get::<_, String>(13)?, get(14)?);
+    fn from_row(row: &Row<'_>) -> sql::Result<Result<Connection>> {
+        let get = |i: usize| row.get::<Option<String>>(i);
+        let (org, parent, tenant, next) = (get(11)?, get(12)?, row.get::<String>(13)?, get(14)?);
         let (id, name, kind, account, role, ext, key, secret, sets, regions, status) = (
-            row.get::<_, String>(0)?,
-            row.get::<_, String>(1)?,
-            row.get::<_, String>(2)?,
+            row.get::<String>(0)?,
+            row.get::<String>(1)?,
+            row.get::<String>(2)?,
             get(3)?,
             get(4)?,
             get(5)?,
             get(6)?,
             get(7)?,
-            row.get::<_, String>(8)?,
-            row.get::<_, String>(9)?,
-            row.get::<_, String>(10)?,
+            row.get::<String>(8)?,
+            row.get::<String>(9)?,
+            row.get::<String>(10)?,
         );
         Ok((|| -> Result<Connection> {
             let kind: IntegrationKind = kind.parse()?;
@@ -427,8 +427,8 @@ const COLUMNS: &str = "id, name, kind, account_id, role_arn, external_id, access
 const PLACEHOLDERS: &str = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16";
 
 /// A connection's row: [`COLUMNS`], then `created_at`.
-fn row_values(c: &Connection) -> Result<Vec<rusqlite::types::Value>> {
-    use rusqlite::types::Value as V;
+fn row_values(c: &Connection) -> Result<Vec<sql::Value>> {
+    use sql::Value as V;
     let text = |s: Option<String>| s.map_or(V::Null, V::Text);
     Ok(vec![
         V::Text(c.id.clone()),
@@ -448,6 +448,11 @@ fn row_values(c: &Connection) -> Result<Vec<rusqlite::types::Value>> {
         text(c.access.next_external_id().map(ToString::to_string)),
         V::Text(now_text()),
     ])
+}
+
+/// [`row_values`] as parameters.
+fn bind(values: &[sql::Value]) -> Vec<&dyn sql::ToValue> {
+    values.iter().map(|v| v as &dyn sql::ToValue).collect()
 }
 
 /// Why a connection could not be added.
@@ -502,8 +507,8 @@ pub fn new_connection_id() -> String {
 }
 
 /// Deletes a connection's row and everything recorded for it.
-pub(super) fn delete_connection_rows(tx: &rusqlite::Transaction<'_>, id: &str) -> Result<usize> {
-    let removed = tx.execute("DELETE FROM connections WHERE id = ?1", [id])?;
+pub(super) fn delete_connection_rows(tx: &Conn, id: &str) -> Result<usize> {
+    let removed = tx.execute("DELETE FROM connections WHERE id = ?1", params![id])?;
     for table in [
         "resources",
         "events",
@@ -514,7 +519,7 @@ pub(super) fn delete_connection_rows(tx: &rusqlite::Transaction<'_>, id: &str) -
         "postures",
         "posture_history",
     ] {
-        tx.execute(&format!("DELETE FROM {table} WHERE connection_id = ?1"), [id])?;
+        tx.execute(&format!("DELETE FROM {table} WHERE connection_id = ?1"), params![id])?;
     }
     Ok(removed)
 }
@@ -554,35 +559,45 @@ impl Store {
         if let Some(max) = quota {
             let count: u32 = tx.query_row(
                 "SELECT COUNT(*) FROM connections WHERE tenant_id = ?1 AND parent_id IS NULL",
-                [&c.tenant],
+                params![c.tenant],
                 |r| r.get(0),
             )?;
             if count >= max {
                 return Err(AddRefused::Quota(max).into());
             }
         }
-        if let Some(role) = &c.access.role_arn() {
+        // Refused when the role is connected already: by this tenant (naming the connection) or
+        // by another.
+        let role_refusal = || -> Result<Option<AddRefused>> {
+            let Some(role) = c.access.role_arn() else { return Ok(None) };
             let owner: Option<(String, String)> = tx
                 .query_row(
                     "SELECT id, tenant_id FROM connections WHERE role_arn = ?1",
-                    [role.to_string()],
+                    params![role.to_string()],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
-            match owner {
-                Some((id, tenant)) if tenant == c.tenant => return Err(AddRefused::RoleConnected(id).into()),
-                Some(_) => return Err(AddRefused::OtherTenant.into()),
-                None => {}
-            }
+            Ok(owner.map(|(id, tenant)| {
+                if tenant == c.tenant { AddRefused::RoleConnected(id) } else { AddRefused::OtherTenant }
+            }))
+        };
+        if let Some(refused) = role_refusal()? {
+            return Err(refused.into());
         }
+        let values = row_values(c)?;
         let inserted = tx.execute(
-            &format!("INSERT OR IGNORE INTO connections ({COLUMNS}, created_at) VALUES ({PLACEHOLDERS})"),
-            rusqlite::params_from_iter(row_values(c)?),
+            &format!(
+                "INSERT INTO connections ({COLUMNS}, created_at) VALUES ({PLACEHOLDERS}) ON CONFLICT DO NOTHING"
+            ),
+            &bind(&values),
         );
         match inserted {
-            Ok(0) => return Err(AddRefused::IdTaken.into()),
+            // The id, or (on PostgreSQL, whose READ COMMITTED lets another transaction connect
+            // the role since the check above) the role, is taken: a new statement sees which.
+            Ok(0) => return Err(role_refusal()?.unwrap_or(AddRefused::IdTaken).into()),
             Ok(_) => {}
-            Err(e) if e.to_string().contains("account connected by another tenant") => {
+            // The one-tenant-per-account trigger (SQLite's RAISE, PostgreSQL's RAISE EXCEPTION).
+            Err(e) if e.message().contains("account connected by another tenant") => {
                 return Err(AddRefused::OtherTenant.into());
             }
             Err(e) => return Err(e.into()),
@@ -600,7 +615,7 @@ impl Store {
     /// Every connection, by id.
     pub fn connections(&self) -> Result<Vec<Connection>> {
         let mut stmt = self.db.prepare(&format!("SELECT {COLUMNS} FROM connections ORDER BY id"))?;
-        let rows = stmt.query_map([], Connection::from_row)?;
+        let rows = stmt.query_map(params![], Connection::from_row)?;
         rows.map(|r| r?).collect()
     }
 
@@ -609,7 +624,7 @@ impl Store {
         let mut stmt = self
             .db
             .prepare(&format!("SELECT {COLUMNS} FROM connections WHERE tenant_id = ?1 ORDER BY id"))?;
-        let rows = stmt.query_map([tenant], Connection::from_row)?;
+        let rows = stmt.query_map(params![tenant], Connection::from_row)?;
         rows.map(|r| r?).collect()
     }
 
@@ -645,7 +660,7 @@ impl Store {
         )?;
         let still_used: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM connections WHERE external_id = ?1 OR next_external_id = ?1)",
-            [old.as_str()],
+            params![old.as_str()],
             |r| r.get(0),
         )?;
         if !still_used {
@@ -664,7 +679,7 @@ impl Store {
             .db
             .query_row(
                 &format!("SELECT {COLUMNS} FROM connections WHERE id = ?1"),
-                [id],
+                params![id],
                 Connection::from_row,
             )
             .optional()?;
@@ -686,7 +701,7 @@ impl Store {
         let tx = super::write_transaction(&mut self.db)?;
         let mut ids: Vec<String> = {
             let mut stmt = tx.prepare("SELECT id FROM connections WHERE parent_id = ?1")?;
-            stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+            stmt.query_map(params![id], |r| r.get(0))?.collect::<sql::Result<_>>()?
         };
         ids.push(id.to_owned());
         let mut removed = 0;
@@ -749,12 +764,12 @@ impl Store {
                        external_id = excluded.external_id, next_external_id = excluded.next_external_id,
                        data_sets = excluded.data_sets, regions = excluded.regions, status = excluded.status"
                 ),
-                rusqlite::params_from_iter(row_values(&c)?),
+                &bind(&row_values(&c)?),
             )?;
         }
         for gone in existing.iter().filter(|e| !seen.contains(&e.id) && e.status != ConnectionStatus::Removed)
         {
-            tx.execute("UPDATE connections SET status = 'removed' WHERE id = ?1", [&gone.id])?;
+            tx.execute("UPDATE connections SET status = 'removed' WHERE id = ?1", params![gone.id])?;
             changes.removed += 1;
         }
         tx.commit()?;

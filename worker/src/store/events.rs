@@ -1,9 +1,9 @@
 //! CloudTrail management events and each account-region's cursor (how far events were read).
 
 use anyhow::Result;
-use rusqlite::{Transaction, params};
 
 use super::Store;
+use super::sql::{self, Conn, params};
 
 use crate::resource::EventRecord;
 /// A stored CloudTrail management event: the API's own type.
@@ -16,9 +16,8 @@ impl Store {
     ) -> Result<std::collections::HashMap<String, std::collections::HashMap<String, time::OffsetDateTime>>>
     {
         let mut stmt = self.db.prepare("SELECT connection_id, region, last_event_time FROM cursors")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
-        })?;
+        let rows = stmt
+            .query_map(params![], |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<String>(2)?)))?;
         let mut out: std::collections::HashMap<_, std::collections::HashMap<_, _>> =
             std::collections::HashMap::new();
         for row in rows {
@@ -33,7 +32,7 @@ impl Store {
     pub fn events(&self, connection: Option<&str>, since: &str) -> Result<Vec<Event>> {
         let mut stmt = self.db.prepare(
             "SELECT event_id, connection_id, region, event_time, event_name, event_source, username FROM events
-             WHERE (?1 IS NULL OR connection_id = ?1) AND event_time >= ?2 ORDER BY event_time, event_id",
+             WHERE (CAST(?1 AS TEXT) IS NULL OR connection_id = ?1) AND event_time >= ?2 ORDER BY event_time, event_id",
         )?;
         let rows = stmt.query_map(params![connection, since], |r| {
             Ok(Event {
@@ -46,7 +45,7 @@ impl Store {
                 username: r.get(6)?,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<sql::Result<_>>()?)
     }
 }
 
@@ -64,8 +63,8 @@ impl Store {
     ) -> Result<Vec<(i64, Event)>> {
         let mut stmt = self.db.prepare_cached(
             "SELECT rowid, event_id, connection_id, region, event_time, event_name, event_source, username FROM events
-             WHERE rowid > ?1 AND (?2 IS NULL OR connection_id IN (SELECT id FROM connections WHERE tenant_id = ?2))
-               AND (?3 IS NULL OR connection_id = ?3)
+             WHERE rowid > ?1 AND (CAST(?2 AS TEXT) IS NULL OR connection_id IN (SELECT id FROM connections WHERE tenant_id = ?2))
+               AND (CAST(?3 AS TEXT) IS NULL OR connection_id = ?3)
              ORDER BY rowid LIMIT ?4",
         )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -83,29 +82,36 @@ impl Store {
                 },
             ))
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<sql::Result<_>>()?)
     }
 }
 
 /// Stores CloudTrail events, dropping those already stored (by EventId); returns how many were new.
-pub(super) fn insert_events(tx: &Transaction<'_>, connection: &str, events: &[EventRecord]) -> Result<u64> {
+pub(super) fn insert_events(tx: &Conn, connection: &str, events: &[EventRecord]) -> Result<u64> {
     let mut insert = tx.prepare_cached(
-        "INSERT OR IGNORE INTO events (event_id, connection_id, region, event_time, event_name, event_source, username, raw)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO events (event_id, connection_id, region, event_time, event_name, event_source, username, raw)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
     )?;
     let mut new = 0;
     for e in events {
         let t = super::timestamp(e.event_time);
-        let params =
-            params![e.event_id, connection, e.region, t, e.event_name, e.event_source, e.username, e.raw];
-        new += insert.execute(params)? as u64;
+        new += insert.execute(params![
+            e.event_id,
+            connection,
+            e.region,
+            t,
+            e.event_name,
+            e.event_source,
+            e.username,
+            e.raw
+        ])? as u64;
     }
     Ok(new)
 }
 
 /// Moves a region's CloudTrail cursor.
 pub(super) fn set_cursor(
-    tx: &Transaction<'_>,
+    tx: &Conn,
     connection: &str,
     region: &str,
     read_to: time::OffsetDateTime,

@@ -105,8 +105,8 @@ mod tests {
     fn open_write_and_check(dir: &Path) {
         let db = dir.join("inventory.db");
         let store = Store::open(&db).unwrap();
-        store.db.execute("CREATE TABLE t (x)", []).unwrap();
-        store.db.execute("INSERT INTO t VALUES (1)", []).unwrap();
+        store.db.execute("CREATE TABLE t (x)", crate::store::sql::params![]).unwrap();
+        store.db.execute("INSERT INTO t VALUES (1)", crate::store::sql::params![]).unwrap();
         for suffix in ["", "-wal", "-shm", ".lock"] {
             let path = sibling(&db, suffix);
             assert_eq!(mode(&path), 0o600, "{}", path.display());

@@ -4,11 +4,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
-use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::Value;
 
 use super::events::{insert_events, set_cursor};
 use super::runs::{AccountOutcome, AccountStatus, record_account};
+use super::sql::{self, Conn, Engine, OptionalExt, params};
 use super::{Store, now_text};
 use crate::resource::{Resource, ResourceKind, Snapshot};
 
@@ -82,15 +82,33 @@ impl Store {
     ) -> Result<Vec<StoredResource>> {
         // The tag filter runs in SQL, so that a page's LIMIT counts only matching resources.
         let tags = serde_json::to_string(&filter.tag)?;
-        let mut stmt = self.db.prepare_cached(&format!(
-            "SELECT {RESOURCE_COLUMNS} FROM resources
-             WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR connection_id = ?2) AND (?3 IS NULL OR region = ?3)
-               AND (?4 IS NULL OR connection_id IN (SELECT id FROM connections WHERE tenant_id = ?4))
-               AND (?5 IS NULL OR (connection_id, region, kind, id) > (?5, ?6, ?7, ?8))
-               AND (json_array_length(?9) = 0 OR EXISTS (
+        // ?9 is a JSON array of [key, value-or-null] pairs; a resource matches when one of its
+        // tags has a wanted key and, if the pair has a value, that value. The JSON functions
+        // differ between the engines: SQLite's json_each/json_extract, PostgreSQL's jsonb ones
+        // (?9 is bound as TEXT and cast there: a parameter typed jsonb would be sent in jsonb's
+        // binary format, which plain text is not).
+        let tag_filter = match self.db.engine() {
+            Engine::Sqlite => {
+                "(json_array_length(?9) = 0 OR EXISTS (
                    SELECT 1 FROM json_each(?9) AS wanted, json_each(resources.tags) AS tag
                    WHERE tag.key = json_extract(wanted.value, '$[0]')
-                     AND (json_extract(wanted.value, '$[1]') IS NULL OR tag.value = json_extract(wanted.value, '$[1]'))))
+                     AND (json_extract(wanted.value, '$[1]') IS NULL OR tag.value = json_extract(wanted.value, '$[1]'))))"
+            }
+            Engine::Postgres => {
+                "(jsonb_array_length(CAST(CAST(?9 AS TEXT) AS jsonb)) = 0 OR EXISTS (
+                   SELECT 1 FROM jsonb_array_elements(CAST(CAST(?9 AS TEXT) AS jsonb)) AS wanted(value),
+                     jsonb_each_text(CAST(resources.tags AS jsonb)) AS tag(key, value)
+                   WHERE tag.key = (wanted.value ->> 0)
+                     AND ((wanted.value ->> 1) IS NULL OR tag.value = (wanted.value ->> 1))))"
+            }
+        };
+        let mut stmt = self.db.prepare_cached(&format!(
+            "SELECT {RESOURCE_COLUMNS} FROM resources
+             WHERE (CAST(?1 AS TEXT) IS NULL OR kind = ?1) AND (CAST(?2 AS TEXT) IS NULL OR connection_id = ?2)
+               AND (CAST(?3 AS TEXT) IS NULL OR region = ?3)
+               AND (CAST(?4 AS TEXT) IS NULL OR connection_id IN (SELECT id FROM connections WHERE tenant_id = ?4))
+               AND (CAST(?5 AS TEXT) IS NULL OR (connection_id, region, kind, id) > (?5, ?6, ?7, ?8))
+               AND {tag_filter}
              ORDER BY connection_id, region, kind, id
              LIMIT ?10"
         ))?;
@@ -146,14 +164,14 @@ impl Store {
     ) -> Result<Vec<ChangeRecord>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.change_rows(
-            "WHERE seq > ?1 AND (?2 IS NULL OR connection_id IN (SELECT id FROM connections WHERE tenant_id = ?2))
-               AND (?3 IS NULL OR connection_id = ?3)
+            "WHERE seq > ?1 AND (CAST(?2 AS TEXT) IS NULL OR connection_id IN (SELECT id FROM connections WHERE tenant_id = ?2))
+               AND (CAST(?3 AS TEXT) IS NULL OR connection_id = ?3)
              ORDER BY seq LIMIT ?4",
             params![after, tenant, connection, limit],
         )
     }
 
-    fn change_rows(&self, condition: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<ChangeRecord>> {
+    fn change_rows(&self, condition: &str, params: sql::Params<'_>) -> Result<Vec<ChangeRecord>> {
         let mut stmt = self.db.prepare_cached(&format!(
             "SELECT seq, run_id, at, connection_id, region, kind, id, change, fields FROM changes {condition}"
         ))?;
@@ -170,7 +188,7 @@ impl Store {
                     change: row.get(7)?,
                     fields: Vec::new(),
                 },
-                row.get::<_, String>(8)?,
+                row.get::<String>(8)?,
             ))
         })?;
         rows.map(|r| {
@@ -192,7 +210,7 @@ const RESOURCE_COLUMNS: &str =
     "connection_id, region, kind, id, name, arn, tags, attributes, first_seen, last_seen, stale";
 
 /// A resource row, with its tags and attributes still JSON text.
-fn resource_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(StoredResource, String, String)> {
+fn resource_row(row: &sql::Row<'_>) -> sql::Result<(StoredResource, String, String)> {
     Ok((
         StoredResource {
             connection: row.get(0)?,
@@ -226,7 +244,7 @@ pub type Scope = BTreeSet<(String, ResourceKind)>;
 /// (`snapshot.complete`) and marked stale otherwise; each addition, change and removal is recorded
 /// in the change history of `run_id`.
 pub(super) fn apply_part(
-    tx: &Transaction<'_>,
+    tx: &Conn,
     run_id: i64,
     connection: &str,
     scope: Option<&Scope>,
@@ -336,16 +354,12 @@ struct Existing {
     attributes: Value,
 }
 
-fn load(
-    tx: &Transaction<'_>,
-    connection: &str,
-    list: Option<(&str, &str)>,
-) -> Result<BTreeMap<Key, Existing>> {
+fn load(tx: &Conn, connection: &str, list: Option<(&str, &str)>) -> Result<BTreeMap<Key, Existing>> {
     // Two statements, so that a single list is read through the primary key's prefix.
     let (mut stmt, region, kind) = match list {
         None => (
             tx.prepare_cached(
-                "SELECT region, kind, id, name, tags, attributes FROM resources WHERE connection_id = ?1 AND ?2 IS NULL AND ?3 IS NULL",
+                "SELECT region, kind, id, name, tags, attributes FROM resources WHERE connection_id = ?1 AND CAST(?2 AS TEXT) IS NULL AND CAST(?3 AS TEXT) IS NULL",
             )?,
             None,
             None,
@@ -361,9 +375,9 @@ fn load(
     let rows = stmt.query_map(params![connection, region, kind], |row| {
         Ok((
             (row.get(0)?, row.get(1)?, row.get(2)?),
-            row.get::<_, Option<String>>(3)?,
-            row.get::<_, String>(4)?,
-            row.get::<_, String>(5)?,
+            row.get::<Option<String>>(3)?,
+            row.get::<String>(4)?,
+            row.get::<String>(5)?,
         ))
     })?;
     let mut map = BTreeMap::new();
@@ -430,7 +444,7 @@ mod tests {
     fn temp_store(name: &str) -> (Store, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("trustline-inv-{name}-{}", std::process::id()));
         std::fs::remove_dir_all(&dir).ok();
-        (Store::open(&dir.join("db.sqlite")).unwrap(), dir)
+        (Store::open(&crate::store::Location::Sqlite(dir.join("db.sqlite"))).unwrap(), dir)
     }
 
     #[test]

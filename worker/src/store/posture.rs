@@ -6,9 +6,9 @@
 //! alike: what it returns is the change to announce (a `connection.posture_changed` event).
 
 use anyhow::{Context, Result};
-use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
+use super::sql::{self, Conn, OptionalExt, Row, params};
 use super::{Store, now_text};
 use crate::sync::posture::{Finding, Posture, Report};
 
@@ -32,7 +32,7 @@ pub struct PostureChange {
 /// A connection's current posture, and one change in its history: the API's own types.
 pub use trustline_core::api::{PostureHistory, PostureRow};
 
-fn posture_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PostureRow> {
+fn posture_row(r: &Row<'_>) -> sql::Result<PostureRow> {
     Ok(PostureRow {
         connection: r.get(0)?,
         posture: posture_column(r, 1)?,
@@ -43,21 +43,14 @@ fn posture_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PostureRow> {
     })
 }
 
-fn posture_column(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Posture> {
+fn posture_column(row: &Row<'_>, i: usize) -> sql::Result<Posture> {
     let text: String = row.get(i)?;
-    Posture::parse(&text).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            i,
-            rusqlite::types::Type::Text,
-            format!("unknown posture {text:?}").into(),
-        )
-    })
+    Posture::parse(&text).ok_or_else(|| sql::Error::conversion(i, format!("unknown posture {text:?}")))
 }
 
-fn findings_column(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Vec<Finding>> {
+fn findings_column(row: &Row<'_>, i: usize) -> sql::Result<Vec<Finding>> {
     let text: String = row.get(i)?;
-    serde_json::from_str(&text)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+    serde_json::from_str(&text).map_err(|e| sql::Error::conversion(i, e))
 }
 
 fn finding_ids(findings: &[Finding]) -> Vec<&str> {
@@ -70,7 +63,7 @@ fn finding_ids(findings: &[Finding]) -> Vec<&str> {
 /// when the posture or the set of findings changed; and returns the change when the posture
 /// itself did (or this is the connection's first check).
 pub(super) fn record(
-    tx: &Transaction<'_>,
+    tx: &Conn,
     connection: &str,
     run_id: Option<i64>,
     report: &Report,
@@ -78,7 +71,7 @@ pub(super) fn record(
 ) -> Result<Option<PostureChange>> {
     let previous: Option<(Posture, Vec<Finding>)> = tx
         .prepare_cached("SELECT posture, findings FROM postures WHERE connection_id = ?1")?
-        .query_row([connection], |r| Ok((posture_column(r, 0)?, findings_column(r, 1)?)))
+        .query_row(params![connection], |r| Ok((posture_column(r, 0)?, findings_column(r, 1)?)))
         .optional()?;
     let findings = serde_json::to_string(&report.findings).context("encoding the findings")?;
     let posture_moved = previous.as_ref().is_none_or(|(p, _)| *p != report.posture);
@@ -101,7 +94,8 @@ pub(super) fn record(
         "INSERT INTO postures (connection_id, posture, findings, changed_at, last_checked_at, run_id)
          VALUES (?1, ?2, ?3, ?4, ?4, ?5)
          ON CONFLICT (connection_id) DO UPDATE SET posture = excluded.posture, findings = excluded.findings,
-             changed_at = IIF(postures.posture = excluded.posture, postures.changed_at, excluded.changed_at),
+             changed_at = CASE WHEN postures.posture = excluded.posture THEN postures.changed_at
+                 ELSE excluded.changed_at END,
              last_checked_at = excluded.last_checked_at, run_id = excluded.run_id",
     )?
     .execute(params![connection, report.posture.as_str(), findings, at, run_id])?;
@@ -111,7 +105,7 @@ pub(super) fn record(
     if announce {
         let tenant: Option<String> = tx
             .prepare_cached("SELECT tenant_id FROM connections WHERE id = ?1")?
-            .query_row([connection], |r| r.get(0))
+            .query_row(params![connection], |r| r.get(0))
             .optional()?;
         if let Some(tenant) = tenant {
             let event = super::PostureChanged {
@@ -155,7 +149,7 @@ impl Store {
         let mut stmt = self.db.prepare_cached(
             "SELECT connection_id, posture, findings, changed_at, last_checked_at, run_id FROM postures WHERE connection_id = ?1",
         )?;
-        Ok(stmt.query_row([connection], posture_row).optional()?)
+        Ok(stmt.query_row(params![connection], posture_row).optional()?)
     }
 
     /// Every checked connection's current posture, by connection.
@@ -163,8 +157,8 @@ impl Store {
         let mut stmt = self.db.prepare(
             "SELECT connection_id, posture, findings, changed_at, last_checked_at, run_id FROM postures ORDER BY connection_id",
         )?;
-        let rows = stmt.query_map([], posture_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows = stmt.query_map(params![], posture_row)?;
+        Ok(rows.collect::<sql::Result<_>>()?)
     }
 
     /// A connection's posture changes, oldest first.
@@ -172,7 +166,7 @@ impl Store {
         let mut stmt = self.db.prepare(
             "SELECT previous, posture, findings, at, run_id FROM posture_history WHERE connection_id = ?1 ORDER BY seq",
         )?;
-        let rows = stmt.query_map([connection], |r| {
+        let rows = stmt.query_map(params![connection], |r| {
             let previous: Option<String> = r.get(0)?;
             Ok(PostureHistory {
                 previous: previous.as_deref().and_then(Posture::parse),
@@ -182,7 +176,7 @@ impl Store {
                 run_id: r.get(4)?,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<sql::Result<_>>()?)
     }
 }
 
@@ -207,7 +201,7 @@ mod tests {
     #[test]
     fn only_changes_are_history_and_every_check_is_timed() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let mut store = Store::open(&crate::store::Location::Sqlite(dir.path().join("t.db"))).unwrap();
         let first = store.record_posture("acme", Some(1), &report(Posture::Healthy, &[])).unwrap().unwrap();
         assert_eq!((first.from, first.to), (None, Posture::Healthy));
         assert!(store.record_posture("acme", Some(2), &report(Posture::Healthy, &[])).unwrap().is_none());

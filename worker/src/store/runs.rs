@@ -1,8 +1,8 @@
 //! Sync runs and how each account's sync ended: begun, finished or interrupted, ok, partial or
 //! failed, with totals; what the CLI and the API show as the last sync.
 
+use super::sql::{Conn, FromValue, OptionalExt, Value, params};
 use anyhow::Result;
-use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use super::{Store, now_text};
@@ -41,11 +41,11 @@ macro_rules! text_enum {
                 match self { $($ty::$variant => $text),+ }
             }
         }
-        impl rusqlite::types::FromSql for $ty {
-            fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-                match value.as_str()? {
+        impl FromValue for $ty {
+            fn from_value(value: Value) -> std::result::Result<Self, String> {
+                match String::from_value(value)?.as_str() {
                     $($text => Ok($ty::$variant),)+
-                    other => Err(rusqlite::types::FromSqlError::Other(format!("unknown status {other:?}").into())),
+                    other => Err(format!("unknown status {other:?}")),
                 }
             }
         }
@@ -123,8 +123,11 @@ pub struct AccountOutcome {
 impl Store {
     /// Starts a sync run and returns its id.
     pub fn begin_run(&mut self) -> Result<i64> {
-        self.db.execute("INSERT INTO runs (started_at, status) VALUES (?1, 'running')", [now_text()])?;
-        Ok(self.db.last_insert_rowid())
+        Ok(self.db.query_row(
+            "INSERT INTO runs (started_at, status) VALUES (?1, 'running') RETURNING id",
+            params![now_text()],
+            |r| r.get(0),
+        )?)
     }
 
     /// Closes runs a killed worker left `running`, as `interrupted` at the time this notices,
@@ -136,11 +139,11 @@ impl Store {
         }
         let ids: Vec<i64> = {
             let mut stmt = self.db.prepare("SELECT id FROM runs WHERE status = 'running' ORDER BY id")?;
-            stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+            stmt.query_map(params![], |r| r.get(0))?.collect::<super::sql::Result<_>>()?
         };
         self.db.execute(
             "UPDATE runs SET status = 'interrupted', finished_at = ?1 WHERE status = 'running'",
-            [now_text()],
+            params![now_text()],
         )?;
         Ok(ids)
     }
@@ -152,7 +155,7 @@ impl Store {
             .db
             .query_row(
                 "SELECT id, status, started_at, finished_at FROM runs ORDER BY id DESC LIMIT 1",
-                [],
+                params![],
                 |r| {
                     Ok(Run {
                         id: r.get(0)?,
@@ -214,7 +217,7 @@ impl Store {
             .query_row(
                 "SELECT a.run_id, a.status, a.error_code, a.error_message, a.resources, a.added, a.changed, a.removed, a.calls, a.duration_ms, r.finished_at
                  FROM account_runs a JOIN runs r ON r.id = a.run_id WHERE a.connection_id = ?1 ORDER BY a.run_id DESC LIMIT 1",
-                [connection],
+                params![connection],
                 |r| {
                     Ok(AccountRun {
                         run_id: r.get(0)?,
@@ -245,7 +248,7 @@ impl Store {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut runs = self.db.prepare_cached(
             "SELECT id, status, started_at, finished_at FROM runs
-             WHERE (?1 IS NULL OR id < ?1) AND EXISTS (
+             WHERE (CAST(?1 AS BIGINT) IS NULL OR id < ?1) AND EXISTS (
                  SELECT 1 FROM account_runs a JOIN connections c ON c.id = a.connection_id
                  WHERE a.run_id = runs.id AND c.tenant_id = ?2)
              ORDER BY id DESC LIMIT ?3",
@@ -264,7 +267,7 @@ impl Store {
                 accounts: Vec::new(),
             })
         })?;
-        let mut out = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut out = rows.collect::<super::sql::Result<Vec<_>>>()?;
         for run in &mut out {
             let rows = accounts.query_map(params![run.id, tenant], |r| {
                 Ok(trustline_core::api::RunAccount {
@@ -277,7 +280,7 @@ impl Store {
                     error: r.get(6)?,
                 })
             })?;
-            run.accounts = rows.collect::<rusqlite::Result<_>>()?;
+            run.accounts = rows.collect::<super::sql::Result<_>>()?;
         }
         Ok(out)
     }
@@ -287,10 +290,10 @@ impl Store {
         let mut stmt = self.db.prepare(
             "SELECT connection_id, status, error_message FROM account_runs WHERE run_id = (SELECT MAX(id) FROM runs) ORDER BY connection_id",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let rows = stmt.query_map(params![], |r| {
             Ok(AccountResult { connection: r.get(0)?, status: r.get(1)?, error: r.get(2)? })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<super::sql::Result<_>>()?)
     }
 }
 
@@ -298,7 +301,7 @@ impl Store {
 /// `outcome.resources`; and enqueues the account's `inventory.changed` webhook event.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn record_account(
-    tx: &Transaction<'_>,
+    tx: &Conn,
     run_id: i64,
     connection: &str,
     status: AccountStatus,
@@ -308,10 +311,15 @@ pub(super) fn record_account(
     duration_ms: u64,
 ) -> Result<()> {
     outcome.resources =
-        tx.query_row("SELECT COUNT(*) FROM resources WHERE connection_id = ?1", [connection], |r| r.get(0))?;
+        tx.query_row("SELECT COUNT(*) FROM resources WHERE connection_id = ?1", params![connection], |r| {
+            r.get(0)
+        })?;
     tx.execute(
-        "INSERT OR REPLACE INTO account_runs (run_id, connection_id, status, error_message, resources, added, changed, removed, calls, duration_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO account_runs (run_id, connection_id, status, error_message, resources, added, changed, removed, calls, duration_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (run_id, connection_id) DO UPDATE SET status = excluded.status, error_code = NULL,
+             error_message = excluded.error_message, resources = excluded.resources, added = excluded.added,
+             changed = excluded.changed, removed = excluded.removed, calls = excluded.calls, duration_ms = excluded.duration_ms",
         params![
             run_id,
             connection,
@@ -331,17 +339,20 @@ pub(super) fn record_account(
 
 /// Records a failed account: its inventory stays, marked stale, and the error is kept.
 pub(super) fn record_failure(
-    tx: &Transaction<'_>,
+    tx: &Conn,
     run_id: i64,
     connection: &str,
     code: Option<&str>,
     message: &str,
     duration_ms: u64,
 ) -> Result<()> {
-    tx.execute("UPDATE resources SET stale = 1 WHERE connection_id = ?1", [connection])?;
+    tx.execute("UPDATE resources SET stale = 1 WHERE connection_id = ?1", params![connection])?;
     tx.execute(
-        "INSERT OR REPLACE INTO account_runs (run_id, connection_id, status, error_code, error_message, duration_ms)
-         VALUES (?1, ?2, 'failed', ?3, ?4, ?5)",
+        "INSERT INTO account_runs (run_id, connection_id, status, error_code, error_message, duration_ms)
+         VALUES (?1, ?2, 'failed', ?3, ?4, ?5)
+         ON CONFLICT (run_id, connection_id) DO UPDATE SET status = 'failed', error_code = excluded.error_code,
+             error_message = excluded.error_message, resources = 0, added = 0, changed = 0, removed = 0, calls = 0,
+             duration_ms = excluded.duration_ms",
         params![run_id, connection, code, message, duration_ms],
     )?;
     Ok(())

@@ -1,8 +1,8 @@
 //! Sealed secrets as a set (connections' and webhook endpoints'), re-sealed under a new key
 //! (`trustline seal-key rotate`).
 
+use super::sql::{Conn, params};
 use anyhow::{Context, Result, bail};
-use rusqlite::params;
 
 use super::Store;
 use crate::seal::SealKeys;
@@ -13,8 +13,8 @@ impl Store {
         let mut stmt = self
             .db
             .prepare("SELECT id, secret_ref FROM connections WHERE secret_ref LIKE 'sealed:%' ORDER BY id")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        let all: Vec<(String, String)> = rows.collect::<rusqlite::Result<_>>()?;
+        let rows = stmt.query_map(params![], |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)))?;
+        let all: Vec<(String, String)> = rows.collect::<super::sql::Result<_>>()?;
         Ok(all.into_iter().filter(|(_, s)| crate::seal::is_sealed(s)).collect())
     }
 
@@ -57,7 +57,7 @@ impl Store {
     }
 }
 
-fn set_connection_secrets(tx: &rusqlite::Transaction<'_>, secrets: &[(String, String)]) -> Result<()> {
+fn set_connection_secrets(tx: &Conn, secrets: &[(String, String)]) -> Result<()> {
     for (id, sealed) in secrets {
         if !crate::seal::is_sealed(sealed) {
             bail!("connection {id}: refusing to store a secret that is not sealed");

@@ -298,7 +298,9 @@ impl Value {
             Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
                 get::<String>(row, i)?.map(Value::Text)
             }
-            ref other => return Err(format!("type {other} is not one the store reads (cast it to BIGINT or TEXT)")),
+            ref other => {
+                return Err(format!("type {other} is not one the store reads (cast it to BIGINT or TEXT)"));
+            }
         };
         Ok(value.unwrap_or(Value::Null))
     }
@@ -389,6 +391,18 @@ impl Pg {
         Ok(statement)
     }
 
+    fn execute(&mut self, sql: &str, values: &[Value]) -> Result<u64> {
+        let statement = self.statement(sql)?;
+        let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+        Ok(self.client.execute(&statement, &refs)?)
+    }
+
+    fn query(&mut self, sql: &str, values: &[Value]) -> Result<Vec<postgres::Row>> {
+        let statement = self.statement(sql)?;
+        let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+        Ok(self.client.query(&statement, &refs)?)
+    }
+
     /// The client itself (COPY, and what the engine alone has).
     pub fn client(&mut self) -> &mut postgres::Client {
         &mut self.client
@@ -460,10 +474,10 @@ impl Conn {
                 Ok(stmt.execute(rusqlite::params_from_iter(values.iter().map(Value::to_sqlite)))?)
             }
             Inner::Postgres(pg) => {
-                let mut pg = pg.borrow_mut();
-                let statement = pg.statement(sql)?;
-                let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-                Ok(usize::try_from(pg.client.execute(&statement, &refs)?).unwrap_or(usize::MAX))
+                let mut guard = pg.borrow_mut();
+                let pg: &mut Pg = &mut guard;
+                let changed = off_runtime(|| pg.execute(sql, &values))?;
+                Ok(usize::try_from(changed).unwrap_or(usize::MAX))
             }
         }
     }
@@ -472,7 +486,11 @@ impl Conn {
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
         match &self.0 {
             Inner::Sqlite(db) => Ok(db.execute_batch(sql)?),
-            Inner::Postgres(pg) => Ok(pg.borrow_mut().client.batch_execute(sql)?),
+            Inner::Postgres(pg) => {
+                let mut guard = pg.borrow_mut();
+                let pg: &mut Pg = &mut guard;
+                Ok(off_runtime(|| pg.client.batch_execute(sql))?)
+            }
         }
     }
 
@@ -505,11 +523,10 @@ impl Conn {
                 out
             }
             Inner::Postgres(pg) => {
-                let mut pg = pg.borrow_mut();
-                let statement = pg.statement(sql)?;
-                let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-                let rows = pg.client.query(&statement, &refs)?;
-                drop(pg);
+                let mut guard = pg.borrow_mut();
+                let pg: &mut Pg = &mut guard;
+                let rows = off_runtime(|| pg.query(sql, &values))?;
+                drop(guard);
                 rows.iter().map(|r| f(&Row(RowRef::Postgres(r)))).collect()
             }
         };
@@ -517,7 +534,12 @@ impl Conn {
     }
 
     /// The first row of a query, read by `f`; [`Error::NoRows`] when there is none.
-    pub fn query_row<T>(&self, sql: &str, params: Params<'_>, f: impl FnOnce(&Row<'_>) -> Result<T>) -> Result<T> {
+    pub fn query_row<T>(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+        f: impl FnOnce(&Row<'_>) -> Result<T>,
+    ) -> Result<T> {
         let values = bind(params);
         match &self.0 {
             Inner::Sqlite(db) => {
@@ -529,11 +551,10 @@ impl Conn {
                 }
             }
             Inner::Postgres(pg) => {
-                let mut pg = pg.borrow_mut();
-                let statement = pg.statement(sql)?;
-                let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-                let row = pg.client.query_opt(&statement, &refs)?;
-                drop(pg);
+                let mut guard = pg.borrow_mut();
+                let pg: &mut Pg = &mut guard;
+                let row = off_runtime(|| pg.query(sql, &values))?.into_iter().next();
+                drop(guard);
                 match row {
                     Some(r) => f(&Row(RowRef::Postgres(&r))),
                     None => Err(Error::NoRows),
@@ -554,7 +575,11 @@ impl Conn {
     pub fn transaction(&mut self) -> Result<Tx<'_>> {
         match &self.0 {
             Inner::Sqlite(db) => db.execute_batch("BEGIN IMMEDIATE")?,
-            Inner::Postgres(pg) => pg.borrow_mut().client.batch_execute("BEGIN")?,
+            Inner::Postgres(pg) => {
+                let mut guard = pg.borrow_mut();
+                let pg: &mut Pg = &mut guard;
+                off_runtime(|| pg.client.batch_execute("BEGIN"))?;
+            }
         }
         Ok(Tx { conn: self, done: false })
     }
@@ -592,6 +617,30 @@ impl Stmt<'_> {
     }
 }
 
+impl fmt::Debug for Row<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Row")
+    }
+}
+
+impl fmt::Debug for Pg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pg").field("statements", &self.statements.len()).finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Stmt<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Stmt").field("sql", &self.sql).finish()
+    }
+}
+
+impl fmt::Debug for Tx<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tx").field("done", &self.done).finish()
+    }
+}
+
 /// An open transaction; derefs to its connection.
 pub struct Tx<'a> {
     conn: &'a mut Conn,
@@ -626,6 +675,20 @@ impl Drop for Tx<'_> {
         {
             tracing::warn!(error = %e, "rolling back a store transaction failed");
         }
+    }
+}
+
+/// Runs `f`, a call of the blocking PostgreSQL client, where blocking is allowed. The client
+/// drives its connection on a runtime of its own, and tokio refuses to start one on a thread
+/// that is running async tasks: there, a multi-threaded runtime hands the thread's tasks to
+/// another worker for the call (`block_in_place`), and a single-threaded one runs the call on a
+/// scoped thread. Elsewhere (the sync's writer thread, the blocking pool) `f` runs as it is.
+pub fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        Ok(_) => std::thread::scope(|s| s.spawn(f).join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
+        Err(_) => f(),
     }
 }
 
@@ -684,8 +747,11 @@ mod tests {
         let conn = Conn::sqlite(rusqlite::Connection::open_in_memory().unwrap());
         conn.execute_batch("CREATE TABLE t (a INTEGER, b TEXT, c BLOB)").unwrap();
         conn.execute("INSERT INTO t VALUES (?1, ?2, ?3)", params![7_i64, "x", vec![1_u8, 2]]).unwrap();
-        conn.execute("INSERT INTO t VALUES (?1, ?2, ?3)", params![None::<i64>, None::<String>, None::<Vec<u8>>])
-            .unwrap();
+        conn.execute(
+            "INSERT INTO t VALUES (?1, ?2, ?3)",
+            params![None::<i64>, None::<String>, None::<Vec<u8>>],
+        )
+        .unwrap();
         let rows = conn
             .query_map("SELECT a, b, c FROM t ORDER BY a", params![], |r| {
                 Ok((r.get::<Option<u32>>(0)?, r.get::<Option<String>>(1)?, r.get::<Option<Vec<u8>>>(2)?))
@@ -696,6 +762,22 @@ mod tests {
         assert_eq!(rows, vec![(None, None, None), (Some(7), Some("x".into()), Some(vec![1, 2]))]);
         let err = conn.query_row("SELECT b FROM t WHERE a = 7", params![], |r| r.get::<i64>(0)).unwrap_err();
         assert!(err.to_string().contains("expected an integer, found text"), "{err}");
-        assert!(conn.query_row("SELECT a FROM t WHERE a = 8", params![], |r| r.get::<i64>(0)).optional().unwrap().is_none());
+        assert!(
+            conn.query_row("SELECT a FROM t WHERE a = 8", params![], |r| r.get::<i64>(0))
+                .optional()
+                .unwrap()
+                .is_none()
+        );
+    }
+}
+
+impl Error {
+    /// The engine's own message: for PostgreSQL the server's (its `Display` says only "db
+    /// error"), e.g. what a trigger raised; otherwise the error as displayed.
+    pub fn message(&self) -> String {
+        match self {
+            Error::Postgres(e) => e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_owned()),
+            other => other.to_string(),
+        }
     }
 }

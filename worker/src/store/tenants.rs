@@ -7,12 +7,12 @@
 //! so a copy of the store does not hand out live sessions.
 
 use anyhow::{Context, Result, bail};
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use trustline_core::ExternalId;
 
+use super::sql::{self, Conn, OptionalExt, params};
 use super::{Store, timestamp};
 
 /// The tenant every store has, and that stores from before tenants were migrated into.
@@ -86,7 +86,7 @@ impl Store {
         Tenant::check_id(id).context("tenant id")?;
         let now = timestamp(time::OffsetDateTime::now_utc());
         let inserted = self.db.execute(
-            "INSERT OR IGNORE INTO tenants (id, name, max_connections, created_at) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO tenants (id, name, max_connections, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
             params![id, name, max_connections, now],
         )?;
         if inserted == 0 {
@@ -99,24 +99,28 @@ impl Store {
     pub fn tenants(&self) -> Result<Vec<Tenant>> {
         let mut stmt =
             self.db.prepare("SELECT id, name, max_connections, created_at FROM tenants ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
+        let rows = stmt.query_map(params![], |r| {
             Ok(Tenant { id: r.get(0)?, name: r.get(1)?, max_connections: r.get(2)?, created_at: r.get(3)? })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<sql::Result<_>>()?)
     }
 
     /// One tenant.
     pub fn tenant(&self, id: &str) -> Result<Option<Tenant>> {
         Ok(self
             .db
-            .query_row("SELECT id, name, max_connections, created_at FROM tenants WHERE id = ?1", [id], |r| {
-                Ok(Tenant {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    max_connections: r.get(2)?,
-                    created_at: r.get(3)?,
-                })
-            })
+            .query_row(
+                "SELECT id, name, max_connections, created_at FROM tenants WHERE id = ?1",
+                params![id],
+                |r| {
+                    Ok(Tenant {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        max_connections: r.get(2)?,
+                        created_at: r.get(3)?,
+                    })
+                },
+            )
             .optional()?)
     }
 
@@ -125,15 +129,15 @@ impl Store {
     pub fn remove_tenant(&mut self, id: &str) -> Result<bool> {
         let ids: Vec<String> = {
             let mut stmt = self.db.prepare("SELECT id FROM connections WHERE tenant_id = ?1")?;
-            stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+            stmt.query_map(params![id], |r| r.get(0))?.collect::<sql::Result<_>>()?
         };
         let tx = super::write_transaction(&mut self.db)?;
         for connection in &ids {
             super::connections::delete_connection_rows(&tx, connection)?;
         }
-        tx.execute("DELETE FROM sessions WHERE tenant_id = ?1", [id])?;
-        tx.execute("DELETE FROM external_ids WHERE tenant_id = ?1", [id])?;
-        let removed = tx.execute("DELETE FROM tenants WHERE id = ?1", [id])?;
+        tx.execute("DELETE FROM sessions WHERE tenant_id = ?1", params![id])?;
+        tx.execute("DELETE FROM external_ids WHERE tenant_id = ?1", params![id])?;
+        let removed = tx.execute("DELETE FROM tenants WHERE id = ?1", params![id])?;
         tx.commit()?;
         Ok(removed > 0)
     }
@@ -142,7 +146,7 @@ impl Store {
     pub fn tenant_connection_count(&self, tenant: &str) -> Result<u32> {
         Ok(self.db.query_row(
             "SELECT COUNT(*) FROM connections WHERE tenant_id = ?1 AND parent_id IS NULL",
-            [tenant],
+            params![tenant],
             |r| r.get(0),
         )?)
     }
@@ -165,7 +169,7 @@ impl Store {
                  WHERE tenant_id = ?1 AND retired_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)
                  ORDER BY issued_at DESC, rowid DESC LIMIT 1",
                 params![tenant, now_text],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)),
+                |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<Option<String>>(2)?)),
             )
             .optional()?;
         if let Some((value, issued_at, expires_at)) = current {
@@ -196,7 +200,8 @@ impl Store {
         for _ in 0..4 {
             let value = issue()?;
             let inserted = self.db.execute(
-                "INSERT OR IGNORE INTO external_ids (value, tenant_id, issued_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO external_ids (value, tenant_id, issued_at, expires_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO NOTHING",
                 params![value.as_str(), tenant, issued_at, expires_at],
             )?;
             if inserted == 1 {
@@ -233,7 +238,9 @@ impl Store {
     pub fn external_id_owner(&self, value: &ExternalId) -> Result<Option<String>> {
         Ok(self
             .db
-            .query_row("SELECT tenant_id FROM external_ids WHERE value = ?1", [value.as_str()], |r| r.get(0))
+            .query_row("SELECT tenant_id FROM external_ids WHERE value = ?1", params![value.as_str()], |r| {
+                r.get(0)
+            })
             .optional()?)
     }
 
@@ -244,21 +251,16 @@ impl Store {
         value: &ExternalId,
         now: time::OffsetDateTime,
     ) -> Result<bool> {
-        Ok(self
-            .db
-            .query_row(
-                "SELECT 1 FROM external_ids WHERE value = ?1 AND tenant_id = ?2 AND retired_at IS NULL
-                 AND (expires_at IS NULL OR expires_at > ?3)",
-                params![value.as_str(), tenant, timestamp(now)],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
+        Ok(self.db.exists(
+            "SELECT 1 FROM external_ids WHERE value = ?1 AND tenant_id = ?2 AND retired_at IS NULL
+             AND (expires_at IS NULL OR expires_at > ?3)",
+            params![value.as_str(), tenant, timestamp(now)],
+        )?)
     }
 
     /// Marks an ExternalId as in use, so it no longer expires.
-    pub(crate) fn keep_external_id(tx: &rusqlite::Transaction<'_>, value: &ExternalId) -> Result<()> {
-        tx.execute("UPDATE external_ids SET expires_at = NULL WHERE value = ?1", [value.as_str()])?;
+    pub(crate) fn keep_external_id(tx: &Conn, value: &ExternalId) -> Result<()> {
+        tx.execute("UPDATE external_ids SET expires_at = NULL WHERE value = ?1", params![value.as_str()])?;
         Ok(())
     }
 
@@ -276,7 +278,7 @@ impl Store {
         let token = format!("{SESSION_PREFIX}{}", data_encoding::BASE32_NOPAD.encode(&random).to_lowercase());
         let expires_at = now + ttl;
         // Expired sessions are of no use to anyone; drop them as new ones are made.
-        self.db.execute("DELETE FROM sessions WHERE expires_at <= ?1", [timestamp(now)])?;
+        self.db.execute("DELETE FROM sessions WHERE expires_at <= ?1", params![timestamp(now)])?;
         self.db.execute(
             "INSERT INTO sessions (token_hash, tenant_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
             params![token_hash(&token), tenant, timestamp(now), timestamp(expires_at)],
@@ -292,8 +294,8 @@ impl Store {
             .db
             .query_row(
                 "SELECT token_hash, tenant_id, expires_at FROM sessions WHERE token_hash = ?1",
-                [&hash],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+                params![hash],
+                |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<String>(2)?)),
             )
             .optional()?;
         let Some((stored, tenant, expires_at)) = row else { return Ok(None) };
@@ -312,7 +314,7 @@ mod tests {
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let store = Store::open(&crate::store::Location::Sqlite(dir.path().join("t.db"))).unwrap();
         (dir, store)
     }
 
@@ -373,7 +375,7 @@ mod tests {
         // The same value cannot be issued or imported for another tenant (the primary key).
         let clash = store.db.execute(
             "INSERT INTO external_ids (value, tenant_id, issued_at) VALUES (?1, 'b', 'x')",
-            [issued.external_id.as_str()],
+            params![issued.external_id.as_str()],
         );
         assert!(clash.is_err());
         let err = store.import_external_id("b", &issued.external_id).unwrap_err();
@@ -403,7 +405,8 @@ mod tests {
         assert_eq!(found.tenant, "a");
         assert_eq!(found.expires_at.unix_timestamp(), session.expires_at.unix_timestamp());
         assert!(store.session("tl_session_nope").unwrap().is_none());
-        let stored: String = store.db.query_row("SELECT token_hash FROM sessions", [], |r| r.get(0)).unwrap();
+        let stored: String =
+            store.db.query_row("SELECT token_hash FROM sessions", params![], |r| r.get(0)).unwrap();
         assert_ne!(stored, token.expose());
         assert!(store.create_session("nobody", now, time::Duration::minutes(1), [1; 32]).is_err());
     }

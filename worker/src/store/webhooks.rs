@@ -7,11 +7,11 @@
 use std::time::Duration;
 
 use anyhow::{Result, bail};
-use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::runs::RunStatus;
+use super::sql::{self, Conn, OptionalExt, params};
 use super::{Connection, Store, now_text, timestamp};
 use crate::webhooks::{self, EventType};
 
@@ -152,15 +152,15 @@ fn ms_text(ms: i64) -> String {
 /// wants it (disabled endpoints included: their events wait for `webhooks retry`). Returns the
 /// message's id, or `None` when no endpoint wants the event (nothing is stored).
 pub(crate) fn enqueue(
-    tx: &Transaction<'_>,
+    tx: &Conn,
     event: EventType,
     tenant: Option<&str>,
     data: Value,
 ) -> Result<Option<String>> {
     let endpoints: Vec<String> = {
         let mut stmt = tx.prepare_cached("SELECT id, tenant_id, events FROM webhook_endpoints")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?))
+        let rows = stmt.query_map(params![], |r| {
+            Ok((r.get::<String>(0)?, r.get::<Option<String>>(1)?, r.get::<String>(2)?))
         })?;
         let mut wanted = Vec::new();
         for row in rows {
@@ -179,7 +179,7 @@ pub(crate) fn enqueue(
 }
 
 fn insert_message(
-    tx: &Transaction<'_>,
+    tx: &Conn,
     event: EventType,
     tenant: Option<&str>,
     data: Value,
@@ -188,11 +188,12 @@ fn insert_message(
     let now = now_ms();
     let id = webhooks::new_message_id();
     let body = json!({ "type": event.as_str(), "timestamp": ms_text(now), "tenant": tenant, "data": data });
-    tx.prepare_cached(
-        "INSERT INTO webhook_messages (id, event_type, tenant_id, payload, created_at, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![id, event.as_str(), tenant, body.to_string(), ms_text(now), now])?;
-    let seq = tx.last_insert_rowid();
+    let seq: i64 = tx.query_row(
+        "INSERT INTO webhook_messages (id, event_type, tenant_id, payload, created_at, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         RETURNING seq",
+        params![id, event.as_str(), tenant, body.to_string(), ms_text(now), now],
+        |r| r.get(0),
+    )?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO webhook_deliveries (endpoint_id, message_seq, next_attempt_ms) VALUES (?1, ?2, ?3)",
     )?;
@@ -203,12 +204,12 @@ fn insert_message(
 }
 
 /// Enqueues `connection.posture_changed` inside the transaction that records the new posture.
-pub fn enqueue_posture_changed(tx: &Transaction<'_>, change: &PostureChanged) -> Result<Option<String>> {
+pub fn enqueue_posture_changed(tx: &Conn, change: &PostureChanged) -> Result<Option<String>> {
     enqueue(tx, EventType::ConnectionPostureChanged, Some(&change.tenant), serde_json::to_value(change)?)
 }
 
 /// Enqueues `connection.verified` for a connection registered after verification.
-pub(super) fn enqueue_connection_verified(tx: &Transaction<'_>, c: &Connection) -> Result<Option<String>> {
+pub(super) fn enqueue_connection_verified(tx: &Conn, c: &Connection) -> Result<Option<String>> {
     let data = json!({
         "connection_id": c.id, "tenant": c.tenant, "name": c.name, "kind": c.access.kind(),
         "account_id": c.account_id.map(|a| a.to_string()), "role_arn": c.access.role_arn().map(ToString::to_string),
@@ -231,7 +232,7 @@ struct AccountRow {
 /// Enqueues, per tenant with accounts in run `run_id`, `sync.completed` (at least one of its
 /// accounts was read, fully or in part) or `sync.failed` (none was), inside the transaction that
 /// closes the run.
-pub(super) fn enqueue_run_finished(tx: &Transaction<'_>, run_id: i64, status: RunStatus) -> Result<()> {
+pub(super) fn enqueue_run_finished(tx: &Conn, run_id: i64, status: RunStatus) -> Result<()> {
     if !any_endpoint(tx)? {
         return Ok(());
     }
@@ -241,7 +242,7 @@ pub(super) fn enqueue_run_finished(tx: &Transaction<'_>, run_id: i64, status: Ru
              FROM account_runs a JOIN connections c ON c.id = a.connection_id WHERE a.run_id = ?1
              ORDER BY c.tenant_id, a.connection_id",
         )?;
-        stmt.query_map([run_id], |r| {
+        stmt.query_map(params![run_id], |r| {
             Ok(AccountRow {
                 tenant: r.get(0)?,
                 connection: r.get(1)?,
@@ -251,7 +252,7 @@ pub(super) fn enqueue_run_finished(tx: &Transaction<'_>, run_id: i64, status: Ru
                 counts: [r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
             })
         })?
-        .collect::<rusqlite::Result<_>>()?
+        .collect::<sql::Result<_>>()?
     };
     let mut tenants: std::collections::BTreeMap<&str, Vec<&AccountRow>> = std::collections::BTreeMap::new();
     for row in &rows {
@@ -288,34 +289,38 @@ pub(super) fn enqueue_run_finished(tx: &Transaction<'_>, run_id: i64, status: Ru
     Ok(())
 }
 
-fn any_endpoint(tx: &Transaction<'_>) -> Result<bool> {
-    Ok(tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM webhook_endpoints)")?.query_row([], |r| r.get(0))?)
+fn any_endpoint(tx: &Conn) -> Result<bool> {
+    Ok(tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM webhook_endpoints)")?
+        .query_row(params![], |r| r.get(0))?)
 }
 
 /// Enqueues `inventory.changed` for a connection whose account just finished, inside the
 /// transaction that records it: the counts of every change in its history not yet reported
 /// (parts a killed run committed included) and the cursor (the history's `seq`) they run to.
 /// Nothing is written while no endpoint exists.
-pub(super) fn enqueue_inventory_changed(tx: &Transaction<'_>, run_id: i64, connection: &str) -> Result<()> {
+pub(super) fn enqueue_inventory_changed(tx: &Conn, run_id: i64, connection: &str) -> Result<()> {
     if !any_endpoint(tx)? {
         return Ok(());
     }
     let Some(tenant): Option<String> = tx
         .prepare_cached("SELECT tenant_id FROM connections WHERE id = ?1")?
-        .query_row([connection], |r| r.get(0))
+        .query_row(params![connection], |r| r.get(0))
         .optional()?
     else {
         return Ok(());
     };
     let after: Option<i64> = tx
         .prepare_cached("SELECT seq FROM webhook_change_cursors WHERE connection_id = ?1")?
-        .query_row([connection], |r| r.get(0))
+        .query_row(params![connection], |r| r.get(0))
         .optional()?;
     // Adding the first endpoint sets every connection's cursor to its latest change, so no
     // cursor means no change was recorded before: the whole history is new.
     let (added, changed, removed, to): (i64, i64, i64, Option<i64>) = tx
         .prepare_cached(
-            "SELECT COALESCE(SUM(change = 'added'), 0), COALESCE(SUM(change = 'changed'), 0), COALESCE(SUM(change = 'removed'), 0), MAX(seq)
+            "SELECT COALESCE(CAST(SUM(CASE WHEN change = 'added' THEN 1 ELSE 0 END) AS BIGINT), 0),
+               COALESCE(CAST(SUM(CASE WHEN change = 'changed' THEN 1 ELSE 0 END) AS BIGINT), 0),
+               COALESCE(CAST(SUM(CASE WHEN change = 'removed' THEN 1 ELSE 0 END) AS BIGINT), 0), MAX(seq)
              FROM changes WHERE connection_id = ?1 AND seq > ?2",
         )?
         .query_row(params![connection, after.unwrap_or(0)], |r| {
@@ -344,7 +349,7 @@ const ENDPOINT_COLUMNS: &str = "e.id, e.url, e.tenant_id, e.events, e.status, e.
     (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'failed'),
     (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'delivered')";
 
-fn endpoint_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<WebhookEndpoint>> {
+fn endpoint_from_row(r: &sql::Row<'_>) -> sql::Result<Result<WebhookEndpoint>> {
     let events: String = r.get(3)?;
     let status: String = r.get(4)?;
     let endpoint = |events: Vec<String>| WebhookEndpoint {
@@ -397,7 +402,7 @@ impl Store {
             tx.execute(
                 "INSERT INTO webhook_change_cursors (connection_id, seq) SELECT connection_id, MAX(seq) FROM changes GROUP BY connection_id
                  ON CONFLICT (connection_id) DO UPDATE SET seq = excluded.seq",
-                [],
+                params![],
             )?;
         }
         tx.execute(
@@ -413,7 +418,7 @@ impl Store {
         let mut stmt = self.db.prepare(&format!(
             "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints e ORDER BY e.created_at, e.id"
         ))?;
-        let rows = stmt.query_map([], endpoint_from_row)?;
+        let rows = stmt.query_map(params![], endpoint_from_row)?;
         rows.map(|r| r?).collect()
     }
 
@@ -423,7 +428,7 @@ impl Store {
             .db
             .query_row(
                 &format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints e WHERE e.id = ?1"),
-                [id],
+                params![id],
                 endpoint_from_row,
             )
             .optional()?;
@@ -433,11 +438,11 @@ impl Store {
     /// Removes an endpoint and its deliveries, and the messages no other endpoint still has.
     pub fn remove_webhook_endpoint(&mut self, id: &str) -> Result<bool> {
         let tx = super::write_transaction(&mut self.db)?;
-        tx.execute("DELETE FROM webhook_deliveries WHERE endpoint_id = ?1", [id])?;
-        let removed = tx.execute("DELETE FROM webhook_endpoints WHERE id = ?1", [id])?;
+        tx.execute("DELETE FROM webhook_deliveries WHERE endpoint_id = ?1", params![id])?;
+        let removed = tx.execute("DELETE FROM webhook_endpoints WHERE id = ?1", params![id])?;
         tx.execute(
             "DELETE FROM webhook_messages WHERE NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.message_seq = seq)",
-            [],
+            params![],
         )?;
         tx.commit()?;
         Ok(removed > 0)
@@ -449,7 +454,7 @@ impl Store {
         let tx = super::write_transaction(&mut self.db)?;
         let found = tx.execute(
             "UPDATE webhook_endpoints SET status = 'active', disabled_reason = NULL, consecutive_failures = 0, failing_since_ms = NULL WHERE id = ?1",
-            [id],
+            params![id],
         )?;
         if found == 0 {
             return Ok(None);
@@ -461,7 +466,8 @@ impl Store {
         )?;
         // Deliveries held while it was disabled go now too, with a fresh window.
         tx.execute(
-            "UPDATE webhook_deliveries SET next_attempt_ms = MIN(next_attempt_ms, ?2), retry_until_ms = NULL
+            "UPDATE webhook_deliveries SET next_attempt_ms = CASE WHEN next_attempt_ms < ?2 THEN next_attempt_ms ELSE ?2 END,
+               retry_until_ms = NULL
              WHERE endpoint_id = ?1 AND status = 'pending'",
             params![id, now_ms()],
         )?;
@@ -498,7 +504,7 @@ impl Store {
         Ok(self.deliveries_where("d.endpoint_id = ?1 AND m.id = ?2", params![endpoint, message_id])?.pop())
     }
 
-    fn deliveries_where(&self, condition: &str, params: impl rusqlite::Params) -> Result<Vec<DueDelivery>> {
+    fn deliveries_where(&self, condition: &str, params: sql::Params<'_>) -> Result<Vec<DueDelivery>> {
         let mut stmt = self.db.prepare_cached(&format!(
             "SELECT d.endpoint_id, e.url, e.secret, m.seq, m.id, m.event_type, m.payload, d.attempts, m.created_ms
              FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id JOIN webhook_messages m ON m.seq = d.message_seq
@@ -517,7 +523,7 @@ impl Store {
                 created_ms: r.get(8)?,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<sql::Result<_>>()?)
     }
 
     /// Records attempts in one transaction: a 2xx delivers; a failure schedules the next attempt,
@@ -551,8 +557,9 @@ impl Store {
                         a.at_ms.saturating_add(i64::try_from(a.retry_in.as_millis()).unwrap_or(i64::MAX));
                     tx.execute(
                         "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = ?3, last_error = ?4, next_attempt_ms = ?5,
-                           retry_until_ms = COALESCE(retry_until_ms, ?6 + ?7),
-                           status = CASE WHEN ?6 >= COALESCE(retry_until_ms, ?6 + ?7) THEN 'failed' ELSE 'pending' END
+                           retry_until_ms = COALESCE(retry_until_ms, CAST(?6 AS BIGINT) + CAST(?7 AS BIGINT)),
+                           status = CASE WHEN ?6 >= COALESCE(retry_until_ms, CAST(?6 AS BIGINT) + CAST(?7 AS BIGINT))
+                             THEN 'failed' ELSE 'pending' END
                          WHERE endpoint_id = ?1 AND message_seq = ?2 AND status = 'pending'",
                         params![a.endpoint_id, a.message_seq, a.status, error, next, a.at_ms, window_ms],
                     )?;
@@ -564,7 +571,7 @@ impl Store {
                     let since: Option<Option<i64>> = tx
                         .query_row(
                             "SELECT failing_since_ms FROM webhook_endpoints WHERE id = ?1 AND status = 'active'",
-                            [&a.endpoint_id],
+                            params![a.endpoint_id],
                             |r| r.get(0),
                         )
                         .optional()?;
@@ -600,11 +607,11 @@ impl Store {
         let pruned = tx.execute(
             "DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'failed')
                AND message_seq IN (SELECT seq FROM webhook_messages WHERE created_ms < ?1)",
-            [before_ms],
+            params![before_ms],
         )?;
         tx.execute(
             "DELETE FROM webhook_messages WHERE created_ms < ?1 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.message_seq = seq)",
-            [before_ms],
+            params![before_ms],
         )?;
         tx.commit()?;
         Ok(pruned)
@@ -613,13 +620,13 @@ impl Store {
     /// Every endpoint's sealed secret, as (endpoint id, sealed text).
     pub fn webhook_sealed_secrets(&self) -> Result<Vec<(String, String)>> {
         let mut stmt = self.db.prepare("SELECT id, secret FROM webhook_endpoints ORDER BY id")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows = stmt.query_map(params![], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<sql::Result<_>>()?)
     }
 }
 
 /// Replaces endpoints' sealed secrets inside `tx` (key rotation).
-pub(super) fn set_sealed_secrets(tx: &Transaction<'_>, secrets: &[(String, String)]) -> Result<()> {
+pub(super) fn set_sealed_secrets(tx: &Conn, secrets: &[(String, String)]) -> Result<()> {
     for (id, sealed) in secrets {
         if !crate::seal::is_sealed(sealed) {
             bail!("webhook endpoint {id}: refusing to store a secret that is not sealed");
@@ -637,7 +644,7 @@ mod tests {
 
     fn store() -> (Store, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let store = Store::open(&crate::store::Location::Sqlite(dir.path().join("t.db"))).unwrap();
         (store, dir)
     }
 
@@ -662,7 +669,7 @@ mod tests {
             .db
             .prepare("SELECT m.payload FROM webhook_deliveries d JOIN webhook_messages m ON m.seq = d.message_seq WHERE d.endpoint_id = ?1 ORDER BY m.seq")
             .unwrap();
-        stmt.query_map([endpoint], |r| r.get::<_, String>(0))
+        stmt.query_map(params![endpoint], |r| r.get::<String>(0))
             .unwrap()
             .map(|b| serde_json::from_str(&b.unwrap()).unwrap())
             .collect()
@@ -754,7 +761,7 @@ mod tests {
         store.commit_account(run, "a1", &users(&["early"]), 1).unwrap();
         store.finish_run(run, RunStatus::Ok).unwrap();
         let messages = |store: &Store| -> i64 {
-            store.db.query_row("SELECT COUNT(*) FROM webhook_messages", [], |r| r.get(0)).unwrap()
+            store.db.query_row("SELECT COUNT(*) FROM webhook_messages", params![], |r| r.get(0)).unwrap()
         };
         assert_eq!(messages(&store), 0);
 
@@ -855,7 +862,7 @@ mod tests {
         assert!(store.record_webhook_attempts(&[gone], window).unwrap()[0].1.contains("410 Gone"));
         assert!(store.remove_webhook_endpoint(&ep).unwrap());
         let left: i64 =
-            store.db.query_row("SELECT COUNT(*) FROM webhook_messages", [], |r| r.get(0)).unwrap();
+            store.db.query_row("SELECT COUNT(*) FROM webhook_messages", params![], |r| r.get(0)).unwrap();
         assert_eq!(left, 0, "messages go with their last endpoint");
     }
 }

@@ -10,10 +10,10 @@
 use std::collections::HashMap;
 
 use anyhow::{Context, Result};
-use rusqlite::Connection as Db;
 use trustline_core::AccountId;
 
 use super::inventory::{self, Scope};
+use super::sql::{Conn, params};
 use super::{AccountOutcome, Store, events, now_text, runs};
 use crate::resource::{EventRecord, Snapshot};
 
@@ -122,7 +122,7 @@ const BATCH: usize = 64;
 /// Applies a running sync's writes.
 #[derive(Debug)]
 pub struct Writer {
-    db: Db,
+    db: Conn,
     run_id: i64,
     totals: HashMap<String, AccountOutcome>,
     /// Postures recorded for accounts not yet finished, with the change recorded if any.
@@ -133,7 +133,7 @@ impl Store {
     /// A writer for run `run_id`, on its own connection to this store (the store's lock covers
     /// it). The store itself must not write while the writer runs.
     pub fn writer(&self, run_id: i64) -> Result<Writer> {
-        let db = super::open_db(&self.path)?;
+        let db = self.connect()?;
         tune(&db)?;
         Ok(Writer { db, run_id, totals: HashMap::new(), postures: HashMap::new() })
     }
@@ -142,9 +142,11 @@ impl Store {
 /// Settings for bulk writing (see the ingest benchmark): a 16 MB page cache, enough for the
 /// index pages that pages of events land on (one spot per connection and region), and
 /// checkpoints (each an fsync of the store) every 64 MB of log rather than every 4 MB.
-fn tune(db: &Db) -> Result<()> {
-    db.pragma_update(None, "cache_size", -16_384)?;
-    db.pragma_update(None, "wal_autocheckpoint", 16_384)?;
+fn tune(db: &Conn) -> Result<()> {
+    if let Some(db) = db.as_sqlite() {
+        db.pragma_update(None, "cache_size", -16_384)?;
+        db.pragma_update(None, "wal_autocheckpoint", 16_384)?;
+    }
     Ok(())
 }
 
@@ -181,7 +183,7 @@ impl Writer {
                 }
                 Write::AccountId { connection, account } => {
                     tx.prepare_cached("UPDATE connections SET account_id = ?2 WHERE id = ?1")?
-                        .execute(rusqlite::params![connection, account.to_string()])?;
+                        .execute(params![connection, account.to_string()])?;
                 }
                 Write::Finish { connection, unread, calls, duration_ms } => {
                     let mut outcome = self.totals.remove(&connection).unwrap_or_default();

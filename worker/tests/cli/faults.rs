@@ -71,7 +71,11 @@ impl Worker {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_trustline"));
-        cmd.args(args).arg("--store").arg(&self.store).arg("--endpoint-url").arg(&self.endpoint);
+        cmd.args(args)
+            .arg("--store")
+            .arg(crate::store_arg(&self.store))
+            .arg("--endpoint-url")
+            .arg(&self.endpoint);
         for set in LIMITS {
             cmd.args(["--set", set]);
         }

@@ -34,22 +34,91 @@ fn stderr_of_failure(out: &Output) -> String {
     String::from_utf8(out.stderr.clone()).unwrap()
 }
 
-/// What a refused command must leave as it was, read from the store file itself: each run
-/// (status, end), each account's run, and each resource's stale flag, one line each.
+/// What a refused command must leave as it was, read from the store itself: each run (status,
+/// end), each account's run, and each resource's stale flag, one line each.
 fn run_rows(store: &Path) -> Vec<String> {
-    let db =
-        rusqlite::Connection::open_with_flags(store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     let mut rows = Vec::new();
     for sql in [
-        "SELECT 'run ' || id || ' ' || status || ' ' || IFNULL(finished_at, '-') FROM runs ORDER BY id",
+        "SELECT 'run ' || id || ' ' || status || ' ' || COALESCE(finished_at, '-') FROM runs ORDER BY id",
         "SELECT 'account ' || run_id || ' ' || connection_id || ' ' || status FROM account_runs ORDER BY 1",
-        "SELECT 'resource ' || kind || ' ' || id || IIF(stale, ' stale', '') FROM resources ORDER BY 1",
+        "SELECT 'resource ' || kind || ' ' || id || CASE WHEN stale <> 0 THEN ' stale' ELSE '' END FROM resources ORDER BY 1",
     ] {
-        let mut stmt = db.prepare(sql).unwrap();
-        let lines = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
-        rows.extend(lines.map(Result::unwrap));
+        rows.extend(store_query(store, sql));
     }
     rows
+}
+
+/// The `--store` value for a test's store file: the file itself, or, when
+/// TRUSTLINE_TEST_POSTGRES names a PostgreSQL server (`postgres://USER@HOST:PORT`, as
+/// scripts/test.d/15-postgres.sh starts one), a database of that server named after the file,
+/// created empty the first time this process asks for it.
+fn store_arg(store: &Path) -> String {
+    match postgres_server() {
+        None => store.to_str().expect("a UTF-8 path").to_owned(),
+        Some(server) => {
+            static CREATED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+            let name = postgres_database(store);
+            let mut created = CREATED.lock().unwrap();
+            if !created.contains(&name) {
+                let mut admin = postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
+                    .expect("connect to the test PostgreSQL server");
+                admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).unwrap();
+                // CREATE DATABASE copies template1 and fails while another copy is under way.
+                let mut tries = 0;
+                while let Err(e) = admin.batch_execute(&format!("CREATE DATABASE {name}")) {
+                    tries += 1;
+                    assert!(tries < 50, "CREATE DATABASE {name}: {e}");
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                created.push(name.clone());
+            }
+            format!("{server}/{name}")
+        }
+    }
+}
+
+/// The PostgreSQL server the tests run against, if any.
+fn postgres_server() -> Option<String> {
+    std::env::var("TRUSTLINE_TEST_POSTGRES").ok().filter(|s| !s.is_empty())
+}
+
+/// The database standing for the store file `store`.
+fn postgres_database(store: &Path) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    store.hash(&mut h);
+    format!("t_{:016x}", h.finish())
+}
+
+/// A query's rows on the test's store, whichever engine holds it; each row is its first column
+/// as text.
+fn store_query(store: &Path, sql: &str) -> Vec<String> {
+    match postgres_server() {
+        None => {
+            let db = rusqlite::Connection::open_with_flags(store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .unwrap();
+            let mut stmt = db.prepare(sql).unwrap();
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(match r.get_ref(0)? {
+                        rusqlite::types::ValueRef::Integer(i) => i.to_string(),
+                        rusqlite::types::ValueRef::Null => "NULL".to_owned(),
+                        v => v.as_str().unwrap_or_default().to_owned(),
+                    })
+                })
+                .unwrap();
+            rows.map(Result::unwrap).collect()
+        }
+        Some(_) => {
+            let mut db = postgres::Client::connect(&store_arg(store), postgres::NoTls).unwrap();
+            let sql = format!("SELECT CAST(q.c AS TEXT) FROM ({sql}) AS q(c)");
+            db.query(&sql, &[])
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<_, Option<String>>(0).unwrap_or_else(|| "NULL".to_owned()))
+                .collect()
+        }
+    }
 }
 
 const VENDOR: [&str; 4] = ["--vendor", "arn:aws:iam::111122223333:root", "--vendor-name", "Acme"];
@@ -270,7 +339,7 @@ fn trustline_at(store: &Path, endpoint: &str, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_trustline"));
     cmd.args(args)
         .arg("--store")
-        .arg(store)
+        .arg(store_arg(store))
         .arg("--endpoint-url")
         .arg(endpoint)
         .env("AWS_ACCESS_KEY_ID", "AKIAVENDOR0000000001")

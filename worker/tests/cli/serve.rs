@@ -46,7 +46,7 @@ impl Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_trustline"))
             .args(["serve", "--listen", "127.0.0.1:0", "--allow-origin", ORIGIN, "--endpoint-url", endpoint])
             .arg("--store")
-            .arg(dir.join("trustline.db"))
+            .arg(crate::store_arg(&dir.join("trustline.db")))
             .args(extra)
             .env("TRUSTLINE_API_TOKEN", TOKEN)
             .env("AWS_ACCESS_KEY_ID", vendor.0)
@@ -947,7 +947,7 @@ fn same_account_role_against_moto_with_permission_probes() {
         let out = Command::new(env!("CARGO_BIN_EXE_trustline"))
             .args(args)
             .arg("--store")
-            .arg(&store)
+            .arg(crate::store_arg(&store))
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -997,7 +997,7 @@ fn a_verified_registration_is_announced_by_a_signed_webhook() {
     let added = Command::new(env!("CARGO_BIN_EXE_trustline"))
         .args(["webhooks", "add", "--url", &receiver.url("/hook")])
         .arg("--store")
-        .arg(dir.join("trustline.db"))
+        .arg(crate::store_arg(&dir.join("trustline.db")))
         .env("TRUSTLINE_SEAL_KEY", &key)
         .output()
         .unwrap();

@@ -34,7 +34,7 @@ impl Worker {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_trustline"));
         cmd.args(args)
             .arg("--store")
-            .arg(&self.store)
+            .arg(crate::store_arg(&self.store))
             .arg("--endpoint-url")
             .arg(&self.endpoint)
             // The vendor's own credentials, as the SDK chain finds them; nothing from this machine.
