@@ -234,7 +234,7 @@ fn main() {
         .sum();
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut store = Store::open(&dir.path().join("ingest.db")).expect("store");
+    let mut store = Store::open(dir.path().join("ingest.db")).expect("store");
     let run_id = store.begin_run().expect("run");
     let mut writer = store.writer(run_id).expect("writer");
     let connections: BTreeSet<String> = members.iter().map(|m| format!("org-{m}")).collect();

@@ -209,3 +209,7 @@ CREATE TABLE posture_history (
     at TEXT NOT NULL
 );
 CREATE INDEX posture_history_by_connection ON posture_history(connection_id, seq);
+
+-- Every store has the default tenant (the CLI's `--tenant` when none is named).
+INSERT INTO tenants (id, name, created_at)
+VALUES ('default', 'default', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'));

@@ -43,7 +43,9 @@ pub(super) fn init_logging(format: LogFormat) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
 
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    // The PostgreSQL client logs each server NOTICE, and the migration crate each check, at info.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,postgres=warn,tokio_postgres=warn,refinery_core=warn".into());
     let registry = tracing_subscriber::registry().with(filter);
     let _ = match format {
         LogFormat::Json => {

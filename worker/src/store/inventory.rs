@@ -444,7 +444,7 @@ mod tests {
     fn temp_store(name: &str) -> (Store, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("trustline-inv-{name}-{}", std::process::id()));
         std::fs::remove_dir_all(&dir).ok();
-        (Store::open(&crate::store::Location::Sqlite(dir.join("db.sqlite"))).unwrap(), dir)
+        (Store::open(dir.join("db.sqlite")).unwrap(), dir)
     }
 
     #[test]

@@ -28,7 +28,9 @@ fn pools() -> &'static Mutex<HashMap<PgUrl, Pool>> {
 /// A connection from `url`'s pool; the first one in this process migrates the database.
 pub(super) fn connect(url: &PgUrl) -> Result<Conn> {
     let pool = pool(url)?;
-    let client = pool.get().with_context(|| format!("connecting to the store {url}"))?;
+    // The pool checks a connection with a query before handing it out.
+    let client =
+        super::sql::off_runtime(|| pool.get()).with_context(|| format!("connecting to the store {url}"))?;
     Ok(Conn::postgres(Pg::new(client)))
 }
 
@@ -69,21 +71,23 @@ fn migrate(pool: &Pool, url: &PgUrl) -> Result<()> {
 }
 
 fn applied(client: &mut postgres::Client) -> Result<usize> {
-    let row = client.query_one(
-        "SELECT CASE WHEN to_regclass('refinery_schema_history') IS NULL THEN 0
-                ELSE (SELECT COUNT(*) FROM refinery_schema_history) END",
-        &[],
-    )?;
+    let exists: bool =
+        client.query_one("SELECT to_regclass('refinery_schema_history') IS NOT NULL", &[])?.get(0);
+    if !exists {
+        return Ok(0);
+    }
+    let row = client.query_one("SELECT COUNT(*) FROM refinery_schema_history", &[])?;
     Ok(usize::try_from(row.get::<_, i64>(0)).unwrap_or(0))
 }
 
 /// Migrations applied to the store, and how many this build knows.
 pub(super) fn schema_version(db: &Conn) -> Result<(usize, usize)> {
-    let applied: usize = db.query_row(
-        "SELECT CASE WHEN to_regclass('refinery_schema_history') IS NULL THEN 0
-                ELSE (SELECT COUNT(*) FROM refinery_schema_history) END",
-        params![],
-        |r| r.get(0),
-    )?;
+    let exists: bool =
+        db.query_row("SELECT to_regclass('refinery_schema_history') IS NOT NULL", params![], |r| r.get(0))?;
+    let applied: usize = if exists {
+        db.query_row("SELECT COUNT(*) FROM refinery_schema_history", params![], |r| r.get(0))?
+    } else {
+        0
+    };
     Ok((applied, migrations::runner().get_migrations().len()))
 }

@@ -201,7 +201,7 @@ mod tests {
     #[test]
     fn only_changes_are_history_and_every_check_is_timed() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&crate::store::Location::Sqlite(dir.path().join("t.db"))).unwrap();
+        let mut store = Store::open(dir.path().join("t.db")).unwrap();
         let first = store.record_posture("acme", Some(1), &report(Posture::Healthy, &[])).unwrap().unwrap();
         assert_eq!((first.from, first.to), (None, Posture::Healthy));
         assert!(store.record_posture("acme", Some(2), &report(Posture::Healthy, &[])).unwrap().is_none());

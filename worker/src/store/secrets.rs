@@ -106,7 +106,7 @@ mod tests {
     #[test]
     fn rotation_reseals_the_store_under_the_new_key() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let mut store = Store::open(dir.path().join("t.db")).unwrap();
         let (a, b) = (key_of(1), key_of(2));
         for id in ["one", "two"] {
             store.add_connection(&key_connection(id, &a.seal(&Secret::new(id), id).unwrap())).unwrap();
@@ -119,7 +119,7 @@ mod tests {
             assert!(a.open(&sealed, &id).is_err());
         }
         // Without the old key nothing opens, and nothing is written.
-        let mut other = Store::open(&dir.path().join("u.db")).unwrap();
+        let mut other = Store::open(dir.path().join("u.db")).unwrap();
         other.add_connection(&key_connection("x", &a.seal(&Secret::new("x"), "x").unwrap())).unwrap();
         assert!(other.reseal(&SealKeys::new(b, vec![])).is_err());
         assert_eq!(other.sealed_secrets().unwrap()[0].1.split(':').nth(2), Some(a.kid()));

@@ -414,7 +414,7 @@ pub struct Conn(Inner);
 
 enum Inner {
     Sqlite(rusqlite::Connection),
-    Postgres(RefCell<Pg>),
+    Postgres(Box<RefCell<Pg>>),
 }
 
 impl fmt::Debug for Conn {
@@ -438,7 +438,7 @@ impl Conn {
 
     /// A PostgreSQL connection.
     pub fn postgres(pg: Pg) -> Conn {
-        Conn(Inner::Postgres(RefCell::new(pg)))
+        Conn(Inner::Postgres(Box::new(RefCell::new(pg))))
     }
 
     /// Its engine.
@@ -731,6 +731,17 @@ pub fn placeholders(sql: &str) -> String {
     out
 }
 
+impl Error {
+    /// The engine's own message: for PostgreSQL the server's (its `Display` says only "db
+    /// error"), e.g. what a trigger raised; otherwise the error as displayed.
+    pub fn message(&self) -> String {
+        match self {
+            Error::Postgres(e) => e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_owned()),
+            other => other.to_string(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -768,16 +779,5 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
-    }
-}
-
-impl Error {
-    /// The engine's own message: for PostgreSQL the server's (its `Display` says only "db
-    /// error"), e.g. what a trigger raised; otherwise the error as displayed.
-    pub fn message(&self) -> String {
-        match self {
-            Error::Postgres(e) => e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_owned()),
-            other => other.to_string(),
-        }
     }
 }

@@ -644,7 +644,7 @@ mod tests {
 
     fn store() -> (Store, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&crate::store::Location::Sqlite(dir.path().join("t.db"))).unwrap();
+        let store = Store::open(dir.path().join("t.db")).unwrap();
         (store, dir)
     }
 

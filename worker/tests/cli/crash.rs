@@ -180,10 +180,13 @@ fn sigkill_at_random_points_never_damages_the_store() {
 
 /// The store's runs, oldest first: (status, finished_at).
 fn runs(store: &Path) -> Vec<(String, Option<String>)> {
-    let db =
-        rusqlite::Connection::open_with_flags(store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let mut stmt = db.prepare("SELECT status, finished_at FROM runs ORDER BY id").unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    crate::store_query(store, "SELECT status || '|' || COALESCE(finished_at, '') FROM runs ORDER BY id")
+        .into_iter()
+        .map(|row| {
+            let (status, finished) = row.split_once('|').unwrap();
+            (status.to_owned(), Some(finished.to_owned()).filter(|f| !f.is_empty()))
+        })
+        .collect()
 }
 
 /// Starts `sync` and returns once its run is recorded as running.

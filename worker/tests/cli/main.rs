@@ -77,6 +77,21 @@ fn store_arg(store: &Path) -> String {
     }
 }
 
+/// Runs a statement on the test's store, whichever engine holds it.
+fn store_execute(store: &Path, sql: &str) {
+    match postgres_server() {
+        None => {
+            let db = rusqlite::Connection::open(store).unwrap();
+            db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+            db.execute_batch(sql).unwrap();
+        }
+        Some(_) => {
+            let mut db = postgres::Client::connect(&store_arg(store), postgres::NoTls).unwrap();
+            db.batch_execute(sql).unwrap();
+        }
+    }
+}
+
 /// The PostgreSQL server the tests run against, if any.
 fn postgres_server() -> Option<String> {
     std::env::var("TRUSTLINE_TEST_POSTGRES").ok().filter(|s| !s.is_empty())

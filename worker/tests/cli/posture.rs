@@ -200,15 +200,10 @@ fn posture_follows_the_customers_changes_between_syncs() {
     assert!(row["last_checked_at"].as_str().unwrap() >= first_check.as_str());
 
     // History holds the changes only: healthy, unsafe, healthy, degraded, unsafe, healthy.
-    let db =
-        rusqlite::Connection::open_with_flags(&store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let history: Vec<String> = db
-        .prepare("SELECT posture FROM posture_history WHERE connection_id = 'acme' ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let history = crate::store_query(
+        &store,
+        "SELECT posture FROM posture_history WHERE connection_id = 'acme' ORDER BY seq",
+    );
     assert_eq!(history, ["healthy", "unsafe", "healthy", "degraded", "unsafe", "healthy"]);
 
     let err = crate::trustline_at(&store, &endpoint, &["posture", "--account", "nope"]).output().unwrap();

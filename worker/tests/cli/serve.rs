@@ -418,13 +418,13 @@ fn the_authorization_matrix_covers_every_route() {
     let (_, expired) = server.json("POST", "/v1/tenants/tenant-a/sessions", json!({ "ttl_seconds": 60 }));
     let expired = expired["token"].as_str().unwrap().to_owned();
     // Make that session an hour old (its token stays what the client holds).
-    let db = rusqlite::Connection::open(dir.join("trustline.db")).unwrap();
-    db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
-    db.execute(
-        "UPDATE sessions SET expires_at = '2000-01-01T00:00:00Z' WHERE token_hash = ?1",
-        [sha256_hex(&expired)],
-    )
-    .unwrap();
+    crate::store_execute(
+        &dir.join("trustline.db"),
+        &format!(
+            "UPDATE sessions SET expires_at = '2000-01-01T00:00:00Z' WHERE token_hash = '{}'",
+            sha256_hex(&expired)
+        ),
+    );
 
     let mut checked = 0;
     for (method, template, rule) in rules {
@@ -708,16 +708,22 @@ fn a_tenant_reads_its_own_inventory_a_page_at_a_time() {
     sorted.sort();
     sorted.dedup();
     assert_eq!(keys, sorted, "pages are in key order with nothing twice");
-    let db = rusqlite::Connection::open(dir.join("trustline.db")).unwrap();
-    db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    let store = dir.join("trustline.db");
     let stored = |connection: &str| -> Vec<(String, String, String, String)> {
-        let mut stmt = db
-            .prepare("SELECT connection_id, region, kind, id FROM resources WHERE connection_id = ?1 ORDER BY 1, 2, 3, 4")
-            .unwrap();
-        stmt.query_map([connection], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
+        assert!(connection.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'), "{connection}");
+        crate::store_query(
+            &store,
+            &format!(
+                "SELECT connection_id || '|' || region || '|' || kind || '|' || id FROM resources
+                 WHERE connection_id = '{connection}' ORDER BY connection_id, region, kind, id"
+            ),
+        )
+        .into_iter()
+        .map(|row| {
+            let f: Vec<&str> = row.splitn(4, '|').collect();
+            (f[0].to_owned(), f[1].to_owned(), f[2].to_owned(), f[3].to_owned())
+        })
+        .collect()
     };
     assert_eq!(keys, stored(&a_id));
     assert!(keys.len() >= 8, "7 users and the role: {keys:?}");
@@ -815,9 +821,10 @@ fn a_tenant_reads_its_own_inventory_a_page_at_a_time() {
         }
     }
     assert!(!inventory_during_sync.is_empty(), "the inventory was paged while the sync ran");
-    let mut stmt = db.prepare("SELECT event_id FROM events WHERE connection_id = ?1 ORDER BY rowid").unwrap();
-    let stored_events: Vec<String> =
-        stmt.query_map([&a_id], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    let stored_events = crate::store_query(
+        &store,
+        &format!("SELECT event_id FROM events WHERE connection_id = '{a_id}' ORDER BY rowid"),
+    );
     assert!(stored_events.len() >= 400, "{}", stored_events.len());
     assert_eq!(seen, stored_events, "every stored event once, in the order stored");
     let during: Vec<_> = inventory_during_sync.iter().map(key_of).collect();

@@ -195,15 +195,8 @@ impl Worker {
         self.command(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
     }
 
-    fn db(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open_with_flags(&self.store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .unwrap()
-    }
-
     fn strings(&self, sql: &str) -> Vec<String> {
-        let db = self.db();
-        let mut stmt = db.prepare(sql).unwrap();
-        stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+        crate::store_query(&self.store, sql)
     }
 
     /// Every event id the outbox holds, and how many deliveries are not yet delivered.
@@ -414,11 +407,14 @@ fn a_receiver_down_for_several_retry_rounds_gets_everything_once_it_recovers() {
     let run_args = [&["run", "--schedule", "1h"][..], &FAST].concat();
     let run = w.spawn(&run_args);
     receiver.wait_for("the first run's events", |got| got.len() >= 2);
-    let created: BTreeMap<String, i64> = {
-        let db = w.db();
-        let mut stmt = db.prepare("SELECT id, created_ms FROM webhook_messages").unwrap();
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
-    };
+    let created: BTreeMap<String, i64> = w
+        .strings("SELECT id || ' ' || created_ms FROM webhook_messages")
+        .iter()
+        .map(|row| {
+            let (id, ms) = row.split_once(' ').unwrap();
+            (id.to_owned(), ms.parse().unwrap())
+        })
+        .collect();
     let latencies: Vec<i64> = receiver.got().iter().map(|r| r.at_ms - created[&r.id]).collect();
     eprintln!("webhooks: commit-to-receipt latency with a 50 ms poll: {latencies:?} ms");
     assert!(latencies.iter().all(|l| *l < 2_000), "{latencies:?}");
