@@ -1,6 +1,9 @@
 """Drives one organization-scale run: starts aws-sim, registers the Organization with trustline,
 times `trustline sync`, checks the stored inventory against the simulator's, prints the figures.
 
+With PEER=PYTHON (set by run.sh's PEER=1), also runs boto3_peer.py with that interpreter against the
+same simulator after the sync, and compares wall times and per-kind counts.
+
 Usage: driver.py TRUSTLINE_BIN AWS_SIM_BIN WORKDIR (sizes from the environment, see run.sh).
 """
 
@@ -11,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 
 REGIONS = ["us-east-1", "eu-west-1", "us-west-2", "ap-southeast-2", "eu-central-1", "ap-northeast-1"]
 
@@ -107,8 +111,15 @@ def main():
             [trustline, "sync", "--json", "--set", f"sync.regions={regions}"] + common, env, out
         )
     sim_cpu = cpu_seconds(sim.pid) - sim_cpu_before
+    peer_python = os.environ.get("PEER")
+    if peer_python:
+        # The sync's own counters; the peer's are the difference after it.
+        stats = sim_stats(endpoint)
+        peer = run_peer(peer_python, started, env, work, sim.pid, endpoint, stats)
     sim.stdin.close()
-    stats = json.loads(sim.stdout.readline())["stats"]
+    final_stats = json.loads(sim.stdout.readline())["stats"]
+    if not peer_python:
+        stats = final_stats
     sim.wait(timeout=30)
     with open(os.path.join(work, "sync.log"), "w") as f:
         f.writelines(stderr_lines)
@@ -120,7 +131,7 @@ def main():
     db = sqlite3.connect(store)
     resources = db.execute("SELECT COUNT(*) FROM resources").fetchone()[0]
     events = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-    per_account = dict(db.execute("SELECT connection_id, COUNT(*) FROM resources GROUP BY connection_id"))
+    per_kind = dict(db.execute("SELECT kind, COUNT(*) FROM resources GROUP BY kind"))
     db.close()
 
     accounts = config["accounts"]
@@ -165,12 +176,79 @@ def main():
     row("ingested per second of wall time", f"{ingested / wall:,.0f}")
     row("ingested per worker CPU second", f"{ingested / cpu:,.0f} (network, signing, parse, store)",
         (ingested / cpu >= 50_000, ">= 50,000 on one core"))
+    if peer_python:
+        problems += report_peer(peer, accounts, wall, cpu, throttled, requests, dict(per_kind, events=events), work)
     print()
     if problems:
         for p in problems:
             print(f"INCOMPLETE: {p}")
         sys.exit(1)
     print(f"Inventory complete: {len(summary['ok'])} accounts ok, every event stored once.")
+
+
+def sim_stats(endpoint):
+    """The simulator's counters so far (its /_sim/stats route: neither counted nor throttled)."""
+    with urllib.request.urlopen(f"{endpoint}/_sim/stats", timeout=10) as answer:
+        return json.load(answer)
+
+
+def run_peer(python, started, env, work, sim_pid, endpoint, before):
+    """Runs boto3_peer.py against the running simulator; its figures, and the simulator's for it."""
+    # Every bucket the sync emptied is full again after 5 s (EC2's 100 at 20/s is the slowest).
+    time.sleep(6)
+    with open(os.path.join(work, "started.json"), "w") as f:
+        json.dump(started, f)
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "boto3_peer.py")
+    sim_cpu_before = cpu_seconds(sim_pid)
+    with open(os.path.join(work, "peer.json"), "w") as out:
+        code, wall, cpu, rss, stderr_lines = rusage_run(
+            [python, script, os.path.join(work, "started.json"), os.path.join(work, "boto3")], env, out)
+    sim_cpu = cpu_seconds(sim_pid) - sim_cpu_before
+    after = sim_stats(endpoint)
+    with open(os.path.join(work, "peer.log"), "w") as f:
+        f.writelines(stderr_lines)
+    if code != 0:
+        sys.stderr.writelines(stderr_lines[-20:])
+        sys.exit(f"boto3_peer.py exited with {code}")
+    result = json.load(open(os.path.join(work, "peer.json")))
+    throttled = {api: n - before["throttled_by_bucket"].get(api, 0) for api, n in after["throttled_by_bucket"].items()}
+    result.update(wall=wall, cpu=cpu, rss=rss, sim_cpu=sim_cpu, requests=after["requests"] - before["requests"],
+                  throttled={api: n for api, n in throttled.items() if n})
+    return result
+
+
+def report_peer(peer, accounts, wall, cpu, throttled, requests, trustline_counts, work):
+    """Prints trustline against the boto3 peer; returns the problems (counts that differ, failures)."""
+    boto3_counts = peer["counts"]
+    kinds = sorted(set(trustline_counts) | set(boto3_counts), key=lambda k: (k == "events", k))
+    peer_throttled = sum(peer["throttled"].values())
+    print()
+    print(f"Peer: boto3 paginators, {peer['workers']} threads (one per account, at most 32) over {peer['accounts']} "
+          f"accounts, standard retries; the same simulator")
+    print(f"  {'':<38} {'trustline':>12} {'boto3':>12}")
+    print(f"  {'wall time':<38} {wall:>10.1f} s {peer['wall']:>10.1f} s")
+    print(f"  {'client CPU':<38} {cpu:>10.1f} s {peer['cpu']:>10.1f} s")
+    print(f"  {'simulator CPU':<38} {'':>12} {peer['sim_cpu']:>10.1f} s")
+    print(f"  {'requests':<38} {requests:>12,} {peer['requests']:>12,}")
+    print(f"  {'throttled by the buckets':<38} {throttled:>12,} {peer_throttled:>12,}")
+    for api, n in sorted(peer["throttled"].items(), key=lambda kv: -kv[1]):
+        print(f"  {'  throttled ' + api:<38} {'':>12} {n:>12,}")
+    problems = []
+    for kind in kinds:
+        t, b = trustline_counts.get(kind, 0), boto3_counts.get(kind, 0)
+        print(f"  {kind:<38} {t:>12,} {b:>12,}{'' if t == b else '  DIFFER'}")
+        if t != b:
+            problems.append(f"{kind}: trustline read {t:,}, boto3 {b:,}")
+    for account, error in peer["failed"][:5]:
+        problems.append(f"boto3 failed account {account}: {error}")
+    resources = sum(n for k, n in trustline_counts.items() if k != "events")
+    line = (f"accounts={accounts}  trustline {wall:.1f} s  boto3 {peer['wall']:.1f} s  "
+            f"ratio {peer['wall'] / wall:.2f}×  items {resources:,} + {trustline_counts.get('events', 0):,} events "
+            f"({'agree' if not problems else 'DIFFER'})  throttled {throttled:,} / {peer_throttled:,}")
+    print(line)
+    with open(os.path.join(work, "peer.txt"), "w") as f:
+        f.write(line + "\n")
+    return problems
 
 
 def cpu_seconds(pid):

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod common;
+mod doctor;
 mod documents;
 mod posture;
 mod query;
@@ -131,6 +132,18 @@ enum Command {
         /// Accounts listed at once (config: sync.concurrency).
         #[arg(long)]
         concurrency: Option<usize>,
+        /// How long an account's lease lasts without this replica's heartbeat: on a PostgreSQL
+        /// store, how soon another replica takes over the accounts of one that stopped (config:
+        /// sync.lease_ttl; default 60s).
+        #[arg(long, value_parser = trustline_worker::schedule::parse_duration)]
+        lease_ttl: Option<std::time::Duration>,
+    },
+    /// The store in use (engine, where, its migrations) and, for replicas sharing it, the
+    /// replicas alive and the state of their leases.
+    Doctor {
+        /// Print it as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Each connection's posture (healthy, degraded, unsafe), its findings and when it was last
     /// checked; every sync re-verifies, `--check` does now.
@@ -392,9 +405,10 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<String> {
         Command::Sync { connection, concurrency, json } => {
             sync::sync(&cli.global, connection, concurrency, json)
         }
-        Command::Run { schedule, jitter, concurrency } => {
-            sync::run_scheduled(&cli.global, schedule, jitter, concurrency)
+        Command::Run { schedule, jitter, concurrency, lease_ttl } => {
+            sync::run_scheduled(&cli.global, schedule, jitter, concurrency, lease_ttl)
         }
+        Command::Doctor { json } => doctor::doctor(&cli.global, json),
         Command::Posture(args) => posture::posture(&cli.global, args),
         Command::Inventory(args) => query::inventory(&cli.global, &args),
         Command::Changes { since, format } => query::changes(&cli.global, &since, format),

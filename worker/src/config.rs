@@ -289,6 +289,10 @@ pub struct SyncConfig {
     /// Read the inventory of a connection whose re-verification found it `unsafe` (it is
     /// flagged everywhere); `false` skips the read and records why.
     pub read_unsafe: bool,
+    /// How long an account's lease lasts without its replica's heartbeat: on a PostgreSQL store,
+    /// how soon another replica takes over the accounts of one that stopped.
+    #[serde(deserialize_with = "duration")]
+    pub lease_ttl: std::time::Duration,
 }
 
 impl Default for SyncConfig {
@@ -304,6 +308,7 @@ impl Default for SyncConfig {
             cloudtrail_overlap_minutes: 15,
             allow_unknown_regions: false,
             read_unsafe: true,
+            lease_ttl: crate::store::DEFAULT_LEASE_TTL,
         }
     }
 }

@@ -11,7 +11,9 @@ use chrono::{DateTime, Utc};
 /// A sync schedule.
 #[derive(Debug, Clone)]
 pub enum Schedule {
-    /// Every fixed interval, measured from the end of the previous run.
+    /// Every fixed interval: measured from the end of the previous run by a worker alone on its
+    /// store; at multiples of it since the Unix epoch (UTC) for replicas sharing one (see
+    /// [`Schedule::slot`]).
     Every(Duration),
     /// At the times a cron expression names (five fields, UTC).
     Cron(Box<croner::Cron>),
@@ -67,6 +69,37 @@ impl Schedule {
     }
 }
 
+impl Schedule {
+    /// The slot `now` falls in, as replicas sharing a store agree on it: the latest scheduled
+    /// time at or before `now` (for an interval, the latest multiple of it since the Unix epoch).
+    /// Each account is synced once per slot.
+    pub fn slot(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
+        match self {
+            Schedule::Every(d) => {
+                let every = i64::try_from(d.as_secs().max(1)).unwrap_or(i64::MAX);
+                let start = now.timestamp().div_euclid(every) * every;
+                DateTime::from_timestamp(start, 0).ok_or_else(|| anyhow::anyhow!("no slot for {now}"))
+            }
+            Schedule::Cron(cron) => cron
+                .find_previous_occurrence(&now, true)
+                .map_err(|e| anyhow::anyhow!("no previous time for the cron expression: {e}")),
+        }
+    }
+
+    /// How long, from `now`, until the slot after the one `now` falls in.
+    pub fn until_next_slot(&self, now: DateTime<Utc>) -> Result<Duration> {
+        let next = match self {
+            Schedule::Every(d) => {
+                self.slot(now)? + chrono::Duration::from_std(*d).map_err(|e| anyhow::anyhow!("{e}"))?
+            }
+            Schedule::Cron(cron) => cron
+                .find_next_occurrence(&now, false)
+                .map_err(|e| anyhow::anyhow!("no next time for the cron expression: {e}"))?,
+        };
+        Ok((next - now).to_std().unwrap_or_default())
+    }
+}
+
 /// A random delay in `[0, max]`.
 pub fn jitter(max: Duration) -> Duration {
     let fraction = getrandom::u64().unwrap_or(0) as f64 / u64::MAX as f64;
@@ -89,6 +122,14 @@ mod tests {
         assert!("10s".parse::<Schedule>().unwrap_err().to_string().contains("at least 1m"));
         assert!("6 hours".parse::<Schedule>().unwrap_err().to_string().contains("cron expression"));
         assert!("61 * * * *".parse::<Schedule>().unwrap_err().to_string().contains("not a valid cron"));
+        // Slots: replicas agree on them whenever each looks.
+        let every: Schedule = "6h".parse().unwrap();
+        assert_eq!(every.slot(now).unwrap(), Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap());
+        assert_eq!(every.until_next_slot(now).unwrap(), Duration::from_secs(103 * 60));
+        assert_eq!(cron.slot(now).unwrap(), Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap());
+        let at_slot = Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap();
+        assert_eq!(cron.slot(at_slot).unwrap(), at_slot);
+        assert_eq!(cron.until_next_slot(at_slot).unwrap(), Duration::from_secs(6 * 3600));
         let j = jitter(Duration::from_secs(10));
         assert!(j <= Duration::from_secs(10));
     }

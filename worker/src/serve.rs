@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -98,11 +98,28 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/v1/tenants/{tenant}/runs", Access::Tenant),
 ];
 
+/// `GET /v1/health`: ok when the store answers (a load balancer's readiness check: a replica
+/// whose store is unreachable takes no traffic), 503 naming the store otherwise.
+async fn health(State(state): State<Arc<AppState>>) -> Result<Json<serde_json::Value>, ApiError> {
+    state
+        .with_reader(|state, store| {
+            store.ping().map_err(|e| {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    None,
+                    format!("the store {} does not answer: {e:#}", state.config.store),
+                )
+            })
+        })
+        .await?;
+    Ok(Json(json!({ "status": "ok" })))
+}
+
 /// The handler of a route in [`ROUTES`].
 fn handler(spec: &RouteSpec) -> MethodRouter<Arc<AppState>> {
     use {connections as c, read as r, tenants as t};
     match (spec.method, spec.path) {
-        ("GET", "/v1/health") => get(|| async { Json(json!({ "status": "ok" })) }),
+        ("GET", "/v1/health") => get(health),
         ("POST", "/v1/tenants") => post(t::create),
         ("GET", "/v1/tenants") => get(t::list),
         ("GET", "/v1/tenants/{tenant}") => get(t::show),

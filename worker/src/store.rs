@@ -11,6 +11,7 @@ mod connections;
 mod events;
 mod files;
 mod inventory;
+mod leases;
 mod location;
 mod pg;
 mod posture;
@@ -28,6 +29,7 @@ use anyhow::{Context, Result, bail};
 use rusqlite::Connection as Db;
 use sql::{Conn, Engine, params};
 
+pub use leases::{DEFAULT_LEASE_TTL, LeaseState, ReplicaRow};
 pub use location::{Location, PgUrl};
 
 pub use connections::{
@@ -273,6 +275,29 @@ CREATE TABLE posture_history (
 );
 CREATE INDEX posture_history_by_connection ON posture_history(connection_id, seq);
 "#,
+    r#"
+-- Leases (migration 7): which worker syncs each account now, until when, and the last schedule
+-- slot it was synced in. One SQLite worker holds the store at a time, so its leases are only
+-- its own bookkeeping; PostgreSQL stores share them between replicas.
+CREATE TABLE leases (
+    connection_id TEXT PRIMARY KEY,
+    holder TEXT,
+    expires_ms INTEGER NOT NULL DEFAULT 0,
+    slot TEXT,
+    done_slot TEXT,
+    takeovers INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX leases_by_holder ON leases(holder);
+CREATE TABLE replicas (
+    id TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    heartbeat_ms INTEGER NOT NULL,
+    lease_ttl_ms INTEGER NOT NULL
+);
+ALTER TABLE runs ADD COLUMN replica_id TEXT;
+"#,
 ];
 
 /// An open store.
@@ -282,18 +307,18 @@ pub struct Store {
     location: Location,
     /// Held for the store's lifetime when opened for writing: SQLite's lock file, locked
     /// exclusively (the operating system releases it when the file is closed or the process
-    /// dies), or PostgreSQL's session advisory lock on `db` (released when the session ends).
+    /// dies). PostgreSQL stores take none: any number of replicas write, and split the accounts
+    /// by leases.
     lock: Option<WriterLock>,
+    /// This process as a replica, when opened for writing (see [`leases`]).
+    replica: Option<leases::Replica>,
 }
 
 #[derive(Debug)]
 enum WriterLock {
     File(#[allow(dead_code, reason = "held for its lock, released on drop")] File),
-    Postgres,
+    Replicas,
 }
-
-/// The advisory lock key of the worker that writes a PostgreSQL store ("trustline" in ASCII).
-const PG_WRITER_KEY: i64 = 0x7472_7573_746c_696e;
 /// The advisory lock key held while migrating a PostgreSQL store, so replicas starting together
 /// migrate once.
 const PG_MIGRATE_KEY: i64 = 0x7472_7573_746d_6967;
@@ -332,30 +357,27 @@ impl Store {
             db: Conn::sqlite(open_db(path)?),
             location: Location::Sqlite(path.to_owned()),
             lock: Some(WriterLock::File(lock)),
+            replica: None,
         };
         store.migrate()?;
+        store.replica = Some(leases::Replica::register(&store.db, &store.location)?);
         store.close_orphans()?;
         Ok(store)
     }
 
+    /// A PostgreSQL store is shared: this process registers as one more replica.
     fn open_postgres(url: &PgUrl) -> Result<Store> {
+        let location = Location::Postgres(url.clone());
         let db = pg::connect(url)?;
-        let locked = db
-            .query_row("SELECT pg_try_advisory_lock(?1)", params![PG_WRITER_KEY], |r| r.get::<bool>(0))
-            .with_context(|| format!("locking the store {url}"))?;
-        if !locked {
-            bail!(
-                "another trustline worker is using the store {url} (it holds the database's writer lock); stop it first, or point this one at another database with --store"
-            );
-        }
-        let mut store =
-            Store { db, location: Location::Postgres(url.clone()), lock: Some(WriterLock::Postgres) };
+        let replica = leases::Replica::register(&db, &location)?;
+        let mut store = Store { db, location, lock: Some(WriterLock::Replicas), replica: Some(replica) };
         store.close_orphans()?;
         Ok(store)
     }
 
-    /// The lock is ours, so no worker is running any run still marked `running`: a killed
-    /// worker (SIGKILL, OOM, power loss) left it.
+    /// Closes the runs a killed worker (SIGKILL, OOM, power loss) left `running`: on SQLite the
+    /// lock is ours, so no other worker runs any; on PostgreSQL, those whose replica stopped
+    /// beating its heartbeat.
     fn close_orphans(&mut self) -> Result<()> {
         let orphaned = self.close_orphaned_runs()?;
         if !orphaned.is_empty() {
@@ -380,7 +402,12 @@ impl Store {
         let path = match location {
             Location::Sqlite(path) => path,
             Location::Postgres(url) => {
-                return Ok(Store { db: pg::connect(url)?, location: location.clone(), lock: None });
+                return Ok(Store {
+                    db: pg::connect(url)?,
+                    location: location.clone(),
+                    lock: None,
+                    replica: None,
+                });
             }
         };
         if !path.exists() {
@@ -393,14 +420,19 @@ impl Store {
         let db = Db::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .with_context(|| format!("opening the store {}", path.display()))?;
         db.busy_timeout(std::time::Duration::from_secs(10))?;
-        Ok(Store { db: Conn::sqlite(db), location: location.clone(), lock: None })
+        Ok(Store { db: Conn::sqlite(db), location: location.clone(), lock: None, replica: None })
     }
 
     /// Another handle on this store for the same process (a triggered sync beside the API's
     /// writes). The process already holds the store's lock; SQLite serialises the handles' write
     /// transactions, each of which is short (one list, one page of events).
     pub fn sibling(&self) -> Result<Store> {
-        Ok(Store { db: self.connect()?, location: self.location.clone(), lock: None })
+        Ok(Store {
+            db: self.connect()?,
+            location: self.location.clone(),
+            lock: None,
+            replica: self.replica.as_ref().map(leases::Replica::share),
+        })
     }
 
     /// A new connection to this store.
@@ -425,18 +457,11 @@ impl Store {
                 // go when `file` closes.
                 Ok(matches!(file.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock)))
             }
-            Location::Postgres(_) => {
-                // A shared advisory lock is refused only while a worker holds the exclusive one.
-                let got = self.db.query_row(
-                    "SELECT pg_try_advisory_lock_shared(?1)",
-                    params![PG_WRITER_KEY],
-                    |r| r.get::<bool>(0),
-                )?;
-                if got {
-                    self.db.execute("SELECT pg_advisory_unlock_shared(?1)", params![PG_WRITER_KEY])?;
-                }
-                Ok(!got)
-            }
+            // A replica beating its heartbeat.
+            Location::Postgres(_) => Ok(self.db.exists(
+                "SELECT 1 FROM replicas WHERE heartbeat_ms + 2 * lease_ttl_ms >= ?1",
+                params![leases::now_ms()],
+            )?),
         }
     }
 
@@ -481,6 +506,22 @@ impl Store {
         Ok(())
     }
 
+    /// The engine's version, as it reports it.
+    pub fn engine_version(&self) -> Result<String> {
+        Ok(match self.db.engine() {
+            Engine::Sqlite => self.db.query_row("SELECT sqlite_version()", params![], |r| r.get(0))?,
+            Engine::Postgres => {
+                self.db.query_row("SELECT current_setting('server_version')", params![], |r| r.get(0))?
+            }
+        })
+    }
+
+    /// Whether the store answers a query.
+    pub fn ping(&self) -> Result<()> {
+        self.db.query_row("SELECT 1", params![], |r| r.get::<i64>(0))?;
+        Ok(())
+    }
+
     /// The engine's own consistency check; `ok` when sound. SQLite checks every page and index
     /// (`PRAGMA integrity_check`); PostgreSQL checks its own pages as it reads them, so this
     /// asks that the server answers.
@@ -497,11 +538,8 @@ impl Store {
 
 impl Drop for Store {
     fn drop(&mut self) {
-        // The connection goes back to the pool: let go of the writer's lock first.
-        if matches!(self.lock, Some(WriterLock::Postgres))
-            && let Err(e) = self.db.execute("SELECT pg_advisory_unlock(?1)", params![PG_WRITER_KEY])
-        {
-            tracing::warn!(error = %e, "releasing the store's writer lock failed");
+        if let Some(replica) = &mut self.replica {
+            replica.close(&self.db);
         }
     }
 }

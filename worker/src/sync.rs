@@ -495,14 +495,24 @@ async fn check_one(
     Ok(posture::evaluate(&observed, time::OffsetDateTime::now_utc()))
 }
 
-/// Runs one sync over every active connection. `stop` cancelled (Ctrl-C, SIGTERM) means: start no new
-/// account, finish and commit the ones in flight.
+/// The store behind `m`, even if a panic poisoned the lock (each use is one statement).
+fn locked(m: &std::sync::Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Runs one sync over every connection (with `only`, one connection and its Organization's
+/// members) not yet synced in `slot`: the schedule slot that replicas sharing the store agree on
+/// (`None`: a slot of this run's own, so every account is read once more). Each account is
+/// taken by lease (see [`crate::store`]'s leases): accounts another replica holds are left to
+/// it, and taken over if its lease expires before the slot is done. `stop` cancelled (Ctrl-C,
+/// SIGTERM) means: take no new account, finish and commit the ones in flight.
 pub async fn run(
     store: &mut Store,
     client: &AwsClient,
     vendor: Option<Arc<Provider>>,
     options: &SyncOptions,
     only: Option<&str>,
+    slot: Option<&str>,
     stop: &tokio_util::sync::CancellationToken,
 ) -> Result<RunSummary> {
     let started = Instant::now();
@@ -513,6 +523,12 @@ pub async fn run(
     }
     let run_id = store.begin_run()?;
     let mut summary = RunSummary { run_id, ..Default::default() };
+    let shared = slot.is_some();
+    let slot = match slot {
+        Some(s) => s.to_owned(),
+        None => format!("run-{run_id}-{}", store.replica_id().unwrap_or("reader")),
+    };
+    store.ensure_leases()?;
 
     // Organizations first: their member lists decide which accounts this run reads. A failed
     // discovery is recorded on the Organization connection; its known members still sync.
@@ -522,46 +538,50 @@ pub async fn run(
         .into_iter()
         .filter(|c| c.status == ConnectionStatus::Active && only.is_none_or(|id| id == c.id))
         .collect();
+    // Leases taken here, for Organizations this replica discovers: their own accounts are read
+    // first.
+    let mut taken = Vec::new();
     for org in orgs {
         let Some(settings) = org.access.org() else { continue };
+        // Another replica discovers it, or did in this slot.
+        if store.claim_next(&slot, None, Some(&org.id))?.is_none() {
+            continue;
+        }
         let t = Instant::now();
         match discover_members(client, &org, settings, vendor.as_ref(), options).await {
             Ok(found) => {
                 let changes = store.reconcile_members(&org, &found)?;
                 tracing::info!(connection = %org.id, found = changes.found, added = changes.added, suspended = changes.suspended, removed = changes.removed, "organization members listed");
-                summary.organizations.push((org.id, changes));
+                summary.organizations.push((org.id.clone(), changes));
             }
             Err(e) => {
                 let message = format!("listing the organization's accounts failed: {e}");
                 tracing::warn!(connection = %org.id, %message, "organization not listed; its known members are synced");
                 store.fail_account(run_id, &org.id, e.code(), &message, t.elapsed().as_millis() as u64)?;
+                store.complete_lease(&org.id)?;
                 summary.failed.push((org.id.clone(), message));
                 undiscovered.insert(org.id);
+                continue;
             }
         }
+        taken.push(org.id);
     }
+    // Members found just now get leases too.
+    store.ensure_leases()?;
 
-    let plan = plan::plan(store.connections()?, only, &undiscovered, store.all_cursors()?, options);
-    for skip in plan.skipped {
-        store.fail_account(run_id, &skip.connection, Some(skip.code), skip.message, 0)?;
-        summary.skipped.push(skip.connection);
-    }
-    for id in plan.discovery_only {
-        store.commit_account(run_id, &id, &Snapshot::default(), 0)?;
-        summary.ok.push(id);
-    }
-    let active = plan.read;
+    let mut cursors = store.all_cursors()?;
+    let pending = store.slot_pending(&slot, only)?;
     let vendor_ref = vendor.as_ref();
     // On a terminal the CLI draws this span as the run's progress bar, and each account's span
     // as a spinner while it is listed (tracing-indicatif); elsewhere they only label log lines.
-    let run_span = tracing::info_span!("sync", accounts = active.len());
+    let run_span = tracing::info_span!("sync", accounts = pending);
     run_span.pb_set_style(
         &tracing_indicatif::style::ProgressStyle::with_template(
             "{spinner} syncing {pos}/{len} accounts [{elapsed}] {wide_bar}",
         )
         .unwrap_or_else(|_| tracing_indicatif::style::ProgressStyle::default_bar()),
     );
-    run_span.pb_set_length(active.len() as u64);
+    run_span.pb_set_length(pending);
     let run_span_child = run_span.clone();
     // Accounts are listed here; what they read is written by the writer on its own thread, so
     // the store's work never holds up the requests in flight.
@@ -574,18 +594,113 @@ pub async fn run(
         .context("starting the store writer")?;
     let slots = Slots { lists: Semaphore::new(LISTS_IN_FLIGHT), pages: Semaphore::new(PAGES_IN_FLIGHT) };
     let writer_failed = AtomicBool::new(false);
-    let (slots, writer_failed_ref) = (&slots, &writer_failed);
+    let claim_failed = std::sync::Mutex::new(None::<anyhow::Error>);
+    let (slots, writer_failed_ref, claim_failed_ref) = (&slots, &writer_failed, &claim_failed);
+    // Leases are taken on a handle of their own (the run's future holds no borrow of `store`,
+    // which is not Sync), locked only for each statement.
+    let leases = std::sync::Mutex::new(store.sibling()?);
+    let leases = &leases;
+    // While accounts of the slot are held by other replicas, look again this often: they finish
+    // them, or stop beating and their leases expire.
+    let poll = (store.lease_ttl() / 4)
+        .clamp(std::time::Duration::from_millis(200), std::time::Duration::from_secs(5));
+    let claims = stream::unfold(taken.into_iter(), move |mut taken| {
+        let slot = slot.clone();
+        async move {
+            loop {
+                if stop.is_cancelled() || writer_failed_ref.load(Ordering::SeqCst) {
+                    return None;
+                }
+                let next = match taken.next() {
+                    Some(id) => Ok(Some(id)),
+                    None => locked(leases).claim_next(&slot, only, None),
+                };
+                match next {
+                    Ok(Some(id)) => return Some((id, taken)),
+                    Ok(None) => {}
+                    Err(e) => {
+                        *claim_failed_ref.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
+                        return None;
+                    }
+                }
+                let pending = locked(leases).slot_waiting(&slot, only);
+                match pending {
+                    Ok(0) => return None,
+                    Ok(_) => {}
+                    Err(e) => {
+                        *claim_failed_ref.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
+                        return None;
+                    }
+                }
+                tokio::select! {
+                    () = stop.cancelled() => return None,
+                    () = tokio::time::sleep(poll) => {}
+                }
+            }
+        }
+    })
+    .boxed();
     let produce = async move {
-        stream::iter(active)
-            .take_while(|_| {
-                std::future::ready(!stop.is_cancelled() && !writer_failed_ref.load(Ordering::SeqCst))
-            })
-            .map(|account| {
-                let id = &account.connection.id;
+        claims
+            .map(|id| {
                 let span = tracing::info_span!(parent: &run_span_child, "account", connection = %id);
                 let sink = Sink { connection: id.clone(), tx: tx.clone() };
-                async move { list_account(client, account, vendor_ref, options, sink, slots).await }
-                    .instrument(span)
+                // The connection as it is now (another replica may have changed its members'
+                // status), planned alone.
+                let planned = locked(leases).connection(&id).map(|c| {
+                    let own = c.as_ref().map(|c| cursors.remove(&c.id).unwrap_or_default());
+                    (c, own)
+                });
+                let undiscovered = &undiscovered;
+                async move {
+                    let (connection, own) = match planned {
+                        Ok((Some(c), own)) => (c, own),
+                        // Removed since the lease was made: nothing to read.
+                        Ok((None, _)) => {
+                            return sink
+                                .send(Write::Skip {
+                                    connection: id.clone(),
+                                    code: "ConnectionRemoved",
+                                    message: "the connection was removed",
+                                })
+                                .await;
+                        }
+                        Err(e) => {
+                            return sink
+                                .send(Write::Fail {
+                                    connection: id.clone(),
+                                    code: None,
+                                    message: format!("reading the connection from the store failed: {e:#}"),
+                                    duration_ms: 0,
+                                })
+                                .await;
+                        }
+                    };
+                    let one =
+                        std::collections::HashMap::from([(connection.id.clone(), own.unwrap_or_default())]);
+                    let plan = plan::plan(vec![connection], None, undiscovered, one, options);
+                    for skip in plan.skipped {
+                        sink.send(Write::Skip {
+                            connection: skip.connection,
+                            code: skip.code,
+                            message: skip.message,
+                        })
+                        .await;
+                    }
+                    for id in plan.discovery_only {
+                        sink.send(Write::Finish {
+                            connection: id,
+                            unread: Vec::new(),
+                            calls: 0,
+                            duration_ms: 0,
+                        })
+                        .await;
+                    }
+                    for account in plan.read {
+                        list_account(client, account, vendor_ref, options, sink.clone(), slots).await;
+                    }
+                }
+                .instrument(span)
             })
             .buffer_unordered(options.concurrency.max(1))
             .for_each(|()| std::future::ready(()))
@@ -631,6 +746,7 @@ pub async fn run(
                     tracing::warn!(connection = %c, code = code.as_deref().unwrap_or("-"), %message, "sync failed; inventory kept as stale");
                     summary.failed.push((c, message));
                 }
+                Ending::Skipped => summary.skipped.push(c),
             }
         }
         Ok(())
@@ -639,6 +755,9 @@ pub async fn run(
     let ((), committed) = futures::join!(produce, consume);
     writer_thread.join().map_err(|_| anyhow!("the store writer panicked"))?;
     committed?;
+    if let Some(e) = claim_failed.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
+        return Err(e.context("taking the next account's lease"));
+    }
     let status = if stop.is_cancelled() {
         RunStatus::Interrupted
     } else if summary.failed.is_empty() && summary.partial.is_empty() {
@@ -646,7 +765,16 @@ pub async fn run(
     } else {
         RunStatus::Partial
     };
-    store.finish_run(run_id, status)?;
+    let took_nothing = summary.ok.is_empty()
+        && summary.partial.is_empty()
+        && summary.failed.is_empty()
+        && summary.skipped.is_empty()
+        && summary.organizations.is_empty();
+    if shared && took_nothing {
+        store.discard_run(run_id)?;
+    } else {
+        store.finish_run(run_id, status)?;
+    }
     summary.ok.sort();
     summary.partial.sort();
     summary.failed.sort();

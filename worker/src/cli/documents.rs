@@ -198,6 +198,7 @@ pub(super) fn run(global: &GlobalArgs, command: Command) -> Result<String> {
         | Command::Webhooks(_)
         | Command::Sync { .. }
         | Command::Run { .. }
+        | Command::Doctor { .. }
         | Command::Inventory(_)
         | Command::Posture(_)
         | Command::Changes { .. }

@@ -28,7 +28,7 @@ pub(crate) fn posture(global: &GlobalArgs, args: PostureArgs) -> Result<String> 
     let mut errors = Vec::new();
     if args.check {
         let only = args.account.clone();
-        let checks = super::sync::with_runner(global, None, |mut runner, _stop| async move {
+        let checks = super::sync::with_runner(global, None, None, |mut runner, _stop| async move {
             let checks = sync::check_postures(
                 &mut runner.store,
                 &runner.client,

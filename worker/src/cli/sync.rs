@@ -24,8 +24,15 @@ pub(super) struct Runner {
 }
 
 impl Runner {
-    async fn new(global: &GlobalArgs, concurrency: Option<usize>) -> Result<Runner> {
-        let config = config(global)?;
+    async fn new(
+        global: &GlobalArgs,
+        concurrency: Option<usize>,
+        lease_ttl: Option<std::time::Duration>,
+    ) -> Result<Runner> {
+        let mut config = config(global)?;
+        if let Some(ttl) = lease_ttl {
+            config.sync.lease_ttl = ttl;
+        }
         let store = Store::open(&config.store.location()?)?;
         let client =
             AwsClient::new(config.aws.endpoint_url.clone(), config.limits.limiter(), RetryPolicy::default())?;
@@ -40,12 +47,18 @@ impl Runner {
         if let Some(n) = concurrency {
             options.concurrency = n;
         }
+        store.set_lease_ttl(config.sync.lease_ttl)?;
         let deliverer = Deliverer::from_env(store.sibling()?, &config.webhooks)?;
         Ok(Runner { store, client, vendor, options, deliverer })
     }
 
-    async fn once(&mut self, only: Option<&str>, stop: &CancellationToken) -> Result<sync::RunSummary> {
-        sync::run(&mut self.store, &self.client, self.vendor.clone(), &self.options, only, stop).await
+    async fn once(
+        &mut self,
+        only: Option<&str>,
+        slot: Option<&str>,
+        stop: &CancellationToken,
+    ) -> Result<sync::RunSummary> {
+        sync::run(&mut self.store, &self.client, self.vendor.clone(), &self.options, only, slot, stop).await
     }
 }
 
@@ -84,7 +97,12 @@ fn summary_text(summary: &sync::RunSummary) -> String {
 
 /// Logging, a runtime, the runner and a stop token cancelled by SIGTERM or Ctrl-C: what `sync`
 /// and `run` share; `body` is the command itself.
-pub(super) fn with_runner<F, Fut, T>(global: &GlobalArgs, concurrency: Option<usize>, body: F) -> Result<T>
+pub(super) fn with_runner<F, Fut, T>(
+    global: &GlobalArgs,
+    concurrency: Option<usize>,
+    lease_ttl: Option<std::time::Duration>,
+    body: F,
+) -> Result<T>
 where
     F: FnOnce(Runner, CancellationToken) -> Fut,
     Fut: std::future::Future<Output = Result<T>>,
@@ -92,7 +110,7 @@ where
     init_logging(global.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
-        let runner = Runner::new(global, concurrency).await?;
+        let runner = Runner::new(global, concurrency, lease_ttl).await?;
         let stop = CancellationToken::new();
         spawn_stop_on_signal(stop.clone());
         body(runner, stop).await
@@ -105,8 +123,8 @@ pub(crate) fn sync(
     concurrency: Option<usize>,
     json: bool,
 ) -> Result<String> {
-    with_runner(global, concurrency, |mut runner, stop| async move {
-        let summary = runner.once(connection.as_deref(), &stop).await?;
+    with_runner(global, concurrency, None, |mut runner, stop| async move {
+        let summary = runner.once(connection.as_deref(), None, &stop).await?;
         // Once, without waiting for retries: what fails waits for `run` or `serve`.
         match runner.deliverer.pass().await {
             Ok(pass) if pass.failed > 0 => tracing::warn!(
@@ -130,14 +148,22 @@ pub(crate) fn run_scheduled(
     schedule: trustline_worker::schedule::Schedule,
     jitter: std::time::Duration,
     concurrency: Option<usize>,
+    lease_ttl: Option<std::time::Duration>,
 ) -> Result<String> {
-    with_runner(global, concurrency, |mut runner, stop| async move {
+    if lease_ttl.is_some_and(|t| t < std::time::Duration::from_secs(1)) {
+        anyhow::bail!("--lease-ttl: at least 1s (each replica beats its heartbeat every third of it)");
+    }
+    with_runner(global, concurrency, lease_ttl, |mut runner, stop| async move {
         // Webhook deliveries go on beside the syncs, and stop with them.
         let tasks = tokio_util::task::TaskTracker::new();
         tasks.spawn(runner.deliverer.clone().run(stop.clone()));
         tasks.close();
+        // Replicas sharing a PostgreSQL store sync each account once per schedule slot, between
+        // them; a worker alone on its SQLite store syncs at start, then every interval.
+        let shared = runner.store.engine() == trustline_worker::store::sql::Engine::Postgres;
         loop {
-            match runner.once(None, &stop).await {
+            let slot = if shared { Some(schedule.slot(chrono::Utc::now())?.to_rfc3339()) } else { None };
+            match runner.once(None, slot.as_deref(), &stop).await {
                 Ok(summary) => tracing::info!("{}", summary_text(&summary).trim_end()),
                 // A run that cannot start (the store, say) is logged; the next one may succeed.
                 Err(e) => tracing::error!("sync run failed: {e:#}"),
@@ -145,7 +171,9 @@ pub(crate) fn run_scheduled(
             if stop.is_cancelled() {
                 break;
             }
-            let wait = schedule.wait(chrono::Utc::now())? + trustline_worker::schedule::jitter(jitter);
+            let now = chrono::Utc::now();
+            let wait = if shared { schedule.until_next_slot(now)? } else { schedule.wait(now)? };
+            let wait = wait + trustline_worker::schedule::jitter(jitter);
             tracing::info!(seconds = wait.as_secs(), "next sync");
             tokio::select! {
                 () = stop.cancelled() => break,

@@ -487,6 +487,7 @@ fn start_sync(state: &Arc<AppState>, id: &str) -> bool {
                 task_state.vendor.clone(),
                 &task_state.config.sync,
                 Some(&id),
+                None,
                 &task_state.shutdown,
             )
             .await

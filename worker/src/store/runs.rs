@@ -124,8 +124,8 @@ impl Store {
     /// Starts a sync run and returns its id.
     pub fn begin_run(&mut self) -> Result<i64> {
         Ok(self.db.query_row(
-            "INSERT INTO runs (started_at, status) VALUES (?1, 'running') RETURNING id",
-            params![now_text()],
+            "INSERT INTO runs (started_at, status, replica_id) VALUES (?1, 'running', ?2) RETURNING id",
+            params![now_text(), self.replica_id()],
             |r| r.get(0),
         )?)
     }
@@ -137,14 +137,27 @@ impl Store {
         if self.lock.is_none() {
             anyhow::bail!("only a worker holding the store's lock may close orphaned runs");
         }
-        let ids: Vec<i64> = {
-            let mut stmt = self.db.prepare("SELECT id FROM runs WHERE status = 'running' ORDER BY id")?;
-            stmt.query_map(params![], |r| r.get(0))?.collect::<super::sql::Result<_>>()?
-        };
-        self.db.execute(
-            "UPDATE runs SET status = 'interrupted', finished_at = ?1 WHERE status = 'running'",
-            params![now_text()],
-        )?;
+        // SQLite: the lock is this worker's, so every run still `running` was left by a killed
+        // one. PostgreSQL: a run is orphaned when its replica stopped beating its heartbeat.
+        let now = now_text();
+        let ids = match self.db.engine() {
+            super::sql::Engine::Sqlite => self.db.query_map(
+                "UPDATE runs SET status = 'interrupted', finished_at = ?1 WHERE status = 'running' RETURNING id",
+                params![now],
+                |r| r.get(0),
+            )?,
+            super::sql::Engine::Postgres => self.db.query_map(
+                "UPDATE runs SET status = 'interrupted', finished_at = ?1
+                 WHERE status = 'running' AND (replica_id IS NULL OR replica_id NOT IN (
+                     SELECT id FROM replicas WHERE heartbeat_ms + 2 * lease_ttl_ms >= ?2))
+                 RETURNING id",
+                params![now, super::leases::now_ms()],
+                |r| r.get(0),
+            )?,
+        }
+        .collect::<super::sql::Result<Vec<i64>>>()?;
+        let mut ids = ids;
+        ids.sort_unstable();
         Ok(ids)
     }
 
@@ -171,6 +184,16 @@ impl Store {
             run.status = RunStatus::Interrupted;
         }
         Ok(Some(run))
+    }
+
+    /// Forgets a run that took no account (a replica that found its slot already synced by the
+    /// others): it would only crowd the run list.
+    pub fn discard_run(&mut self, run_id: i64) -> Result<()> {
+        self.db.execute(
+            "DELETE FROM runs WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM account_runs WHERE run_id = ?1)",
+            params![run_id],
+        )?;
+        Ok(())
     }
 
     /// Closes a run, and enqueues its `sync.completed` or `sync.failed` webhook events in the

@@ -72,6 +72,16 @@ pub enum Write {
         /// Its wall time.
         duration_ms: u64,
     },
+    /// The account is not read this run (suspended, or no longer in its Organization): recorded
+    /// as failed with `code`, its inventory kept as stale.
+    Skip {
+        /// The connection.
+        connection: String,
+        /// Why, as a code.
+        code: &'static str,
+        /// Why, as shown.
+        message: &'static str,
+    },
     /// The account could not be synced at all: its inventory is kept, marked stale.
     Fail {
         /// The connection.
@@ -92,6 +102,8 @@ pub enum Ending {
     Ok,
     /// Committed, but some lists could not be read.
     Partial(String),
+    /// Not read this run (see [`Write::Skip`]).
+    Skipped,
     /// Nothing could be read.
     Failed {
         /// AWS's error code, if any.
@@ -127,6 +139,9 @@ pub struct Writer {
     totals: HashMap<String, AccountOutcome>,
     /// Postures recorded for accounts not yet finished, with the change recorded if any.
     postures: HashMap<String, (crate::sync::posture::Posture, Option<super::PostureChange>)>,
+    /// The replica whose leases this run's accounts are under: each account's last write marks
+    /// its lease done.
+    holder: Option<String>,
 }
 
 impl Store {
@@ -135,7 +150,13 @@ impl Store {
     pub fn writer(&self, run_id: i64) -> Result<Writer> {
         let db = self.connect()?;
         tune(&db)?;
-        Ok(Writer { db, run_id, totals: HashMap::new(), postures: HashMap::new() })
+        Ok(Writer {
+            db,
+            run_id,
+            totals: HashMap::new(),
+            postures: HashMap::new(),
+            holder: self.replica_id().map(str::to_owned),
+        })
     }
 }
 
@@ -206,6 +227,9 @@ impl Writer {
                         calls,
                         duration_ms,
                     )?;
+                    if let Some(holder) = &self.holder {
+                        super::leases::complete(&tx, &connection, holder)?;
+                    }
                     let (posture, posture_change) = self.postures.remove(&connection).unzip();
                     finished.push(Finished {
                         connection,
@@ -213,6 +237,19 @@ impl Writer {
                         ending,
                         posture,
                         posture_change: posture_change.flatten(),
+                    });
+                }
+                Write::Skip { connection, code, message } => {
+                    runs::record_failure(&tx, self.run_id, &connection, Some(code), message, 0)?;
+                    if let Some(holder) = &self.holder {
+                        super::leases::complete(&tx, &connection, holder)?;
+                    }
+                    finished.push(Finished {
+                        connection,
+                        outcome: AccountOutcome::default(),
+                        ending: Ending::Skipped,
+                        posture: None,
+                        posture_change: None,
                     });
                 }
                 Write::Fail { connection, code, message, duration_ms } => {
@@ -225,6 +262,9 @@ impl Writer {
                         &message,
                         duration_ms,
                     )?;
+                    if let Some(holder) = &self.holder {
+                        super::leases::complete(&tx, &connection, holder)?;
+                    }
                     let (posture, posture_change) = self.postures.remove(&connection).unzip();
                     finished.push(Finished {
                         connection,

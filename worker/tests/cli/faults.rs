@@ -74,6 +74,7 @@ impl Worker {
         cmd.args(args)
             .arg("--store")
             .arg(crate::store_arg(&self.store))
+            .args(crate::lease_ttl_args())
             .arg("--endpoint-url")
             .arg(&self.endpoint);
         for set in LIMITS {

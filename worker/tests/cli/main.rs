@@ -92,6 +92,12 @@ fn store_execute(store: &Path, sql: &str) {
     }
 }
 
+/// On PostgreSQL, leases of 2 s: a killed worker's accounts are taken over by the next one
+/// after their lease expires (60 s by default), which the crash tests would otherwise wait for.
+fn lease_ttl_args() -> &'static [&'static str] {
+    if postgres_server().is_some() { &["--set", "sync.lease_ttl=2s"] } else { &[] }
+}
+
 /// The PostgreSQL server the tests run against, if any.
 fn postgres_server() -> Option<String> {
     std::env::var("TRUSTLINE_TEST_POSTGRES").ok().filter(|s| !s.is_empty())
@@ -355,6 +361,7 @@ fn trustline_at(store: &Path, endpoint: &str, args: &[&str]) -> Command {
     cmd.args(args)
         .arg("--store")
         .arg(store_arg(store))
+        .args(lease_ttl_args())
         .arg("--endpoint-url")
         .arg(endpoint)
         .env("AWS_ACCESS_KEY_ID", "AKIAVENDOR0000000001")

@@ -47,6 +47,7 @@ impl Server {
             .args(["serve", "--listen", "127.0.0.1:0", "--allow-origin", ORIGIN, "--endpoint-url", endpoint])
             .arg("--store")
             .arg(crate::store_arg(&dir.join("trustline.db")))
+            .args(crate::lease_ttl_args())
             .args(extra)
             .env("TRUSTLINE_API_TOKEN", TOKEN)
             .env("AWS_ACCESS_KEY_ID", vendor.0)
@@ -955,6 +956,7 @@ fn same_account_role_against_moto_with_permission_probes() {
             .args(args)
             .arg("--store")
             .arg(crate::store_arg(&store))
+            .args(crate::lease_ttl_args())
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -1005,6 +1007,7 @@ fn a_verified_registration_is_announced_by_a_signed_webhook() {
         .args(["webhooks", "add", "--url", &receiver.url("/hook")])
         .arg("--store")
         .arg(crate::store_arg(&dir.join("trustline.db")))
+        .args(crate::lease_ttl_args())
         .env("TRUSTLINE_SEAL_KEY", &key)
         .output()
         .unwrap();

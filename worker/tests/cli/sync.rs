@@ -35,6 +35,7 @@ impl Worker {
         cmd.args(args)
             .arg("--store")
             .arg(crate::store_arg(&self.store))
+            .args(crate::lease_ttl_args())
             .arg("--endpoint-url")
             .arg(&self.endpoint)
             // The vendor's own credentials, as the SDK chain finds them; nothing from this machine.
