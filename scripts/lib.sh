@@ -85,7 +85,8 @@ restart_standin() {
 # on a free loopback port, owned by the `postgres` user, with trust authentication for the
 # `trustline` role on loopback only. Sets PG_URL (postgres://trustline@127.0.0.1:PORT, no
 # database), PG_DIR and PG_BIN, and registers pg_stop to run when the calling script exits.
-# Durability settings are the server's defaults unless PG_FAST=1 (tests: fsync off).
+# Durability settings are the server's defaults unless PG_FAST=1 (tests: fsync off); PG_OPTS
+# adds server settings (`-c name=value …`).
 pg_start() {
   apt_install postgresql
   PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
@@ -102,6 +103,7 @@ pg_start() {
     die "initdb failed: $(tail -5 "$PG_DIR/initdb.log")"
   local opts="-c listen_addresses=127.0.0.1 -p $port -k $PG_DIR -c max_connections=300"
   [[ ${PG_FAST:-0} != 1 ]] || opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  opts+=" ${PG_OPTS:-}"
   "${run[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -o "$opts" -w -t 60 start >/dev/null ||
     die "PostgreSQL did not start: $(tail -5 "$PG_DIR/server.log")"
   PG_URL="postgres://trustline@127.0.0.1:$port"

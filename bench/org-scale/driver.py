@@ -1,6 +1,10 @@
 """Drives one organization-scale run: starts aws-sim, registers the Organization with trustline,
 times `trustline sync`, checks the stored inventory against the simulator's, prints the figures.
 
+With STORE=postgres (and PG_URL, a server without a database: run.sh starts one), the store is a
+fresh PostgreSQL database; with REPLICAS=N > 1, N `trustline run` replicas share it and the time is
+from their start to the last account's lease done for the slot.
+
 With PEER=PYTHON (set by run.sh's PEER=1), also runs boto3_peer.py with that interpreter against the
 same simulator after the sync, and compares wall times and per-kind counts.
 
@@ -66,6 +70,64 @@ def rusage_run(cmd, env, stdout):
     return proc.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stderr_lines
 
 
+def psql(url, sql):
+    """One value (or rows, tab-separated) from PostgreSQL at url."""
+    out = subprocess.run(["psql", url, "-Atq", "-F", "\t", "-c", sql], check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def server_cpu():
+    """User + system CPU seconds of every PostgreSQL server process (Linux /proc)."""
+    total = 0.0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().strip() != "postgres":
+                    continue
+            total += cpu_seconds(int(pid))
+        except OSError:
+            continue
+    return total
+
+
+def pg_written(url):
+    """Bytes PostgreSQL has written so far: its WAL, and the data pages it flushed."""
+    wal = int(psql(url, "SELECT wal_bytes FROM pg_stat_wal"))
+    pages = int(psql(url, "SELECT buffers_checkpoint + buffers_clean + buffers_backend FROM pg_stat_bgwriter"))
+    return wal + pages * int(psql(url, "SELECT current_setting('block_size')"))
+
+
+def run_replicas(trustline, n, common, env, regions, store_url, work):
+    """Starts n `run` replicas; returns when every account's lease is done for the slot:
+    (wall seconds, CPU seconds of all, peak RSS of the largest, blocks written, stderr lines)."""
+    procs = []
+    start = time.monotonic()
+    for i in range(n):
+        procs.append(subprocess.Popen(
+            [trustline, "run", "--schedule", "1h", "--lease-ttl", "10s", "--set", f"sync.regions={regions}"] + common,
+            env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, f"replica-{i}.log"), "w")))
+    while True:
+        time.sleep(0.25)
+        done, total = psql(store_url, "SELECT COUNT(done_slot), COUNT(*) FROM leases").split("\t")
+        members = int(psql(store_url, "SELECT COUNT(*) FROM connections"))
+        if int(total) == members > 1 and int(done) == int(total):
+            break
+        if any(p.poll() is not None for p in procs):
+            sys.exit("a replica exited before the slot was done: see " + work)
+    wall = time.monotonic() - start
+    cpu = rss = blocks = 0.0
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        _, status, usage = os.wait4(p.pid, 0)
+        cpu += usage.ru_utime + usage.ru_stime
+        rss = max(rss, usage.ru_maxrss / 1024)
+        blocks += usage.ru_oublock
+    return wall, cpu, rss, blocks
+
+
 def main():
     trustline, aws_sim, work = sys.argv[1:4]
     shutil.rmtree(work, ignore_errors=True)
@@ -83,7 +145,16 @@ def main():
     )
     started = json.loads(sim.stdout.readline())
     endpoint = started["endpoint"]
-    store = os.path.join(work, "trustline.db")
+    engine = os.environ.get("STORE", "sqlite")
+    replicas = env_num("REPLICAS", 1)
+    if engine == "postgres":
+        base = os.environ["PG_URL"]
+        name = f"orgscale_{config['accounts']}_{replicas}"
+        psql(f"{base}/postgres", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        psql(f"{base}/postgres", f"CREATE DATABASE {name}")
+        store = f"{base}/{name}"
+    else:
+        store = os.path.join(work, "trustline.db")
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", "/tmp"),
@@ -106,11 +177,31 @@ def main():
     regions = json.dumps(started["regions"])
 
     sim_cpu_before = cpu_seconds(sim.pid)
-    with open(os.path.join(work, "summary.json"), "w") as out:
-        code, wall, cpu, rss, stderr_lines = rusage_run(
-            [trustline, "sync", "--json", "--set", f"sync.regions={regions}"] + common, env, out
-        )
+    server_before = server_cpu() if engine == "postgres" else 0.0
+    written_before = pg_written(store) if engine == "postgres" else 0
+    if replicas > 1:
+        wall, cpu, rss, blocks = run_replicas(trustline, replicas, common, env, regions, store, work)
+        code, stderr_lines = 0, []
+        rows = psql(store, "SELECT a.connection_id, a.status FROM account_runs a").splitlines()
+        summary = {"ok": [r.split("\t")[0] for r in rows if r.endswith("\tok")],
+                   "failed": [r for r in rows if r.endswith("\tfailed")],
+                   "partial": [r for r in rows if r.endswith("\tpartial")]}
+        json.dump(summary, open(os.path.join(work, "summary.json"), "w"))
+    else:
+        with open(os.path.join(work, "summary.json"), "w") as out:
+            start = time.monotonic()
+            proc = subprocess.Popen([trustline, "sync", "--json", "--set", f"sync.regions={regions}"] + common,
+                                    env=env, stdout=out, stderr=subprocess.PIPE, text=True)
+            stderr_lines = list(proc.stderr)
+            _, status, usage = os.wait4(proc.pid, 0)
+            wall = time.monotonic() - start
+            code = os.waitstatus_to_exitcode(status)
+            cpu, rss, blocks = usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, usage.ru_oublock
     sim_cpu = cpu_seconds(sim.pid) - sim_cpu_before
+    server = server_cpu() - server_before if engine == "postgres" else 0.0
+    # Bytes written to disk for the store: the worker's own writes (SQLite's file and log), or
+    # PostgreSQL's (its WAL and the data pages it flushed; its checkpoints may write more later).
+    written = pg_written(store) - written_before if engine == "postgres" else blocks * 512
     peer_python = os.environ.get("PEER")
     if peer_python:
         # The sync's own counters; the peer's are the difference after it.
@@ -128,11 +219,18 @@ def main():
         sys.exit(f"trustline sync exited with {code}")
     summary = json.load(open(os.path.join(work, "summary.json")))
 
-    db = sqlite3.connect(store)
-    resources = db.execute("SELECT COUNT(*) FROM resources").fetchone()[0]
-    events = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-    per_kind = dict(db.execute("SELECT kind, COUNT(*) FROM resources GROUP BY kind"))
-    db.close()
+    if engine == "postgres":
+        resources = int(psql(store, "SELECT COUNT(*) FROM resources"))
+        events = int(psql(store, "SELECT COUNT(*) FROM events"))
+        per_kind = {k: int(n) for k, n in (r.split("\t") for r in psql(store, "SELECT kind, COUNT(*) FROM resources GROUP BY kind").splitlines())}
+        duplicates = int(psql(store, "SELECT COUNT(*) FROM (SELECT event_id FROM events GROUP BY connection_id, region, event_id HAVING COUNT(*) > 1) d"))
+    else:
+        db = sqlite3.connect(store)
+        resources = db.execute("SELECT COUNT(*) FROM resources").fetchone()[0]
+        events = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        per_kind = dict(db.execute("SELECT kind, COUNT(*) FROM resources GROUP BY kind"))
+        duplicates = 0
+        db.close()
 
     accounts = config["accounts"]
     expected_events = (accounts + 1) * len(started["regions"]) * config["events"]
@@ -141,6 +239,8 @@ def main():
         problems.append(f"failed {summary['failed'][:3]} partial {summary['partial'][:3]}")
     if len(summary["ok"]) != accounts + 2:  # members, the management account as a member, the org
         problems.append(f"{len(summary['ok'])} accounts ok, expected {accounts + 2}")
+    if duplicates:
+        problems.append(f"{duplicates} events stored more than once")
     if events != expected_events:
         problems.append(f"{events} events stored, expected {expected_events}")
     if expected := started.get("expected_resources"):
@@ -159,6 +259,7 @@ def main():
     print(f"Organization: {accounts} member accounts + management, {len(started['regions'])} regions, "
           f"{config['events']} events and {config['instances'] + config['vpcs'] + config['subnets'] + config['security_groups'] + config['interfaces']} "
           f"EC2/network objects per account-region, {config['latency'] * 1000:.0f} ms per call")
+    row("store", f"{engine}, {replicas} replica(s)" if engine == "postgres" else "sqlite")
     row("wall time", f"{wall:.1f} s")
     row("throttle-bound minimum (simulator)", f"{bound:.1f} s")
     row("ratio", f"{wall / bound:.2f}x", (wall / bound <= 1.3, "<= 1.3x"))
@@ -171,11 +272,20 @@ def main():
     row("simulator CPU", f"{sim_cpu:.1f} s ({sim_cpu / wall:.2f} cores)")
     row("CPU-bound minimum on this machine", f"{(cpu + sim_cpu) / os.cpu_count():.1f} s "
         f"(both processes' CPU / {os.cpu_count()} cores)")
-    row("worker peak RSS", f"{rss:.0f} MB", (rss <= 200, "<= 200 MB"))
+    if engine == "postgres":
+        row("PostgreSQL server CPU", f"{server:.1f} s ({server / wall:.2f} cores)")
+    row("worker peak RSS" + (" (largest replica)" if replicas > 1 else ""), f"{rss:.0f} MB", (rss <= 200, "<= 200 MB"))
     row("stored", f"{resources:,} resources + {events:,} events")
     row("ingested per second of wall time", f"{ingested / wall:,.0f}")
     row("ingested per worker CPU second", f"{ingested / cpu:,.0f} (network, signing, parse, store)",
         (ingested / cpu >= 50_000, ">= 50,000 on one core"))
+    row("CPU per stored item", f"{1e6 * cpu / ingested:.1f} us worker"
+        + (f" + {1e6 * server / ingested:.1f} us PostgreSQL" if engine == "postgres" else ""))
+    row("bytes written per stored item", f"{written / ingested:,.0f} ({written / 1e9:.2f} GB)")
+    with open(os.path.join(work, "result.json"), "w") as f:
+        json.dump({"store": engine, "replicas": replicas, "accounts": accounts, "wall": wall, "bound": bound,
+                   "cpu": cpu, "server_cpu": server, "sim_cpu": sim_cpu, "rss": rss, "items": ingested,
+                   "written": written, "requests": requests, "throttled": throttled}, f)
     if peer_python:
         problems += report_peer(peer, accounts, wall, cpu, throttled, requests, dict(per_kind, events=events), work)
     print()

@@ -16,6 +16,11 @@
 #                                              # simulator, per size; prints both wall times and the
 #                                              # ratio, exits non-zero if their counts differ
 #                                              # (INGEST defaults to 0 then)
+#   STORES=sqlite,postgres:1,postgres:3        # each size on each store: SQLite, and PostgreSQL with
+#                                              # 1 (`sync`) or N (`run` replicas sharing it by leases);
+#                                              # prints them side by side. PostgreSQL is Debian's,
+#                                              # installed if missing, a throwaway cluster on loopback
+#                                              # with default durability (PG_OPTS adds settings).
 source "$(dirname "$0")/../../scripts/lib.sh"
 cd "$ROOT"
 target="${CARGO_TARGET_DIR:-$ROOT/target}"
@@ -33,15 +38,44 @@ else
   unset PEER
 fi
 IFS=, read -r -a sizes <<<"${ACCOUNTS:-1000}"
+IFS=, read -r -a stores <<<"${STORES:-sqlite}"
+if [[ ${STORES:-sqlite} == *postgres* ]]; then
+  # WAL segments up to 8 GB between checkpoints: the full size writes several GB per run.
+  PG_OPTS="${PG_OPTS:--c shared_buffers=512MB -c max_wal_size=8GB}" pg_start
+  export PG_URL
+fi
 summary=()
+results=()
 for accounts in "${sizes[@]}"; do
-  work="$target/org-scale"
-  ((${#sizes[@]} == 1)) || work="$target/org-scale-$accounts"
-  mkdir -p "$work"
-  log "benchmark: $accounts accounts x ${REGIONS:-4} regions; work files in $work"
-  ACCOUNTS=$accounts python3 "$ROOT/bench/org-scale/driver.py" "$TRUSTLINE_BIN" "$AWS_SIM_BIN" "$work"
-  [[ -z ${PEER:-} ]] || summary+=("$(cat "$work/peer.txt")")
+  for store in "${stores[@]}"; do
+    engine=${store%%:*}
+    replicas=1
+    [[ $store != *:* ]] || replicas=${store#*:}
+    work="$target/org-scale"
+    ((${#sizes[@]} == 1 && ${#stores[@]} == 1)) || work="$target/org-scale-$accounts-${store/:/-}"
+    mkdir -p "$work"
+    log "benchmark: $accounts accounts x ${REGIONS:-4} regions on $store; work files in $work"
+    STORE=$engine REPLICAS=$replicas ACCOUNTS=$accounts \
+      python3 "$ROOT/bench/org-scale/driver.py" "$TRUSTLINE_BIN" "$AWS_SIM_BIN" "$work"
+    [[ -z ${PEER:-} ]] || summary+=("$(cat "$work/peer.txt")")
+    results+=("$work/result.json")
+    # The next run gets the disk back: a full-size store is several GB.
+    [[ $engine != sqlite ]] || rm -f "$work"/trustline.db*
+  done
 done
+if ((${#results[@]} > 1)); then
+  log "side by side"
+  python3 - "${results[@]}" <<'PY'
+import json, sys
+print(f"{'store':<14}{'accounts':>9}{'wall':>9}{'x bound':>9}{'worker CPU':>12}{'PG CPU':>9}{'us/item':>9}{'B/item':>8}{'RSS MB':>8}{'throttled':>11}")
+for path in sys.argv[1:]:
+    r = json.load(open(path))
+    name = r["store"] if r["store"] == "sqlite" else f"postgres x{r['replicas']}"
+    per_item = 1e6 * (r["cpu"] + r["server_cpu"]) / r["items"]
+    print(f"{name:<14}{r['accounts']:>9}{r['wall']:>8.1f}s{r['wall'] / r['bound']:>8.2f}x{r['cpu']:>11.1f}s{r['server_cpu']:>8.1f}s"
+          f"{per_item:>9.1f}{r['written'] / r['items']:>8.0f}{r['rss']:>8.0f}{100 * r['throttled'] / max(r['requests'], 1):>10.2f}%")
+PY
+fi
 if ((${#summary[@]})); then
   log "trustline sync vs boto3 (same simulator, ${LATENCY:-0.05} s per call, AWS's buckets)"
   printf '%s\n' "${summary[@]}"

@@ -77,13 +77,20 @@ impl Replica {
                 Location::Sqlite(_) => unreachable!("a PostgreSQL connection has a PostgreSQL location"),
             })?;
             move || {
+                let mut last = std::time::Instant::now();
                 loop {
-                    let ttl = ttl_ms.load(Ordering::Relaxed);
-                    let every = Duration::from_millis(u64::try_from(ttl / 3).unwrap_or(1_000).max(100));
-                    match stopped.recv_timeout(every) {
+                    // Woken every 100 ms, so a shorter time-to-live set meanwhile (`run
+                    // --lease-ttl`) is honoured from the next beat on.
+                    match stopped.recv_timeout(Duration::from_millis(100)) {
                         Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
                         _ => return,
                     }
+                    let ttl = ttl_ms.load(Ordering::Relaxed);
+                    let every = Duration::from_millis(u64::try_from(ttl / 3).unwrap_or(1_000).max(100));
+                    if last.elapsed() < every {
+                        continue;
+                    }
+                    last = std::time::Instant::now();
                     if let Err(e) = beat(&db, &id, ttl) {
                         tracing::warn!(error = %e, "the replica's heartbeat failed; its leases expire unless the next one succeeds");
                     }
