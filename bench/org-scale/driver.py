@@ -86,7 +86,10 @@ def server_cpu():
             with open(f"/proc/{pid}/comm") as f:
                 if f.read().strip() != "postgres":
                     continue
-            total += cpu_seconds(int(pid))
+            # The postmaster's reaped children (backends that have exited) count too.
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
         except OSError:
             continue
     return total
