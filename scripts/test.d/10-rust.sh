@@ -7,7 +7,8 @@ cargo nextest run --workspace --locked --no-fail-fast
 # The worker's suite again with its store on PostgreSQL: a throwaway cluster on loopback, and a
 # database of its own for every store a test opens (worker/tests/cli/main.rs, `store_arg`).
 PG_FAST=1 pg_start
-TRUSTLINE_TEST_POSTGRES="$PG_URL" cargo nextest run -p trustline-worker --test cli --locked --no-fail-fast
+# With it, the tests that need several workers on one store (replicas.rs, ignored without it).
+TRUSTLINE_TEST_POSTGRES="$PG_URL" cargo nextest run -p trustline-worker --test cli --locked --no-fail-fast --run-ignored all
 pg_stop
 cargo test --workspace --doc --locked
 # The test executables are not run again by later stages (they build what they need).
