@@ -239,7 +239,9 @@ fn a_killed_run_is_closed_as_interrupted_by_the_next_worker() {
     } else {
         // On PostgreSQL a second worker is one more replica, and the run's replica is beating
         // its heartbeat: opening the store for writing closes nothing.
-        crate::stdout(&crate::trustline_at(&store, &aws.endpoint(), &["tenants", "add", "other"]).output().unwrap());
+        crate::stdout(
+            &crate::trustline_at(&store, &aws.endpoint(), &["tenants", "add", "other"]).output().unwrap(),
+        );
     }
     assert_eq!(runs(&store), vec![("running".to_owned(), None)]);
     running.kill().unwrap(); // SIGKILL

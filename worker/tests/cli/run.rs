@@ -38,7 +38,9 @@ fn runs_on_schedule_and_stops_cleanly_on_sigterm() {
     if crate::postgres_server().is_none() {
         // A second worker on the same SQLite store is refused while this one runs.
         assert!(!second.status.success());
-        assert!(String::from_utf8_lossy(&second.stderr).contains("another trustline worker is using the store"));
+        assert!(
+            String::from_utf8_lossy(&second.stderr).contains("another trustline worker is using the store")
+        );
     } else {
         // On PostgreSQL a second worker is one more replica: it syncs beside the first (a slot
         // of its own), and the event is still stored once.
