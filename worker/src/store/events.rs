@@ -88,6 +88,9 @@ impl Store {
 
 /// Stores CloudTrail events, dropping those already stored (by EventId); returns how many were new.
 pub(super) fn insert_events(tx: &Conn, connection: &str, events: &[EventRecord]) -> Result<u64> {
+    if let Some(new) = tx.with_postgres(|pg| insert_events_postgres(pg, connection, events)) {
+        return new;
+    }
     let mut insert = tx.prepare_cached(
         "INSERT INTO events (event_id, connection_id, region, event_time, event_name, event_source, username, raw)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
@@ -107,6 +110,35 @@ pub(super) fn insert_events(tx: &Conn, connection: &str, events: &[EventRecord])
         ])? as u64;
     }
     Ok(new)
+}
+
+/// [`insert_events`] on PostgreSQL: the page in one statement, its columns bound as arrays
+/// (`UNNEST`), rather than a round trip per event.
+fn insert_events_postgres(pg: &mut super::sql::Pg, connection: &str, events: &[EventRecord]) -> Result<u64> {
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let statement = pg.statement(
+        "WITH new AS (
+             INSERT INTO events (event_id, connection_id, region, event_time, event_name, event_source, username, raw)
+             SELECT e.id, $1, e.region, e.at, e.name, e.source, e.username, e.raw
+             FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+                  AS e(id, region, at, name, source, username, raw)
+             ON CONFLICT DO NOTHING RETURNING 1)
+         SELECT COUNT(*) FROM new",
+    )?;
+    let ids: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
+    let regions: Vec<&str> = events.iter().map(|e| e.region.as_str()).collect();
+    let times: Vec<String> = events.iter().map(|e| super::timestamp(e.event_time)).collect();
+    let names: Vec<&str> = events.iter().map(|e| e.event_name.as_str()).collect();
+    let sources: Vec<Option<&str>> = events.iter().map(|e| e.event_source.as_deref()).collect();
+    let users: Vec<Option<&str>> = events.iter().map(|e| e.username.as_deref()).collect();
+    let raws: Vec<&str> = events.iter().map(|e| e.raw.as_str()).collect();
+    let client = pg.client();
+    let row = super::sql::off_runtime(|| {
+        client.query_one(&statement, &[&connection, &ids, &regions, &times, &names, &sources, &users, &raws])
+    })?;
+    Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
 }
 
 /// Moves a region's CloudTrail cursor.

@@ -239,6 +239,62 @@ fn read_resource((mut r, tags, attributes): (StoredResource, String, String)) ->
 /// The lists a part of a sync covers: (region, kind) pairs, or everything the connection has.
 pub type Scope = BTreeSet<(String, ResourceKind)>;
 
+/// A part's change rows and resource rows on PostgreSQL: one statement each, columns bound as
+/// arrays (`UNNEST`), rather than a round trip per row.
+fn write_part_postgres(
+    pg: &mut super::sql::Pg,
+    run_id: i64,
+    connection: &str,
+    now: &str,
+    changes: &[(&crate::resource::Resource, &str, String)],
+    upserts: &[(&crate::resource::Resource, String, String)],
+) -> Result<()> {
+    if !changes.is_empty() {
+        let statement = pg.statement(
+            "INSERT INTO changes (run_id, connection_id, region, kind, id, change, fields, at)
+             SELECT $1, $2, c.region, c.kind, c.id, c.change, c.fields, $3
+             FROM UNNEST($4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) WITH ORDINALITY
+                  AS c(region, kind, id, change, fields, n)
+             ORDER BY c.n",
+        )?;
+        let regions: Vec<&str> = changes.iter().map(|(r, _, _)| r.region.as_str()).collect();
+        let kinds: Vec<&str> = changes.iter().map(|(r, _, _)| r.kind.as_str()).collect();
+        let ids: Vec<&str> = changes.iter().map(|(r, _, _)| r.id.as_str()).collect();
+        let whats: Vec<&str> = changes.iter().map(|(_, what, _)| *what).collect();
+        let fields: Vec<&str> = changes.iter().map(|(_, _, f)| f.as_str()).collect();
+        let client = pg.client();
+        super::sql::off_runtime(|| {
+            client.execute(&statement, &[&run_id, &connection, &now, &regions, &kinds, &ids, &whats, &fields])
+        })?;
+    }
+    if !upserts.is_empty() {
+        let statement = pg.statement(
+            "INSERT INTO resources (connection_id, region, kind, id, name, arn, tags, attributes, first_seen, last_seen, stale)
+             SELECT $1, r.region, r.kind, r.id, r.name, r.arn, r.tags, r.attributes, $2, $2, 0
+             FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+                  AS r(region, kind, id, name, arn, tags, attributes)
+             ON CONFLICT (connection_id, region, kind, id) DO UPDATE SET
+               name = excluded.name, arn = excluded.arn, tags = excluded.tags,
+               attributes = excluded.attributes, last_seen = excluded.last_seen, stale = 0",
+        )?;
+        let regions: Vec<&str> = upserts.iter().map(|(r, _, _)| r.region.as_str()).collect();
+        let kinds: Vec<&str> = upserts.iter().map(|(r, _, _)| r.kind.as_str()).collect();
+        let ids: Vec<&str> = upserts.iter().map(|(r, _, _)| r.id.as_str()).collect();
+        let names: Vec<Option<&str>> = upserts.iter().map(|(r, _, _)| r.name.as_deref()).collect();
+        let arns: Vec<Option<&str>> = upserts.iter().map(|(r, _, _)| r.arn.as_deref()).collect();
+        let tags: Vec<&str> = upserts.iter().map(|(_, t, _)| t.as_str()).collect();
+        let attributes: Vec<&str> = upserts.iter().map(|(_, _, a)| a.as_str()).collect();
+        let client = pg.client();
+        super::sql::off_runtime(|| {
+            client.execute(
+                &statement,
+                &[&connection, &now, &regions, &kinds, &ids, &names, &arns, &tags, &attributes],
+            )
+        })?;
+    }
+    Ok(())
+}
+
 /// Applies resources read by a sync. Within `scope` (all of the connection's resources when
 /// `None`), stored resources that were not seen are removed when their list was read completely
 /// (`snapshot.complete`) and marked stale otherwise; each addition, change and removal is recorded
@@ -263,16 +319,10 @@ pub(super) fn apply_part(
         }
     };
     let mut seen = BTreeSet::new();
-    let mut upsert = tx.prepare_cached(
-        "INSERT INTO resources (connection_id, region, kind, id, name, arn, tags, attributes, first_seen, last_seen, stale)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, 0)
-         ON CONFLICT (connection_id, region, kind, id) DO UPDATE SET
-           name = excluded.name, arn = excluded.arn, tags = excluded.tags,
-           attributes = excluded.attributes, last_seen = excluded.last_seen, stale = 0",
-    )?;
-    let mut change = tx.prepare_cached(
-        "INSERT INTO changes (run_id, connection_id, region, kind, id, change, fields, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
+    // What this part writes, in order: a change row per new or different resource, and every
+    // resource read (its last_seen moves even when nothing else did).
+    let mut upserts = Vec::with_capacity(snapshot.resources.len());
+    let mut changes = Vec::new();
     for r in &snapshot.resources {
         let key = (r.region.clone(), r.kind.as_str().to_owned(), r.id.clone());
         if !seen.insert(key.clone()) {
@@ -283,47 +333,61 @@ pub(super) fn apply_part(
         match existing.get(&key) {
             None => {
                 outcome.added += 1;
+                changes.push((r, "added", "[]".to_owned()));
+            }
+            Some(old) => {
+                let fields = differences(old, r, &tags);
+                if !fields.is_empty() {
+                    outcome.changed += 1;
+                    changes.push((r, "changed", serde_json::to_string(&fields)?));
+                }
+            }
+        }
+        upserts.push((r, tags, attributes));
+    }
+    match tx.with_postgres(|pg| write_part_postgres(pg, run_id, connection, now, &changes, &upserts)) {
+        Some(written) => written?,
+        None => {
+            let mut change = tx.prepare_cached(
+                "INSERT INTO changes (run_id, connection_id, region, kind, id, change, fields, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for (r, what, fields) in &changes {
                 change.execute(params![
                     run_id,
                     connection,
                     r.region,
                     r.kind.as_str(),
                     r.id,
-                    "added",
-                    "[]",
+                    what,
+                    fields,
                     now
                 ])?;
             }
-            Some(old) => {
-                let fields = differences(old, r, &tags);
-                if !fields.is_empty() {
-                    outcome.changed += 1;
-                    let fields = serde_json::to_string(&fields)?;
-                    change.execute(params![
-                        run_id,
-                        connection,
-                        r.region,
-                        r.kind.as_str(),
-                        r.id,
-                        "changed",
-                        fields,
-                        now
-                    ])?;
-                }
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO resources (connection_id, region, kind, id, name, arn, tags, attributes, first_seen, last_seen, stale)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, 0)
+                 ON CONFLICT (connection_id, region, kind, id) DO UPDATE SET
+                   name = excluded.name, arn = excluded.arn, tags = excluded.tags,
+                   attributes = excluded.attributes, last_seen = excluded.last_seen, stale = 0",
+            )?;
+            for (r, tags, attributes) in &upserts {
+                upsert.execute(params![
+                    connection,
+                    r.region,
+                    r.kind.as_str(),
+                    r.id,
+                    r.name,
+                    r.arn,
+                    tags,
+                    attributes,
+                    now
+                ])?;
             }
         }
-        upsert.execute(params![
-            connection,
-            r.region,
-            r.kind.as_str(),
-            r.id,
-            r.name,
-            r.arn,
-            tags,
-            attributes,
-            now
-        ])?;
     }
+    let mut change = tx.prepare_cached(
+        "INSERT INTO changes (run_id, connection_id, region, kind, id, change, fields, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
     let complete: BTreeSet<(String, String)> =
         snapshot.complete.iter().map(|(region, kind)| (region.clone(), kind.as_str().to_owned())).collect();
     let mut delete = tx.prepare_cached(

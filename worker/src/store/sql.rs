@@ -382,7 +382,8 @@ impl Pg {
         Pg { client, statements: HashMap::new() }
     }
 
-    fn statement(&mut self, sql: &str) -> Result<postgres::Statement> {
+    /// `sql` prepared on this connection (once: kept by its text).
+    pub fn statement(&mut self, sql: &str) -> Result<postgres::Statement> {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }

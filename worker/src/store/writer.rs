@@ -176,6 +176,14 @@ impl Writer {
     pub fn apply(&mut self, writes: Vec<Write>) -> Result<Vec<Finished>> {
         let now = now_text();
         let tx = super::write_transaction(&mut self.db)?;
+        if tx.engine() == super::sql::Engine::Postgres {
+            // Asynchronous commit for the sync's own writes: a server crash may lose the last
+            // few of them but never leaves the database inconsistent
+            // (postgresql.org/docs/current/wal-async-commit.html), and what is lost is read
+            // again, since each region's cursor, the account's lease and its webhook events
+            // commit with the writes they follow. The API's writes stay synchronous.
+            tx.execute_batch("SET LOCAL synchronous_commit = off")?;
+        }
         let mut finished = Vec::new();
         for write in writes {
             match write {
