@@ -327,10 +327,14 @@ impl State {
                     lifetime: *self.lifetime.read().unwrap_or_else(|e| e.into_inner()),
                 };
                 let (reply, issued) = sts::assume_role(&cx, caller, p, rid);
+                // The role's account, as its ARN names it (`arn:aws:iam::ACCOUNT:role/…`).
+                let account = p.str("RoleArn").and_then(|arn| arn.split(':').nth(4)).unwrap_or_default();
                 if issued {
                     Counters::bump(&self.stats.sessions);
+                    self.stats.assume_role(account, true);
                 } else if reply.status == 403 {
                     Counters::bump(&self.stats.denied);
+                    self.stats.assume_role(account, false);
                 }
                 reply
             }

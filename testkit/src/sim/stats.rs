@@ -26,6 +26,11 @@ pub struct SimStats {
     pub faults: BTreeMap<String, u64>,
     /// Role sessions issued by `AssumeRole`.
     pub sessions_issued: u64,
+    /// Role sessions issued by `AssumeRole`, per account of the role assumed (12 digits).
+    pub sessions_by_account: BTreeMap<String, u64>,
+    /// `AssumeRole` requests refused (HTTP 403), per account of the role named: a sync's
+    /// posture check asks for these on purpose (no ExternalId, a wrong one).
+    pub assume_role_refused_by_account: BTreeMap<String, u64>,
     /// Requests refused because their session had expired (really, or by the fault).
     pub expired_token_answers: u64,
     /// Requests refused for a missing permission (trust, revocation, organization access).
@@ -70,6 +75,9 @@ pub(crate) struct Counters {
     pub(crate) rejected: AtomicU64,
     in_flight: AtomicU64,
     peak: AtomicU64,
+    /// AssumeRole outcomes per account of the role: (issued, refused). Off the hot path (one
+    /// AssumeRole per account and session), so a lock is cheap enough.
+    assume_role_by_account: std::sync::Mutex<BTreeMap<String, (u64, u64)>>,
 }
 
 /// Counts a request in flight until dropped.
@@ -98,6 +106,7 @@ impl Counters {
             rejected: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
             peak: AtomicU64::new(0),
+            assume_role_by_account: std::sync::Mutex::default(),
         }
     }
 
@@ -122,6 +131,17 @@ impl Counters {
         self.faults[slot].fetch_add(1, Ordering::Relaxed);
     }
 
+    /// An `AssumeRole` of a role in `account`: a session issued, or refused.
+    pub(crate) fn assume_role(&self, account: &str, issued: bool) {
+        let mut by = self.assume_role_by_account.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = by.entry(account.to_owned()).or_default();
+        if issued {
+            entry.0 += 1;
+        } else {
+            entry.1 += 1;
+        }
+    }
+
     pub(crate) fn bump(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -139,6 +159,10 @@ impl Counters {
             FaultKind::ALL.iter().map(|k| (k.as_str().to_owned(), get(&self.faults[*k as usize]))).collect();
         faults.insert("clock_skew".to_owned(), get(&self.faults[FaultKind::ALL.len()]));
         faults.retain(|_, n| *n > 0);
+        let by_account = self.assume_role_by_account.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let per_account = |pick: fn(&(u64, u64)) -> u64| -> BTreeMap<String, u64> {
+            by_account.iter().map(|(a, n)| (a.clone(), pick(n))).filter(|(_, n)| *n > 0).collect()
+        };
         SimStats {
             requests: get(&self.total),
             requests_per_api: per_api(&self.requests),
@@ -147,6 +171,8 @@ impl Counters {
             throttled_by_fault: get(&self.throttled_by_fault),
             faults,
             sessions_issued: get(&self.sessions),
+            sessions_by_account: per_account(|n| n.0),
+            assume_role_refused_by_account: per_account(|n| n.1),
             expired_token_answers: get(&self.expired),
             access_denied: get(&self.denied),
             rejected: get(&self.rejected),

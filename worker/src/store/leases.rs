@@ -131,7 +131,20 @@ fn beat(db: &Conn, id: &str, ttl: i64) -> Result<()> {
         "UPDATE replicas SET heartbeat_ms = ?2, lease_ttl_ms = ?3 WHERE id = ?1",
         params![id, now, ttl],
     )?;
-    db.execute("UPDATE leases SET expires_ms = ?2 WHERE holder = ?1", params![id, now + ttl])?;
+    // Rows locked now are skipped, not waited for: this replica's writer completes several
+    // accounts' leases in one transaction, in the order they finished, and a heartbeat waiting
+    // on one of them while holding the others deadlocked with it (PostgreSQL aborted the
+    // heartbeat; two in a row at a 3 s TTL, and a live replica's accounts were taken over). A
+    // lease locked by the writer is being let go; one locked by another replica's claim has
+    // expired already.
+    let skip = if db.engine() == Engine::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
+    db.execute(
+        &format!(
+            "UPDATE leases SET expires_ms = ?2 WHERE holder = ?1
+               AND connection_id IN (SELECT connection_id FROM leases WHERE holder = ?1 {skip})"
+        ),
+        params![id, now + ttl],
+    )?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ mod faults;
 mod fields;
 mod openapi;
 mod posture;
+mod replicas;
 mod run;
 mod serve;
 mod store_files;
