@@ -611,9 +611,26 @@ pub async fn run(
                 if stop.is_cancelled() || writer_failed_ref.load(Ordering::SeqCst) {
                     return None;
                 }
+                let room = if taken.as_slice().is_empty() {
+                    Some(locked(leases).has_room(&slot, only))
+                } else {
+                    None
+                };
                 let next = match taken.next() {
                     Some(id) => Ok(Some(id)),
-                    None => locked(leases).claim_next(&slot, only, None),
+                    None => match room.unwrap_or(Ok(true)) {
+                        Ok(true) => locked(leases).claim_next(&slot, only, None),
+                        // At its share: the other replicas take the rest, or this one once
+                        // some of its accounts are done.
+                        Ok(false) => {
+                            tokio::select! {
+                                () = stop.cancelled() => return None,
+                                () = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
+                            }
+                            continue;
+                        }
+                        Err(e) => Err(e),
+                    },
                 };
                 match next {
                     Ok(Some(id)) => return Some((id, taken)),

@@ -273,6 +273,27 @@ impl Store {
         complete(&self.db, connection, &replica.id)
     }
 
+    /// Whether this replica may take one more account of `slot` now: it holds fewer than its
+    /// share, the slot's accounts not yet done divided among the replicas syncing (rounded up).
+    /// Without it the first replica to start would take every account of a large slot at once
+    /// (a run keeps thousands of accounts in flight, waiting on their rate limits), and the
+    /// others would find nothing left to take.
+    pub fn has_room(&self, slot: &str, only: Option<&str>) -> Result<bool> {
+        let holder = self.replica_id().unwrap_or_default();
+        let (held, pending, syncing): (u64, u64, u64) = self.db.query_row(
+            "SELECT
+                 (SELECT COUNT(*) FROM leases WHERE holder = ?1),
+                 (SELECT COUNT(*) FROM leases l JOIN connections c ON c.id = l.connection_id
+                  WHERE (l.done_slot IS NULL OR l.done_slot <> ?2)
+                    AND (CAST(?3 AS TEXT) IS NULL OR c.id = ?3 OR c.parent_id = ?3)),
+                 (SELECT COUNT(DISTINCT r.replica_id) FROM runs r JOIN replicas p ON p.id = r.replica_id
+                  WHERE r.status = 'running' AND p.heartbeat_ms + 2 * p.lease_ttl_ms >= ?4)",
+            params![holder, slot, only, now_ms()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        Ok(held < pending.div_ceil(syncing.max(1)))
+    }
+
     /// How many of those accounts other replicas hold, or are free again: what this replica
     /// still waits for once it has taken all it could (its own finish on their own).
     pub fn slot_waiting(&self, slot: &str, only: Option<&str>) -> Result<u64> {

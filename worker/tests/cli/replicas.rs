@@ -29,11 +29,6 @@ fn require_postgres() {
 /// The lease time-to-live the replicas run with.
 const LEASE_TTL: Duration = Duration::from_secs(3);
 
-/// Accounts each replica lists at once. With the default (10,000) the replica that lists the
-/// Organization's members would take every lease before the others' next poll; a bounded
-/// replica takes an account when it has room, so three of them share the work.
-const CONCURRENCY: &str = "8";
-
 /// A schedule whose slot does not change while the test runs (January 1st, yearly), so every
 /// replica of every round agrees on it. An interval of 1h would do the same, except when the
 /// test crosses a full hour: then live replicas start the next slot in the middle of a round.
@@ -143,19 +138,11 @@ impl Fleet {
     /// A `run` replica, its log in `{name}.log` beside the store.
     fn replica(&self, name: &str) -> Child {
         let log = std::fs::File::create(self.dir.join(format!("{name}.log"))).unwrap();
-        self.command(&[
-            "run",
-            "--schedule",
-            SCHEDULE,
-            "--lease-ttl",
-            &format!("{}s", LEASE_TTL.as_secs()),
-            "--concurrency",
-            CONCURRENCY,
-        ])
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap()
+        self.command(&["run", "--schedule", SCHEDULE, "--lease-ttl", &format!("{}s", LEASE_TTL.as_secs())])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap()
     }
 
     fn query(&self, sql: &str) -> Vec<String> {
