@@ -621,8 +621,20 @@ pub async fn run(
                     None => match room.unwrap_or(Ok(true)) {
                         Ok(true) => locked(leases).claim_next(&slot, only, None),
                         // At its share: the other replicas take the rest, or this one once
-                        // some of its accounts are done.
+                        // some of its accounts are done. Nothing left that is not its own:
+                        // done taking.
                         Ok(false) => {
+                            let waiting = locked(leases).slot_waiting(&slot, only);
+                            match waiting {
+                                Ok(0) => return None,
+                                Ok(_) => {}
+                                Err(e) => {
+                                    *claim_failed_ref
+                                        .lock()
+                                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
+                                    return None;
+                                }
+                            }
                             tokio::select! {
                                 () = stop.cancelled() => return None,
                                 () = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
