@@ -235,6 +235,19 @@ def main():
         duplicates = 0
         db.close()
 
+    # A typical query on the stored events: one account's last 7 days (all of its events here).
+    member_sql = "SELECT id FROM connections WHERE parent_id IS NOT NULL ORDER BY id LIMIT 1"
+    if engine == "postgres":
+        member = psql(store, member_sql)
+    else:
+        db = sqlite3.connect(store)
+        member = db.execute(member_sql).fetchone()[0]
+        db.close()
+    query_start = time.monotonic()
+    listed = subprocess.run([trustline, "events", "--connection", member, "--since", "7d"] + common,
+                            env=env, check=True, capture_output=True, text=True).stdout.count("\n")
+    query_seconds = time.monotonic() - query_start
+
     accounts = config["accounts"]
     expected_events = (accounts + 1) * len(started["regions"]) * config["events"]
     problems = []
@@ -284,11 +297,13 @@ def main():
         (ingested / cpu >= 50_000, ">= 50,000 on one core"))
     row("CPU per stored item", f"{1e6 * cpu / ingested:.1f} us worker"
         + (f" + {1e6 * server / ingested:.1f} us PostgreSQL" if engine == "postgres" else ""))
+    row("`trustline events` for one account", f"{query_seconds * 1000:.0f} ms for {listed:,} events (the process included)")
     row("bytes written per stored item", f"{written / ingested:,.0f} ({written / 1e9:.2f} GB)")
     with open(os.path.join(work, "result.json"), "w") as f:
         json.dump({"store": engine, "replicas": replicas, "accounts": accounts, "wall": wall, "bound": bound,
                    "cpu": cpu, "server_cpu": server, "sim_cpu": sim_cpu, "rss": rss, "items": ingested,
-                   "written": written, "requests": requests, "throttled": throttled}, f)
+                   "written": written, "requests": requests, "throttled": throttled,
+                   "query_ms": query_seconds * 1000, "query_events": listed}, f)
     if peer_python:
         problems += report_peer(peer, accounts, wall, cpu, throttled, requests, dict(per_kind, events=events), work)
     print()

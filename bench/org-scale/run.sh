@@ -67,13 +67,14 @@ if ((${#results[@]} > 1)); then
   log "side by side"
   python3 - "${results[@]}" <<'PY'
 import json, sys
-print(f"{'store':<14}{'accounts':>9}{'wall':>9}{'x bound':>9}{'worker CPU':>12}{'PG CPU':>9}{'us/item':>9}{'B/item':>8}{'RSS MB':>8}{'throttled':>11}")
+print(f"{'store':<14}{'accounts':>9}{'wall':>9}{'x bound':>9}{'worker CPU':>12}{'PG CPU':>9}{'us/item':>9}{'B/item':>8}{'RSS MB':>8}{'throttled':>11}{'events query':>14}")
 for path in sys.argv[1:]:
     r = json.load(open(path))
     name = r["store"] if r["store"] == "sqlite" else f"postgres x{r['replicas']}"
     per_item = 1e6 * (r["cpu"] + r["server_cpu"]) / r["items"]
     print(f"{name:<14}{r['accounts']:>9}{r['wall']:>8.1f}s{r['wall'] / r['bound']:>8.2f}x{r['cpu']:>11.1f}s{r['server_cpu']:>8.1f}s"
-          f"{per_item:>9.1f}{r['written'] / r['items']:>8.0f}{r['rss']:>8.0f}{100 * r['throttled'] / max(r['requests'], 1):>10.2f}%")
+          f"{per_item:>9.1f}{r['written'] / r['items']:>8.0f}{r['rss']:>8.0f}{100 * r['throttled'] / max(r['requests'], 1):>10.2f}%"
+          f"{r['query_ms']:>11.0f} ms")
 PY
 fi
 if ((${#summary[@]})); then

@@ -141,7 +141,8 @@ fn insert_events_postgres(pg: &mut super::sql::Pg, connection: &str, events: &[E
     Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
 }
 
-/// Moves a region's CloudTrail cursor.
+/// Moves a region's CloudTrail cursor forward (never back: a replica that read an account again
+/// after another, from an older cursor, leaves the newer one).
 pub(super) fn set_cursor(
     tx: &Conn,
     connection: &str,
@@ -150,7 +151,8 @@ pub(super) fn set_cursor(
 ) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO cursors (connection_id, region, last_event_time) VALUES (?1, ?2, ?3)
-         ON CONFLICT (connection_id, region) DO UPDATE SET last_event_time = excluded.last_event_time",
+         ON CONFLICT (connection_id, region) DO UPDATE SET last_event_time = excluded.last_event_time
+         WHERE excluded.last_event_time > cursors.last_event_time",
     )?
     .execute(params![connection, region, super::timestamp(read_to)])?;
     Ok(())
