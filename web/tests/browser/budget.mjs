@@ -8,7 +8,7 @@
 //      of cold loads, at most 150 ms.
 //   4. time from navigation to the scope step ready (the wizard mounted with the kind chosen as
 //      soon as the first step was clickable): median of the same loads, at most 600 ms.
-// Exits 1 when a budget is exceeded.
+// Exits 1 when a size budget is exceeded, 3 when only a timing budget is.
 import fs from "node:fs/promises";
 import path from "node:path";
 import zlib from "node:zlib";
@@ -24,9 +24,15 @@ const COUNTED = new Set([".wasm", ".js", ".css"]);
 
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
 const gzip = (body) => zlib.gzipSync(body, { level: 9 }).length;
-let failed = false;
+// Sizes are exact; the timings are medians of page loads on whatever else the machine is doing.
+let sizeOver = false;
+let timeOver = false;
 const verdict = (ok) => {
-  failed ||= !ok;
+  sizeOver ||= !ok;
+  return ok ? "OK" : "OVER";
+};
+const timedVerdict = (ok) => {
+  timeOver ||= !ok;
   return ok ? "OK" : "OVER";
 };
 
@@ -105,6 +111,7 @@ console.log(`whole flow (every wasm, JS, CSS): ${kib(whole)} gzip, budget ${kib(
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const range = (xs) => `min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)}`;
-console.log(`first step painted and clickable, ${LOADS} cold loads: median ${median(clickable).toFixed(0)} ms (${range(clickable)}), budget ${CLICKABLE_BUDGET_MS} ms: ${verdict(median(clickable) <= CLICKABLE_BUDGET_MS)}`);
-console.log(`scope step ready, ${LOADS} cold loads: median ${median(scope).toFixed(0)} ms (${range(scope)}), budget ${SCOPE_BUDGET_MS} ms: ${verdict(median(scope) <= SCOPE_BUDGET_MS)}`);
-process.exit(failed ? 1 : 0);
+console.log(`first step painted and clickable, ${LOADS} cold loads: median ${median(clickable).toFixed(0)} ms (${range(clickable)}), budget ${CLICKABLE_BUDGET_MS} ms: ${timedVerdict(median(clickable) <= CLICKABLE_BUDGET_MS)}`);
+console.log(`scope step ready, ${LOADS} cold loads: median ${median(scope).toFixed(0)} ms (${range(scope)}), budget ${SCOPE_BUDGET_MS} ms: ${timedVerdict(median(scope) <= SCOPE_BUDGET_MS)}`);
+// 1: a size is over; 3: only a timing is.
+process.exit(sizeOver ? 1 : timeOver ? 3 : 0);
