@@ -194,10 +194,15 @@ impl Worker {
     fn spawn(&self, args: &[&str]) -> Child {
         if args.first() == Some(&"run") && crate::postgres_server().is_some() {
             // On PostgreSQL `run` syncs each account once per schedule slot, and these tests start
-            // it several times within one: clearing what the slot has done stands for the next
-            // slot arriving, as each start does alone on SQLite.
+            // it several times within one, some right after a SIGKILL: clearing what the slot has
+            // done, and the leases a killed worker left, stands for the next slot arriving after
+            // those leases expired (replicas.rs tests the expiry and takeover themselves), as
+            // each start does alone on SQLite, where the store's lock proves the others gone.
             if crate::store_query(&self.store, "SELECT CAST(COUNT(*) AS TEXT) FROM leases") != ["0"] {
-                crate::store_execute(&self.store, "UPDATE leases SET done_slot = NULL");
+                crate::store_execute(
+                    &self.store,
+                    "UPDATE leases SET done_slot = NULL, holder = NULL, expires_ms = 0",
+                );
             }
         }
         self.command(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
