@@ -308,17 +308,6 @@ impl Store {
         )?)
     }
 
-    /// Lets go of a lease this replica holds without marking it done (an account it took but
-    /// will not sync: the run is stopping).
-    pub fn release_lease(&self, connection: &str) -> Result<()> {
-        let Some(replica) = &self.replica else { return Ok(()) };
-        self.db.execute(
-            "UPDATE leases SET holder = NULL, expires_ms = 0 WHERE connection_id = ?1 AND holder = ?2",
-            params![connection, replica.id],
-        )?;
-        Ok(())
-    }
-
     /// The lease state.
     pub fn lease_state(&self) -> Result<LeaseState> {
         let now = now_ms();
