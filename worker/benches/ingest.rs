@@ -25,7 +25,7 @@ use trustline_core::aws::{HttpResponse, Operation, Page, prepare, sts};
 use trustline_core::exec::Executor;
 use trustline_core::{Credentials, Endpoints, ExternalId, Region, RoleArn, Signer};
 use trustline_testkit::sim::{Rate, Rates, Sim, SimConfig};
-use trustline_worker::resource::{ResourceKind, Snapshot};
+use trustline_worker::resource::{EventPage, ResourceKind, Snapshot};
 use trustline_worker::store::{Store, Write};
 use trustline_worker::sync::convert;
 
@@ -181,7 +181,10 @@ fn ingest(writer: &mut trustline_worker::store::Writer, connection: &str, a: &An
         for r in trail {
             let page = convert::events(region, parse::<LookupEvents>(r).items);
             events += page.len() as u64;
-            batch.push(Write::Events { connection: connection.to_owned(), events: page });
+            batch.push(Write::Events {
+                connection: connection.to_owned(),
+                page: EventPage::pack(page).expect("pack"),
+            });
         }
         // The sync's writer takes up to 512 queued writes per transaction; a region's pages
         // arrive over seconds, so a batch of one region is conservative.

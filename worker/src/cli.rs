@@ -169,6 +169,10 @@ enum Command {
         /// RFC 3339 time or a duration such as 30m, 24h, 7d.
         #[arg(long, default_value = "90d")]
         since: String,
+        /// Print each event's full CloudTrail record (the JSON CloudTrail keeps), one per line,
+        /// instead of its summary.
+        #[arg(long)]
+        records: bool,
     },
     /// Serve the verify and registration API for the onboarding page (docs/openapi.yaml).
     Serve(serve::ServeArgs),
@@ -413,7 +417,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<String> {
         Command::Inventory(args) => query::inventory(&cli.global, &args),
         Command::Changes { since, format } => query::changes(&cli.global, &since, format),
         Command::Export => query::export(&cli.global),
-        Command::Events { connection, since } => query::events(&cli.global, connection.as_deref(), &since),
+        Command::Events { connection, since, records } => {
+            query::events(&cli.global, connection.as_deref(), &since, records)
+        }
         Command::Serve(args) => serve::serve(&cli.global, args),
         Command::SealKey { command: Some(SealKeyCommand::Rotate) } => accounts::rotate_seal_key(&cli.global),
         other => documents::run(&cli.global, other),

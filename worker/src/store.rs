@@ -298,6 +298,37 @@ CREATE TABLE replicas (
 );
 ALTER TABLE runs ADD COLUMN replica_id TEXT;
 "#,
+    r#"
+-- Event pages (migration 8): a page of CloudTrail events keeps its full records together, as
+-- one zstd frame; each event row keeps its summary and where its record is. Events stored
+-- before keep their record in `raw`. Rows keep their rowid: it is each event's position in the
+-- API's event feed. No foreign key from a row to its page: the writer inserts both in one
+-- transaction, and a key check would cost a lookup per event.
+CREATE TABLE event_pages (
+    id INTEGER PRIMARY KEY,
+    connection_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    records BLOB NOT NULL
+);
+CREATE TABLE events_v8 (
+    event_id TEXT NOT NULL,
+    connection_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    event_time TEXT NOT NULL,
+    event_name TEXT NOT NULL,
+    event_source TEXT,
+    username TEXT,
+    raw TEXT,
+    page_id INTEGER,
+    page_index INTEGER,
+    UNIQUE (connection_id, region, event_time, event_id),
+    CHECK ((raw IS NULL) = (page_id IS NOT NULL))
+);
+INSERT INTO events_v8 (rowid, event_id, connection_id, region, event_time, event_name, event_source, username, raw)
+    SELECT rowid, event_id, connection_id, region, event_time, event_name, event_source, username, raw FROM events;
+DROP TABLE events;
+ALTER TABLE events_v8 RENAME TO events;
+"#,
 ];
 
 /// An open store.
@@ -599,16 +630,22 @@ mod tests {
         std::fs::remove_dir_all(&dir).ok();
     }
 
+    /// A store file as a build with only the first `version` migrations left it.
+    fn store_at_version(path: &Path, version: usize) -> rusqlite::Connection {
+        let db = rusqlite::Connection::open(path).unwrap();
+        for sql in &MIGRATIONS[..version] {
+            db.execute_batch(sql).unwrap();
+        }
+        db.pragma_update(None, "user_version", version).unwrap();
+        db
+    }
+
     #[test]
     fn a_store_from_before_tenants_moves_into_the_default_tenant() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v3.db");
         {
-            let db = rusqlite::Connection::open(&path).unwrap();
-            for sql in &MIGRATIONS[..3] {
-                db.execute_batch(sql).unwrap();
-            }
-            db.pragma_update(None, "user_version", 3).unwrap();
+            let db = store_at_version(&path, 3);
             db.execute_batch(
                 "INSERT INTO connections (id, name, kind, account_id, role_arn, external_id, data_sets, regions, status, created_at)
                  VALUES ('prod', 'Prod', 'cross-account-role', '123456789012', 'arn:aws:iam::123456789012:role/R', 'vendor:ext-1', '[\"iam\"]', '[]', 'active', '2026-11-01T00:00:00Z'),
@@ -647,6 +684,62 @@ mod tests {
         assert!(matches!(err.downcast_ref::<AddRefused>(), Some(AddRefused::OtherTenant)), "{err:#}");
         let version: usize = store.db.query_row("PRAGMA user_version", params![], |r| r.get(0)).unwrap();
         assert_eq!(version, MIGRATIONS.len());
+    }
+
+    #[test]
+    fn events_stored_before_pages_keep_their_records_and_feed_positions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v7.db");
+        {
+            let db = store_at_version(&path, 7);
+            // Positions with a gap, as deletes and retries leave them.
+            db.execute_batch(
+                r#"INSERT INTO events (rowid, event_id, connection_id, region, event_time, event_name, raw)
+                   VALUES (5, 'old-1', 'c', 'us-east-1', '2026-11-01T00:00:00Z', 'CreateUser', '{"eventID":"old-1"}'),
+                          (9, 'old-2', 'c', 'us-east-1', '2026-11-01T00:00:01Z', 'DeleteUser', '{"eventID":"old-2"}');"#,
+            )
+            .unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        let event = |id: &str, second: i64| crate::resource::EventRecord {
+            event_id: id.into(),
+            region: "us-east-1".into(),
+            event_time: time::macros::datetime!(2026-11-02 00:00 UTC) + time::Duration::seconds(second),
+            event_name: "CreateRole".into(),
+            event_source: None,
+            username: None,
+            raw: format!(r#"{{"eventID":"{id}"}}"#),
+        };
+        let run = store.begin_run().unwrap();
+        let snapshot = crate::resource::Snapshot {
+            events: vec![event("new-1", 0), event("new-2", 1)],
+            ..Default::default()
+        };
+        store.commit_account(run, "c", &snapshot, 0).unwrap();
+        // The same page again stores nothing, and keeps no second copy of its records.
+        store.commit_account(run, "c", &snapshot, 0).unwrap();
+        let pages: i64 =
+            store.db.query_row("SELECT COUNT(*) FROM event_pages", params![], |r| r.get(0)).unwrap();
+        assert_eq!(pages, 1);
+        let records = store.event_records(Some("c"), "2026-01-01T00:00:00Z").unwrap();
+        assert_eq!(
+            records,
+            [
+                r#"{"eventID":"old-1"}"#,
+                r#"{"eventID":"old-2"}"#,
+                r#"{"eventID":"new-1"}"#,
+                r#"{"eventID":"new-2"}"#
+            ]
+        );
+        let feed: Vec<(i64, String)> = store
+            .events_page(None, None, 0, 10)
+            .unwrap()
+            .into_iter()
+            .map(|(position, e)| (position, e.event_id))
+            .collect();
+        assert_eq!(feed[..2], [(5, "old-1".to_owned()), (9, "old-2".to_owned())]);
+        assert_eq!(feed.len(), 4);
+        assert!(feed[2].0 > 9);
     }
 
     #[test]

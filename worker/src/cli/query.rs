@@ -123,10 +123,22 @@ pub(crate) fn changes(global: &GlobalArgs, since: &str, format: OutputFormat) ->
     })
 }
 
-pub(crate) fn events(global: &GlobalArgs, connection: Option<&str>, since: &str) -> Result<String> {
+pub(crate) fn events(
+    global: &GlobalArgs,
+    connection: Option<&str>,
+    since: &str,
+    records: bool,
+) -> Result<String> {
     let config = config(global)?;
     let store = Store::open_read_only(&config.store.location()?)?;
     let mut out = String::new();
+    if records {
+        for record in store.event_records(connection, &since_time(since)?)? {
+            out.push_str(&record);
+            out.push('\n');
+        }
+        return Ok(out);
+    }
     for event in store.events(connection, &since_time(since)?)? {
         out.push_str(&serde_json::to_string(&event)?);
         out.push('\n');

@@ -15,6 +15,8 @@ pub enum CallError {
     Credentials(CredentialsError),
     /// The request could not be built (a bug or bad configuration).
     Build(trustline_core::Error),
+    /// The answer arrived but could not be kept (the worker ran out of a resource).
+    Keep(String),
 }
 
 impl CallError {
@@ -45,6 +47,7 @@ impl std::fmt::Display for CallError {
             CallError::Transport(m) => write!(f, "{m}"),
             CallError::Credentials(e) => write!(f, "getting credentials: {e}"),
             CallError::Build(e) => write!(f, "{e}"),
+            CallError::Keep(m) => write!(f, "{m}"),
         }
     }
 }

@@ -1,11 +1,11 @@
 //! CloudTrail management events and each account-region's cursor (how far events were read).
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::Store;
 use super::sql::{self, Conn, params};
 
-use crate::resource::EventRecord;
+use crate::resource::EventPage;
 /// A stored CloudTrail management event: the API's own type.
 pub use trustline_core::api::Event;
 
@@ -50,6 +50,48 @@ impl Store {
 }
 
 impl Store {
+    /// The full CloudTrail records of [`Store::events`]' events, in the same order: the JSON
+    /// CloudTrail keeps for each.
+    pub fn event_records(&self, connection: Option<&str>, since: &str) -> Result<Vec<String>> {
+        let mut stmt = self.db.prepare(
+            "SELECT raw, page_id, page_index FROM events
+             WHERE (CAST(?1 AS TEXT) IS NULL OR connection_id = ?1) AND event_time >= ?2 ORDER BY event_time, event_id",
+        )?;
+        let rows = stmt.query_map(params![connection, since], |r| {
+            Ok((r.get::<Option<String>>(0)?, r.get::<Option<i64>>(1)?, r.get::<Option<i64>>(2)?))
+        })?;
+        let mut page = self.db.prepare("SELECT records FROM event_pages WHERE id = ?1")?;
+        // Pages unpacked so far: an account-region's events are consecutive in time, so its
+        // pages are read once each; the cache is emptied now and then to bound memory.
+        let mut unpacked: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+        let mut out = Vec::new();
+        for row in rows {
+            let (raw, page_id, index) = row?;
+            if let Some(raw) = raw {
+                out.push(raw);
+                continue;
+            }
+            let (Some(page_id), Some(index)) = (page_id, index) else {
+                anyhow::bail!("an event row has neither its record nor its page: the store is damaged");
+            };
+            if !unpacked.contains_key(&page_id) {
+                if unpacked.len() >= 1024 {
+                    unpacked.clear();
+                }
+                let frame: Vec<u8> = page.query_row(params![page_id], |r| r.get(0))?;
+                let records = EventPage::unpack(&frame)
+                    .with_context(|| format!("reading the stored page of events {page_id}"))?;
+                unpacked.insert(page_id, records);
+            }
+            let record = usize::try_from(index)
+                .ok()
+                .and_then(|i| unpacked.get(&page_id).and_then(|records| records.get(i)))
+                .with_context(|| format!("the stored page of events {page_id} has no record {index}"))?;
+            out.push(record.clone());
+        }
+        Ok(out)
+    }
+
     /// Up to `limit` events stored after the one at `after` (a position in the order events were
     /// stored, not their time: CloudTrail delivers some late, and a reader polling with the
     /// last position it saw still gets those), optionally of one tenant or one connection.
@@ -86,17 +128,24 @@ impl Store {
     }
 }
 
-/// Stores CloudTrail events, dropping those already stored (by EventId); returns how many were new.
-pub(super) fn insert_events(tx: &Conn, connection: &str, events: &[EventRecord]) -> Result<u64> {
-    if let Some(new) = tx.with_postgres(|pg| insert_events_postgres(pg, connection, events)) {
+/// Stores a page of CloudTrail events, dropping those already stored (by EventId); returns how
+/// many were new. A page none of whose events are new is not kept.
+pub(super) fn insert_events(tx: &Conn, connection: &str, page: &EventPage) -> Result<u64> {
+    let Some(first) = page.events.first() else { return Ok(0) };
+    if let Some(new) = tx.with_postgres(|pg| insert_events_postgres(pg, connection, page)) {
         return new;
     }
+    let page_id: i64 = tx
+        .prepare_cached(
+            "INSERT INTO event_pages (connection_id, region, records) VALUES (?1, ?2, ?3) RETURNING id",
+        )?
+        .query_row(params![connection, first.region, page.records], |r| r.get(0))?;
     let mut insert = tx.prepare_cached(
-        "INSERT INTO events (event_id, connection_id, region, event_time, event_name, event_source, username, raw)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+        "INSERT INTO events (event_id, connection_id, region, event_time, event_name, event_source, username, page_id, page_index)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
     )?;
     let mut new = 0;
-    for e in events {
+    for (index, e) in page.events.iter().enumerate() {
         let t = super::timestamp(e.event_time);
         new += insert.execute(params![
             e.event_id,
@@ -106,26 +155,30 @@ pub(super) fn insert_events(tx: &Conn, connection: &str, events: &[EventRecord])
             e.event_name,
             e.event_source,
             e.username,
-            e.raw
+            page_id,
+            index as i64
         ])? as u64;
+    }
+    if new == 0 {
+        tx.prepare_cached("DELETE FROM event_pages WHERE id = ?1")?.execute(params![page_id])?;
     }
     Ok(new)
 }
 
-/// [`insert_events`] on PostgreSQL: the page in one statement, its columns bound as arrays
-/// (`UNNEST`), rather than a round trip per event.
-fn insert_events_postgres(pg: &mut super::sql::Pg, connection: &str, events: &[EventRecord]) -> Result<u64> {
-    if events.is_empty() {
-        return Ok(0);
-    }
+/// [`insert_events`] on PostgreSQL: the page and its rows in one statement, the rows' columns
+/// bound as arrays (`UNNEST`), rather than a round trip per event.
+fn insert_events_postgres(pg: &mut super::sql::Pg, connection: &str, page: &EventPage) -> Result<u64> {
+    let events = &page.events;
     let statement = pg.statement(
-        "WITH new AS (
-             INSERT INTO events (event_id, connection_id, region, event_time, event_name, event_source, username, raw)
-             SELECT e.id, $1, e.region, e.at, e.name, e.source, e.username, e.raw
-             FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-                  AS e(id, region, at, name, source, username, raw)
-             ON CONFLICT DO NOTHING RETURNING 1)
-         SELECT COUNT(*) FROM new",
+        "WITH page AS (
+             INSERT INTO event_pages (connection_id, region, records) VALUES ($1, $2, $3) RETURNING id),
+         new AS (
+             INSERT INTO events (event_id, connection_id, region, event_time, event_name, event_source, username, page_id, page_index)
+             SELECT e.id, $1, e.region, e.at, e.name, e.source, e.username, page.id, (e.n - 1)::int
+             FROM page, UNNEST($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+                  WITH ORDINALITY AS e(id, region, at, name, source, username, n)
+             ON CONFLICT DO NOTHING RETURNING page_id)
+         SELECT COUNT(new.page_id), MIN(page.id) FROM page LEFT JOIN new ON true",
     )?;
     let ids: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
     let regions: Vec<&str> = events.iter().map(|e| e.region.as_str()).collect();
@@ -133,12 +186,22 @@ fn insert_events_postgres(pg: &mut super::sql::Pg, connection: &str, events: &[E
     let names: Vec<&str> = events.iter().map(|e| e.event_name.as_str()).collect();
     let sources: Vec<Option<&str>> = events.iter().map(|e| e.event_source.as_deref()).collect();
     let users: Vec<Option<&str>> = events.iter().map(|e| e.username.as_deref()).collect();
-    let raws: Vec<&str> = events.iter().map(|e| e.raw.as_str()).collect();
+    let region = regions.first().copied().unwrap_or_default();
     let client = pg.client();
     let row = super::sql::off_runtime(|| {
-        client.query_one(&statement, &[&connection, &ids, &regions, &times, &names, &sources, &users, &raws])
+        client.query_one(
+            &statement,
+            &[&connection, &region, &page.records, &ids, &regions, &times, &names, &sources, &users],
+        )
     })?;
-    Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+    let new = u64::try_from(row.get::<_, i64>(0)).unwrap_or(0);
+    if new == 0 {
+        let page_id: i64 = row.get(1);
+        let delete = pg.statement("DELETE FROM event_pages WHERE id = $1")?;
+        let client = pg.client();
+        super::sql::off_runtime(|| client.execute(&delete, &[&page_id]))?;
+    }
+    Ok(new)
 }
 
 /// Moves a region's CloudTrail cursor forward (never back: a replica that read an account again

@@ -49,7 +49,18 @@ impl Store {
         let tx = super::write_transaction(&mut self.db)?;
         let mut outcome = AccountOutcome::default();
         apply_part(&tx, run_id, connection, None, snapshot, &now, &mut outcome)?;
-        outcome.events += insert_events(&tx, connection, &snapshot.events)?;
+        // Pages as LookupEvents gives them: one region, at most 50 events.
+        let mut by_region: std::collections::BTreeMap<&str, Vec<crate::resource::EventRecord>> =
+            std::collections::BTreeMap::new();
+        for e in &snapshot.events {
+            by_region.entry(e.region.as_str()).or_default().push(e.clone());
+        }
+        for events in by_region.into_values() {
+            for chunk in events.chunks(50) {
+                let page = crate::resource::EventPage::pack(chunk.to_vec())?;
+                outcome.events += insert_events(&tx, connection, &page)?;
+            }
+        }
         for (region, t) in &snapshot.cursors {
             set_cursor(&tx, connection, region, *t)?;
         }

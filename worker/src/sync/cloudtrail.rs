@@ -14,7 +14,7 @@ use trustline_core::aws::cloudtrail::{Event, LookupEvents};
 
 use super::{Ctx, Sink};
 use crate::client::CallError;
-use crate::resource::EventRecord;
+use crate::resource::{EventPage, EventRecord};
 
 /// LookupEvents' largest page.
 const PAGE_SIZE: u32 = 50;
@@ -56,13 +56,17 @@ pub(super) async fn sync_region(
         // queued for the store: pipelines waiting for their turn hold no slot.
         ctx.pace(trustline_core::Service::CloudTrail, region).await;
         let slot = pages.acquire().await;
-        ctx.call_paced(&op, region).await.map(|page| (page, slot))
+        // Boxed: a call in flight is several KB of state, allocated only under a page slot
+        // rather than in every account-region's pipeline for the whole run.
+        Box::pin(ctx.call_paced(&op, region)).await.map(|page| (page, slot))
     });
     futures::pin_mut!(answers);
     while let Some((page, _slot)) = answers.try_next().await? {
         let events = records(region.as_str(), page.items);
         if !events.is_empty() {
-            sink.events(events).await;
+            let page = EventPage::pack(events)
+                .map_err(|e| CallError::Keep(format!("compressing a page of events failed: {e}")))?;
+            sink.events(page).await;
         }
     }
     sink.cursor(region, end).await;

@@ -68,6 +68,16 @@ fn events_are_incremental_complete_and_never_duplicated() {
     assert!(
         ids.contains("late-0001") && ids.contains("use1-0129") && !ids.iter().any(|i| i.starts_with("old-"))
     );
+    // Each event's full record, as CloudTrail gave it, in the same order.
+    let records: Vec<Value> = trustline(&store, &endpoint, &["events", "--connection", "acme", "--records"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), stored.len());
+    for (record, event) in records.iter().zip(&stored) {
+        assert_eq!(record["eventID"], event["event_id"], "{record}");
+        assert_eq!(record["eventName"], event["event_name"], "{record}");
+    }
 
     // A second process starting at once finds the account's bucket still drained by the first,
     // as it would in AWS; whatever was throttled was retried, and nothing is missing (above).
