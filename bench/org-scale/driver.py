@@ -169,8 +169,9 @@ def main():
         "AWS_EC2_METADATA_DISABLED": "true",
         "RUST_LOG": "warn",
     }
-    # Allocator settings pass through, for experiments (MALLOC_ARENA_MAX=2 …).
-    env.update({k: v for k, v in os.environ.items() if k.startswith("MALLOC_")})
+    # Allocator settings pass through, for experiments (MALLOC_ARENA_MAX=2 …, or jemalloc's
+    # _RJEM_MALLOC_CONF).
+    env.update({k: v for k, v in os.environ.items() if k.startswith(("MALLOC_", "_RJEM_"))})
     common = ["--store", store, "--endpoint-url", endpoint]
     add = [
         trustline, "accounts", "add", "--id", "org", "--role-arn", started["org_role_arn"],

@@ -121,7 +121,17 @@ impl Limiter {
                 tokio::time::sleep(until - now).await;
             }
         }
-        limiter.until_ready().await;
+        // On tokio's timer: governor's own `until_ready` waits on futures-timer, a thread of its
+        // own woken for every paced call.
+        loop {
+            match limiter.check() {
+                Ok(()) => return,
+                Err(later) => {
+                    let wait = later.wait_time_from(governor::clock::Clock::now(limiter.clock()));
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
     }
 
     /// Pauses a key after AWS throttled it.

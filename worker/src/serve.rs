@@ -186,7 +186,7 @@ pub struct ServeConfig {
 
 pub(crate) struct AppState {
     config: ServeConfig,
-    client: AwsClient,
+    client: Arc<AwsClient>,
     vendor: Option<Arc<Provider>>,
     verify_limiter: DefaultKeyedRateLimiter<String>,
     /// The API's own store handle: short writes only (registrations, removals, sessions). A
@@ -375,7 +375,7 @@ pub fn router(
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]);
     let state = Arc::new(AppState {
         config,
-        client,
+        client: Arc::new(client),
         vendor,
         verify_limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
         store: Mutex::new(store),

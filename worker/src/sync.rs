@@ -186,8 +186,8 @@ impl Sink {
         self.send(Write::Part { connection: self.connection.clone(), scope, snapshot }).await;
     }
 
-    async fn events(&self, events: Vec<crate::resource::EventRecord>) {
-        self.send(Write::Events { connection: self.connection.clone(), events }).await;
+    async fn events(&self, page: crate::resource::EventPage) {
+        self.send(Write::Events { connection: self.connection.clone(), page }).await;
     }
 
     async fn posture(&self, report: posture::Report) {
@@ -259,10 +259,9 @@ async fn discover_members(
 
 /// EC2 and network lists held in memory at once across the run (each an account's IAM
 /// principals and policies, or one region's EC2 and network objects, a few hundred KB for a
-/// large account): bounds memory however many accounts are in flight. The organization-scale
-/// benchmark at 1,000 accounts: peak RSS 276 MB with 64 slots, 229 MB with 32, 212 MB with 24
-/// and 195 MB with 16, in the same wall time (109–114 s), since the store's writer, not the
-/// lists, sets the pace. CloudTrail pages stream and need no slot.
+/// large account): bounds memory however many accounts are in flight. A region's five lists go
+/// side by side, so a slot is held for about one round trip. CloudTrail pages stream and take
+/// page slots instead.
 const LISTS_IN_FLIGHT: usize = 16;
 
 /// Writes queued for the writer before accounts wait for it (at most one CloudTrail page each).
@@ -270,9 +269,11 @@ const WRITE_QUEUE: usize = 64;
 
 /// CloudTrail pages requested or held across the run, however many account-regions are being
 /// read: when the store falls behind, pipelines wait here, before asking for a page, rather than
-/// each holding a page in memory. At 50 ms a call this still allows thousands of pages a second;
-/// 64 saved 13 MB at 1,000 accounts but made the run half again as long.
-const PAGES_IN_FLIGHT: usize = 128;
+/// each holding a page in memory. A slot is held for at least a round trip, so this caps the
+/// pages read per second (at 50 ms a call, 256 slots allow about 5,000 a second). The
+/// organization-scale benchmark at 1,000 accounts (160,160 pages): 128 slots 106.5 s, 192
+/// slots 73.1 s and peak RSS 186 MB, 256 slots 70.0 s and 200 MB.
+const PAGES_IN_FLIGHT: usize = 256;
 
 /// What bounds a run's memory: see [`LISTS_IN_FLIGHT`] and [`PAGES_IN_FLIGHT`].
 struct Slots {
@@ -366,7 +367,9 @@ async fn list_account(
                     }
                     let _slot = lists.acquire().await;
                     let mut part = Snapshot::default();
-                    match ec2::sync_region(ctx, &region, &mut part).await {
+                    // Boxed: its five lists' calls in flight are tens of KB of state, allocated
+                    // only while it holds a slot, not for every region waiting for one.
+                    match Box::pin(ec2::sync_region(ctx, &region, &mut part)).await {
                         Ok(()) => sink.part(ec2_scope(&region), part).await,
                         Err(e) => {
                             sink.part(ec2_scope(&region), Snapshot::default()).await;
@@ -508,7 +511,7 @@ fn locked(m: &std::sync::Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
 /// SIGTERM) means: take no new account, finish and commit the ones in flight.
 pub async fn run(
     store: &mut Store,
-    client: &AwsClient,
+    client: &Arc<AwsClient>,
     vendor: Option<Arc<Provider>>,
     options: &SyncOptions,
     only: Option<&str>,
@@ -571,7 +574,9 @@ pub async fn run(
 
     let mut cursors = store.all_cursors()?;
     let pending = store.slot_pending(&slot, only)?;
-    let vendor_ref = vendor.as_ref();
+    let vendor_ref = &vendor;
+    let shared_options = Arc::new(options.clone());
+    let shared_options = &shared_options;
     // On a terminal the CLI draws this span as the run's progress bar, and each account's span
     // as a spinner while it is listed (tracing-indicatif); elsewhere they only label log lines.
     let run_span = tracing::info_span!("sync", accounts = pending);
@@ -592,7 +597,8 @@ pub async fn run(
         .name("trustline-store".into())
         .spawn(move || writer.run(rx, done_tx))
         .context("starting the store writer")?;
-    let slots = Slots { lists: Semaphore::new(LISTS_IN_FLIGHT), pages: Semaphore::new(PAGES_IN_FLIGHT) };
+    let slots =
+        Arc::new(Slots { lists: Semaphore::new(LISTS_IN_FLIGHT), pages: Semaphore::new(PAGES_IN_FLIGHT) });
     let writer_failed = AtomicBool::new(false);
     let claim_failed = std::sync::Mutex::new(None::<anyhow::Error>);
     let (slots, writer_failed_ref, claim_failed_ref) = (&slots, &writer_failed, &claim_failed);
@@ -726,7 +732,42 @@ pub async fn run(
                         .await;
                     }
                     for account in plan.read {
-                        list_account(client, account, vendor_ref, options, sink.clone(), slots).await;
+                        // Each account on the runtime's worker threads: its parsing and
+                        // conversions (most of a sync's CPU) use every core, not only the
+                        // thread polling this run.
+                        let id = account.connection.id.clone();
+                        let (client, vendor, options, slots, sink) = (
+                            client.clone(),
+                            vendor_ref.clone(),
+                            shared_options.clone(),
+                            slots.clone(),
+                            sink.clone(),
+                        );
+                        let account_sink = sink.clone();
+                        let listed = tokio::spawn(
+                            async move {
+                                list_account(
+                                    &client,
+                                    account,
+                                    vendor.as_ref(),
+                                    &options,
+                                    account_sink,
+                                    &slots,
+                                )
+                                .await;
+                            }
+                            .in_current_span(),
+                        );
+                        if let Err(e) = tokio_util::task::AbortOnDropHandle::new(listed).await {
+                            tracing::error!(connection = %id, "listing the account stopped: {e}");
+                            sink.send(Write::Fail {
+                                connection: id,
+                                code: None,
+                                message: format!("listing the account stopped unexpectedly: {e}"),
+                                duration_ms: 0,
+                            })
+                            .await;
+                        }
                     }
                 }
                 .instrument(span)

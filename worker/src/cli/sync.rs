@@ -16,7 +16,7 @@ use super::common::*;
 /// Everything one sync run needs, built once per process.
 pub(super) struct Runner {
     pub(super) store: Store,
-    pub(super) client: AwsClient,
+    pub(super) client: std::sync::Arc<AwsClient>,
     pub(super) vendor: Option<Arc<Provider>>,
     pub(super) options: sync::SyncOptions,
     /// Sends webhook events, on a store handle of its own.
@@ -34,8 +34,11 @@ impl Runner {
             config.sync.lease_ttl = ttl;
         }
         let store = Store::open(&config.store.location()?)?;
-        let client =
-            AwsClient::new(config.aws.endpoint_url.clone(), config.limits.limiter(), RetryPolicy::default())?;
+        let client = Arc::new(AwsClient::new(
+            config.aws.endpoint_url.clone(),
+            config.limits.limiter(),
+            RetryPolicy::default(),
+        )?);
         let vendor: Option<Arc<Provider>> = match vendor_chain(&config.aws.region).await {
             Ok(p) => Some(p),
             Err(e) => {

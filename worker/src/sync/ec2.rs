@@ -43,17 +43,17 @@ pub(super) async fn sync_region(
     snapshot: &mut Snapshot,
 ) -> Result<(), CallError> {
     let r = region.as_str();
-    let instances =
-        all(DescribeInstances { query: first()? }, |op| async move { ctx.call(&op, region).await }).await?;
-    let vpcs = all(DescribeVpcs { query: first()? }, |op| async move { ctx.call(&op, region).await }).await?;
-    let subnets =
-        all(DescribeSubnets { query: first()? }, |op| async move { ctx.call(&op, region).await }).await?;
-    let groups =
-        all(DescribeSecurityGroups { query: first()? }, |op| async move { ctx.call(&op, region).await })
-            .await?;
-    let interfaces =
-        all(DescribeNetworkInterfaces { query: first()? }, |op| async move { ctx.call(&op, region).await })
-            .await?;
+    // The five lists side by side: each is one or two calls, so the region takes one round trip
+    // rather than five, within the region's EC2 bucket (the client paces each call). Each runs to
+    // its end, so every action AWS denies is noted for the posture, not only the first.
+    let (instances, vpcs, subnets, groups, interfaces) = futures::join!(
+        all(DescribeInstances { query: first()? }, |op| async move { ctx.call(&op, region).await }),
+        all(DescribeVpcs { query: first()? }, |op| async move { ctx.call(&op, region).await }),
+        all(DescribeSubnets { query: first()? }, |op| async move { ctx.call(&op, region).await }),
+        all(DescribeSecurityGroups { query: first()? }, |op| async move { ctx.call(&op, region).await }),
+        all(DescribeNetworkInterfaces { query: first()? }, |op| async move { ctx.call(&op, region).await }),
+    );
+    let (instances, vpcs, subnets, groups, interfaces) = (instances?, vpcs?, subnets?, groups?, interfaces?);
     *snapshot = region_part(r, &Lists { instances, vpcs, subnets, groups, interfaces });
     Ok(())
 }

@@ -223,8 +223,13 @@ async fn read_keys(ctx: &Ctx<'_>, names: Vec<String>) -> Result<Vec<Resource>, C
     let keys: Vec<Vec<(String, AccessKey)>> = stream::iter(names)
         .map(|user| async move {
             let first = ListAccessKeys { user_name: Some(user.clone()), paging: Paging::default() };
-            let keys =
-                super::paginate::all(first, |op| async move { ctx.call(&op, ctx.home_region()).await });
+            // Each call waits for its turn in the account's IAM bucket first, then is made
+            // boxed: the call's state (several KB) is allocated for the one in flight, not for
+            // every user waiting for a turn, in every account at once.
+            let keys = super::paginate::all(first, |op| async move {
+                ctx.pace(trustline_core::Service::Iam, ctx.home_region()).await;
+                Box::pin(ctx.call_paced(&op, ctx.home_region())).await
+            });
             Ok::<_, CallError>(keys.await?.into_iter().map(|k| (user.clone(), k)).collect::<Vec<_>>())
         })
         .buffer_unordered(KEY_LISTING_CONCURRENCY)

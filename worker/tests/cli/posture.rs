@@ -168,7 +168,18 @@ fn posture_follows_the_customers_changes_between_syncs() {
     assert_eq!(summary["partial"][0][0], "acme", "{summary}");
     assert_eq!(summary["postures"], json!([["acme", "degraded"]]));
     let row = posture(&store, &endpoint);
-    assert_eq!(finding_ids(&row), ["permission_denied:ec2:DescribeInstances"], "{row}");
+    // The region's five lists are read side by side: each denied action is named.
+    assert_eq!(
+        finding_ids(&row),
+        [
+            "permission_denied:ec2:DescribeInstances",
+            "permission_denied:ec2:DescribeNetworkInterfaces",
+            "permission_denied:ec2:DescribeSecurityGroups",
+            "permission_denied:ec2:DescribeSubnets",
+            "permission_denied:ec2:DescribeVpcs",
+        ],
+        "{row}"
+    );
     assert_eq!(row["findings"][0]["severity"], "error");
     assert!(row["findings"][0]["evidence"].as_str().unwrap().contains("ec2-network"), "{row}");
     let inventory = json_of(&store, &endpoint, &["inventory", "--kind", "iam-role", "--format", "json"]);
