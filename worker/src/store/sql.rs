@@ -101,6 +101,30 @@ pub enum Value {
 pub trait ToValue {
     /// As a [`Value`].
     fn to_value(&self) -> Value;
+
+    /// As SQLite binds it: text and bytes borrowed, so that binding copies them only once,
+    /// into SQLite's statement (the writer binds every stored event's columns).
+    fn to_sqlite(&self) -> rusqlite::types::ToSqlOutput<'_> {
+        rusqlite::types::ToSqlOutput::Owned(self.to_value().into_sqlite())
+    }
+}
+
+/// A bound parameter, as rusqlite takes it.
+struct Bound<'a>(&'a dyn ToValue);
+
+impl rusqlite::ToSql for Bound<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.0.to_sqlite())
+    }
+}
+
+/// `params` for a SQLite statement.
+fn sqlite_params<'a>(params: Params<'a>) -> rusqlite::ParamsFromIter<impl Iterator<Item = Bound<'a>>> {
+    rusqlite::params_from_iter(params.iter().map(|p| Bound(*p)))
+}
+
+fn borrowed(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::ToSqlOutput<'_> {
+    rusqlite::types::ToSqlOutput::Borrowed(v)
 }
 
 /// What a column can be read as.
@@ -123,11 +147,19 @@ impl<T: ToValue + ?Sized> ToValue for &T {
     fn to_value(&self) -> Value {
         (**self).to_value()
     }
+
+    fn to_sqlite(&self) -> rusqlite::types::ToSqlOutput<'_> {
+        (**self).to_sqlite()
+    }
 }
 
 impl<T: ToValue> ToValue for Option<T> {
     fn to_value(&self) -> Value {
         self.as_ref().map_or(Value::Null, ToValue::to_value)
+    }
+
+    fn to_sqlite(&self) -> rusqlite::types::ToSqlOutput<'_> {
+        self.as_ref().map_or(borrowed(rusqlite::types::ValueRef::Null), ToValue::to_sqlite)
     }
 }
 
@@ -135,11 +167,26 @@ impl ToValue for Value {
     fn to_value(&self) -> Value {
         self.clone()
     }
+
+    fn to_sqlite(&self) -> rusqlite::types::ToSqlOutput<'_> {
+        use rusqlite::types::ValueRef as V;
+        borrowed(match self {
+            Value::Null => V::Null,
+            Value::Int(i) => V::Integer(*i),
+            Value::Real(f) => V::Real(*f),
+            Value::Text(s) => V::Text(s.as_bytes()),
+            Value::Blob(b) => V::Blob(b),
+        })
+    }
 }
 
 impl ToValue for str {
     fn to_value(&self) -> Value {
         Value::Text(self.to_owned())
+    }
+
+    fn to_sqlite(&self) -> rusqlite::types::ToSqlOutput<'_> {
+        borrowed(rusqlite::types::ValueRef::Text(self.as_bytes()))
     }
 }
 
@@ -147,17 +194,29 @@ impl ToValue for String {
     fn to_value(&self) -> Value {
         Value::Text(self.clone())
     }
+
+    fn to_sqlite(&self) -> rusqlite::types::ToSqlOutput<'_> {
+        self.as_str().to_sqlite()
+    }
 }
 
 impl ToValue for [u8] {
     fn to_value(&self) -> Value {
         Value::Blob(self.to_vec())
     }
+
+    fn to_sqlite(&self) -> rusqlite::types::ToSqlOutput<'_> {
+        borrowed(rusqlite::types::ValueRef::Blob(self))
+    }
 }
 
 impl ToValue for Vec<u8> {
     fn to_value(&self) -> Value {
         Value::Blob(self.clone())
+    }
+
+    fn to_sqlite(&self) -> rusqlite::types::ToSqlOutput<'_> {
+        self.as_slice().to_sqlite()
     }
 }
 
@@ -257,14 +316,14 @@ impl Value {
         }
     }
 
-    fn to_sqlite(&self) -> rusqlite::types::Value {
+    fn into_sqlite(self) -> rusqlite::types::Value {
         use rusqlite::types::Value as V;
         match self {
             Value::Null => V::Null,
-            Value::Int(i) => V::Integer(*i),
-            Value::Real(f) => V::Real(*f),
-            Value::Text(s) => V::Text(s.clone()),
-            Value::Blob(b) => V::Blob(b.clone()),
+            Value::Int(i) => V::Integer(i),
+            Value::Real(f) => V::Real(f),
+            Value::Text(s) => V::Text(s),
+            Value::Blob(b) => V::Blob(b),
         }
     }
 
@@ -468,15 +527,15 @@ impl Conn {
 
     /// Runs one statement; returns the rows it changed.
     pub fn execute(&self, sql: &str, params: Params<'_>) -> Result<usize> {
-        let values = bind(params);
         match &self.0 {
             Inner::Sqlite(db) => {
                 let mut stmt = db.prepare_cached(sql)?;
-                Ok(stmt.execute(rusqlite::params_from_iter(values.iter().map(Value::to_sqlite)))?)
+                Ok(stmt.execute(sqlite_params(params))?)
             }
             Inner::Postgres(pg) => {
                 let mut guard = pg.borrow_mut();
                 let pg: &mut Pg = &mut guard;
+                let values = bind(params);
                 let changed = off_runtime(|| pg.execute(sql, &values))?;
                 Ok(usize::try_from(changed).unwrap_or(usize::MAX))
             }
@@ -512,11 +571,10 @@ impl Conn {
         params: Params<'_>,
         mut f: impl FnMut(&Row<'_>) -> Result<T>,
     ) -> Result<std::vec::IntoIter<Result<T>>> {
-        let values = bind(params);
         let out: Vec<Result<T>> = match &self.0 {
             Inner::Sqlite(db) => {
                 let mut stmt = db.prepare_cached(sql)?;
-                let mut rows = stmt.query(rusqlite::params_from_iter(values.iter().map(Value::to_sqlite)))?;
+                let mut rows = stmt.query(sqlite_params(params))?;
                 let mut out = Vec::new();
                 while let Some(r) = rows.next()? {
                     out.push(f(&Row(RowRef::Sqlite(r))));
@@ -526,6 +584,7 @@ impl Conn {
             Inner::Postgres(pg) => {
                 let mut guard = pg.borrow_mut();
                 let pg: &mut Pg = &mut guard;
+                let values = bind(params);
                 let rows = off_runtime(|| pg.query(sql, &values))?;
                 drop(guard);
                 rows.iter().map(|r| f(&Row(RowRef::Postgres(r)))).collect()
@@ -541,11 +600,10 @@ impl Conn {
         params: Params<'_>,
         f: impl FnOnce(&Row<'_>) -> Result<T>,
     ) -> Result<T> {
-        let values = bind(params);
         match &self.0 {
             Inner::Sqlite(db) => {
                 let mut stmt = db.prepare_cached(sql)?;
-                let mut rows = stmt.query(rusqlite::params_from_iter(values.iter().map(Value::to_sqlite)))?;
+                let mut rows = stmt.query(sqlite_params(params))?;
                 match rows.next()? {
                     Some(r) => f(&Row(RowRef::Sqlite(r))),
                     None => Err(Error::NoRows),
@@ -554,6 +612,7 @@ impl Conn {
             Inner::Postgres(pg) => {
                 let mut guard = pg.borrow_mut();
                 let pg: &mut Pg = &mut guard;
+                let values = bind(params);
                 let row = off_runtime(|| pg.query(sql, &values))?.into_iter().next();
                 drop(guard);
                 match row {
