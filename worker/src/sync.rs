@@ -28,6 +28,7 @@ pub mod convert {
     };
 }
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
@@ -235,25 +236,31 @@ pub fn connection_credentials(
 /// The code recorded for a connection not read because it is unsafe (`sync.read_unsafe = false`).
 pub const UNSAFE_CODE: &str = "ConnectionUnsafe";
 
-/// The member accounts an Organization connection's role lists.
+/// The member accounts an Organization connection's role lists, each page's handed to `admit`
+/// as it arrives (see [`organizations::discover`]).
 async fn discover_members(
     client: &AwsClient,
     org: &Connection,
     settings: &crate::store::OrgSettings,
     vendor: Option<&Arc<Provider>>,
     options: &SyncOptions,
+    mut admit: impl FnMut(&[crate::store::Member]) -> Result<(), CallError>,
 ) -> Result<Vec<crate::store::Member>, CallError> {
     let home = plan::home_for(org, &options.home_region);
     let credentials = connection_credentials(org, vendor, &home).map_err(CallError::Credentials)?;
     let account = org.account_id.map_or_else(|| org.id.clone(), |a| a.to_string());
     let ctx = Ctx::new(client, credentials, account, home);
-    let mut members = organizations::discover(&ctx, settings).await?;
     // The Organization connection inventories its own account itself (management account role).
-    if org.syncs_own_account()
-        && let Some(own) = org.access.role_arn().map(trustline_core::RoleArn::account_id)
-    {
-        members.retain(|m| m.account != own);
-    }
+    let own = org
+        .syncs_own_account()
+        .then(|| org.access.role_arn().map(trustline_core::RoleArn::account_id))
+        .flatten();
+    let mut members = organizations::discover(&ctx, settings, |page| {
+        let page: Vec<_> = page.iter().filter(|m| Some(m.account) != own).cloned().collect();
+        admit(&page)
+    })
+    .await?;
+    members.retain(|m| Some(m.account) != own);
     Ok(members)
 }
 
@@ -274,6 +281,43 @@ const WRITE_QUEUE: usize = 64;
 /// organization-scale benchmark at 1,000 accounts (160,160 pages): 128 slots 106.5 s, 192
 /// slots 73.1 s and peak RSS 186 MB, 256 slots 70.0 s and 200 MB.
 const PAGES_IN_FLIGHT: usize = 256;
+
+/// The Organizations a run is listing, and the members each listing has found so far. A member
+/// already known is read only once its Organization's listing finds it again, or the listing
+/// ends: one that has left the Organization is then marked removed before anything reads it.
+struct Listing(std::sync::Mutex<HashMap<String, HashSet<String>>>);
+
+impl Listing {
+    fn of(orgs: &[Connection]) -> Listing {
+        Listing(std::sync::Mutex::new(orgs.iter().map(|o| (o.id.clone(), HashSet::new())).collect()))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, HashSet<String>>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// `org`'s listing found these members.
+    fn confirm(&self, org: &str, members: impl Iterator<Item = String>) {
+        if let Some(found) = self.lock().get_mut(org) {
+            found.extend(members);
+        }
+    }
+
+    /// `org`'s listing ended (complete or failed).
+    fn finished(&self, org: &str) {
+        self.lock().remove(org);
+    }
+
+    /// No Organization is being listed.
+    fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    /// Whether `member`, of the Organization connection `parent`, may be read now.
+    fn ready(&self, parent: &str, member: &str) -> bool {
+        self.lock().get(parent).is_none_or(|found| found.contains(member))
+    }
+}
 
 /// What bounds a run's memory: see [`LISTS_IN_FLIGHT`] and [`PAGES_IN_FLIGHT`].
 struct Slots {
@@ -445,7 +489,7 @@ pub async fn check_postures(
     {
         anyhow::bail!("--account: no connection '{id}': see `trustline accounts list`");
     }
-    let plan = plan::plan(store.connections()?, only, &Default::default(), Default::default(), options);
+    let plan = plan::plan(store.connections()?, only, Default::default(), options);
     let vendor = vendor.as_ref();
     let checked: Vec<(String, Result<posture::Report, String>)> = stream::iter(plan.read)
         .map(|account| async move {
@@ -533,44 +577,23 @@ pub async fn run(
     };
     store.ensure_leases()?;
 
-    // Organizations first: their member lists decide which accounts this run reads. A failed
-    // discovery is recorded on the Organization connection; its known members still sync.
-    let mut undiscovered = std::collections::BTreeSet::new();
-    let orgs: Vec<Connection> = store
-        .connections()?
-        .into_iter()
-        .filter(|c| c.status == ConnectionStatus::Active && only.is_none_or(|id| id == c.id))
-        .collect();
-    // Leases taken here, for Organizations this replica discovers: their own accounts are read
-    // first.
-    let mut taken = Vec::new();
-    for org in orgs {
-        let Some(settings) = org.access.org() else { continue };
-        // Another replica discovers it, or did in this slot.
-        if store.claim_next(&slot, None, Some(&org.id))?.is_none() {
+    // The Organizations this replica lists (another replica lists the others, or did in this
+    // slot): their leases are taken now. Their member lists decide which accounts the run
+    // reads; the members of each page are synced as soon as the page is stored, while the
+    // listing goes on. A failed listing is recorded on the Organization connection; the members
+    // it found and those known before still sync.
+    let mut listing = Vec::new();
+    for org in store.connections()? {
+        if org.status != ConnectionStatus::Active
+            || only.is_some_and(|id| id != org.id)
+            || org.access.org().is_none()
+        {
             continue;
         }
-        let t = Instant::now();
-        match discover_members(client, &org, settings, vendor.as_ref(), options).await {
-            Ok(found) => {
-                let changes = store.reconcile_members(&org, &found)?;
-                tracing::info!(connection = %org.id, found = changes.found, added = changes.added, suspended = changes.suspended, removed = changes.removed, "organization members listed");
-                summary.organizations.push((org.id.clone(), changes));
-            }
-            Err(e) => {
-                let message = format!("listing the organization's accounts failed: {e}");
-                tracing::warn!(connection = %org.id, %message, "organization not listed; its known members are synced");
-                store.fail_account(run_id, &org.id, e.code(), &message, t.elapsed().as_millis() as u64)?;
-                store.complete_lease(&org.id)?;
-                summary.failed.push((org.id.clone(), message));
-                undiscovered.insert(org.id);
-                continue;
-            }
+        if store.claim_next(&slot, None, Some(&org.id))?.is_some() {
+            listing.push(org);
         }
-        taken.push(org.id);
     }
-    // Members found just now get leases too.
-    store.ensure_leases()?;
 
     let mut cursors = store.all_cursors()?;
     let pending = store.slot_pending(&slot, only)?;
@@ -610,71 +633,163 @@ pub async fn run(
     // them, or stop beating and their leases expire.
     let poll = (store.lease_ttl() / 4)
         .clamp(std::time::Duration::from_millis(200), std::time::Duration::from_secs(5));
-    let claims = stream::unfold(taken.into_iter(), move |mut taken| {
-        let slot = slot.clone();
+    let fail_claim = |e: anyhow::Error| {
+        *claim_failed_ref.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e)
+    };
+    // The Organizations being listed: each page's members are stored (with their leases) as
+    // it arrives, and taken from then on; an Organization's own account once its listing is
+    // complete.
+    let gate = Listing::of(&listing);
+    let admitted = tokio::sync::Notify::new();
+    let (listed_tx, listed_rx) = mpsc::unbounded_channel::<String>();
+    let listed_orgs = std::sync::Mutex::new(Vec::new());
+    let unlisted_orgs = std::sync::Mutex::new(Vec::new());
+    let (gate, admitted_ref) = (&gate, &admitted);
+    let list_orgs = {
+        let (slot, run_span, vendor) = (slot.clone(), run_span.clone(), vendor.clone());
+        let (listed_orgs, unlisted_orgs) = (&listed_orgs, &unlisted_orgs);
         async move {
-            loop {
-                if stop.is_cancelled() || writer_failed_ref.load(Ordering::SeqCst) {
-                    return None;
-                }
-                let room = if taken.as_slice().is_empty() {
-                    Some(locked(leases).has_room(&slot, only))
-                } else {
-                    None
-                };
-                let next = match taken.next() {
-                    Some(id) => Ok(Some(id)),
-                    None => match room.unwrap_or(Ok(true)) {
-                        Ok(true) => locked(leases).claim_next(&slot, only, None),
-                        // At its share: the other replicas take the rest, or this one once
-                        // some of its accounts are done. Nothing left that is not its own:
-                        // done taking.
-                        Ok(false) => {
-                            let waiting = locked(leases).slot_waiting(&slot, only);
-                            match waiting {
-                                Ok(0) => return None,
-                                Ok(_) => {}
-                                Err(e) => {
-                                    *claim_failed_ref
-                                        .lock()
-                                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
-                                    return None;
-                                }
-                            }
-                            tokio::select! {
-                                () = stop.cancelled() => return None,
-                                () = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
-                            }
-                            continue;
+            let one = |org: &Connection| {
+                let (slot, run_span, vendor, listed_tx) = (&slot, &run_span, &vendor, &listed_tx);
+                let org = org.clone();
+                async move {
+                    let Some(settings) = org.access.org() else { return };
+                    let t = Instant::now();
+                    let mut changes = crate::store::MemberChanges::default();
+                    let keep = |e: anyhow::Error| {
+                        CallError::Keep(format!("storing the organization's members failed: {e:#}"))
+                    };
+                    let admit = |page: &[crate::store::Member]| {
+                        let mut leases = locked(leases);
+                        let c = leases.admit_members(&org, page).map_err(keep)?;
+                        changes.added += c.added;
+                        changes.suspended += c.suspended;
+                        changes.refused += c.refused;
+                        gate.confirm(&org.id, page.iter().map(|m| org.member_id(m.account)));
+                        if let Ok(n) = leases.slot_pending(slot, only) {
+                            run_span.pb_set_length(n);
                         }
-                        Err(e) => Err(e),
-                    },
-                };
-                match next {
-                    Ok(Some(id)) => return Some((id, taken)),
-                    Ok(None) => {}
-                    Err(e) => {
-                        *claim_failed_ref.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
-                        return None;
+                        admitted_ref.notify_one();
+                        Ok(())
+                    };
+                    let listed = discover_members(client, &org, settings, vendor.as_ref(), options, admit)
+                        .await
+                        .and_then(|found| {
+                            let removed = locked(leases).retire_members(&org, &found).map_err(keep)?;
+                            Ok((found.len() as u64, removed))
+                        });
+                    match listed {
+                        Ok((found, removed)) => {
+                            changes.found = found;
+                            changes.removed = removed;
+                            tracing::info!(connection = %org.id, found, added = changes.added, suspended = changes.suspended, removed, "organization members listed");
+                            listed_orgs
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .push((org.id.clone(), changes));
+                            listed_tx.send(org.id.clone()).ok();
+                        }
+                        Err(e) => {
+                            let message = format!("listing the organization's accounts failed: {e}");
+                            tracing::warn!(connection = %org.id, %message, "organization not listed; the members known are synced");
+                            let settled = {
+                                let mut leases = locked(leases);
+                                leases
+                                    .fail_account(
+                                        run_id,
+                                        &org.id,
+                                        e.code(),
+                                        &message,
+                                        t.elapsed().as_millis() as u64,
+                                    )
+                                    .and_then(|()| leases.complete_lease(&org.id))
+                            };
+                            if let Err(e) = settled {
+                                fail_claim(e);
+                            }
+                            unlisted_orgs
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .push((org.id.clone(), message));
+                        }
                     }
+                    gate.finished(&org.id);
+                    admitted_ref.notify_one();
                 }
-                let pending = locked(leases).slot_waiting(&slot, only);
-                match pending {
-                    Ok(0) => return None,
-                    Ok(_) => {}
-                    Err(e) => {
-                        *claim_failed_ref.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
-                        return None;
-                    }
-                }
-                tokio::select! {
-                    () = stop.cancelled() => return None,
-                    () = tokio::time::sleep(poll) => {}
-                }
+            };
+            // Stopped (Ctrl-C, SIGTERM): an Organization not listed to its end removes none of
+            // its members.
+            tokio::select! {
+                () = stop.cancelled() => {}
+                _ = futures::future::join_all(listing.iter().map(one)) => {}
             }
         }
-    })
-    .boxed();
+    };
+    let claims =
+        stream::unfold((listed_rx, Vec::<(String, String)>::new()), move |(mut listed, mut deferred)| {
+            let slot = slot.clone();
+            async move {
+                loop {
+                    if stop.is_cancelled() || writer_failed_ref.load(Ordering::SeqCst) {
+                        return None;
+                    }
+                    // Read before looking: an Organization whose listing ends after this has sent
+                    // its own account by then, and this loop comes round again.
+                    let listing = !gate.is_empty();
+                    if let Ok(id) = listed.try_recv() {
+                        return Some((id, (listed, deferred)));
+                    }
+                    if let Some(i) = deferred.iter().position(|(id, parent)| gate.ready(parent, id)) {
+                        let (id, _) = deferred.swap_remove(i);
+                        return Some((id, (listed, deferred)));
+                    }
+                    let room = match locked(leases).has_room(&slot, only) {
+                        Ok(room) => room,
+                        Err(e) => {
+                            fail_claim(e);
+                            return None;
+                        }
+                    };
+                    // At its share: the other replicas take the rest, or this one once some of its
+                    // accounts are done.
+                    let next = if room { locked(leases).claim_next(&slot, only, None) } else { Ok(None) };
+                    let waiting = match next {
+                        Ok(Some(id)) if listing => match locked(leases).connection(&id) {
+                            // A known member of an Organization being listed: held until the
+                            // listing finds it again, or ends.
+                            Ok(Some(Connection { parent: Some(parent), .. }))
+                                if !gate.ready(&parent, &id) =>
+                            {
+                                deferred.push((id, parent));
+                                continue;
+                            }
+                            Ok(_) => return Some((id, (listed, deferred))),
+                            Err(e) => Err(e),
+                        },
+                        Ok(Some(id)) => return Some((id, (listed, deferred))),
+                        Ok(None) => locked(leases).slot_waiting(&slot, only),
+                        Err(e) => Err(e),
+                    };
+                    match waiting {
+                        // Nothing left that is not its own, and no member still to be listed: done
+                        // taking.
+                        Ok(0) if !listing && deferred.is_empty() => return None,
+                        Ok(_) => {}
+                        Err(e) => {
+                            fail_claim(e);
+                            return None;
+                        }
+                    }
+                    let wait = if room { poll } else { std::time::Duration::from_millis(200) };
+                    tokio::select! {
+                        () = stop.cancelled() => return None,
+                        () = admitted_ref.notified() => {}
+                        () = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+        })
+        .boxed();
     let produce = async move {
         claims
             .map(|id| {
@@ -686,7 +801,6 @@ pub async fn run(
                     let own = c.as_ref().map(|c| cursors.remove(&c.id).unwrap_or_default());
                     (c, own)
                 });
-                let undiscovered = &undiscovered;
                 async move {
                     let (connection, own) = match planned {
                         Ok((Some(c), own)) => (c, own),
@@ -713,7 +827,7 @@ pub async fn run(
                     };
                     let one =
                         std::collections::HashMap::from([(connection.id.clone(), own.unwrap_or_default())]);
-                    let plan = plan::plan(vec![connection], None, undiscovered, one, options);
+                    let plan = plan::plan(vec![connection], None, one, options);
                     for skip in plan.skipped {
                         sink.send(Write::Skip {
                             connection: skip.connection,
@@ -822,7 +936,10 @@ pub async fn run(
         Ok(())
     }
     .instrument(run_span.clone());
-    let ((), committed) = futures::join!(produce, consume);
+    let ((), (), committed) = futures::join!(list_orgs, produce, consume);
+    summary.organizations = listed_orgs.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    summary.failed.extend(unlisted_orgs.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner));
+    summary.organizations.sort_by(|a, b| a.0.cmp(&b.0));
     writer_thread.join().map_err(|_| anyhow!("the store writer panicked"))?;
     committed?;
     if let Some(e) = claim_failed.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
@@ -848,6 +965,7 @@ pub async fn run(
     summary.ok.sort();
     summary.partial.sort();
     summary.failed.sort();
+    summary.skipped.sort();
     summary.postures.sort();
     summary.calls = client.calls();
     summary.duration_ms = started.elapsed().as_millis() as u64;

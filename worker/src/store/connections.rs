@@ -339,13 +339,18 @@ impl Connection {
     }
 
     /// The connection for `member` of this Organization connection.
+    /// The connection ID of this Organization connection's member `account`.
+    pub fn member_id(&self, account: AccountId) -> String {
+        format!("{}-{}", self.id, account)
+    }
+
     fn member_connection(&self, member: &Member) -> Result<Connection> {
         let Access::Organization(trusted, org) = &self.access else {
             bail!("{} is not an organization connection", self.id);
         };
         let partition = trusted.role.partition();
         Ok(Connection {
-            id: format!("{}-{}", self.id, member.account),
+            id: self.member_id(member.account),
             tenant: self.tenant.clone(),
             name: member.name.clone().unwrap_or_else(|| member.account.to_string()),
             access: Access::CrossAccountRole(TrustedRole {
@@ -712,24 +717,33 @@ impl Store {
         Ok(removed > 0)
     }
 
-    /// Brings an Organization connection's members in line with what discovery found, in one
-    /// transaction: new accounts become connections, suspended ones are skipped from now on, and
-    /// members no longer found are marked removed (their inventory kept, as stale). A member's
-    /// role, ExternalId, data sets and regions follow the Organization connection's.
+    /// Brings an Organization connection's members in line with what discovery found: new
+    /// accounts become connections, suspended ones are skipped from now on, and members no
+    /// longer found are marked removed (their inventory kept, as stale). A member's role,
+    /// ExternalId, data sets and regions follow the Organization connection's.
     pub fn reconcile_members(&mut self, org: &Connection, found: &[Member]) -> Result<MemberChanges> {
+        let mut changes = self.admit_members(org, found)?;
+        changes.removed = self.retire_members(org, found)?;
+        Ok(changes)
+    }
+
+    /// Brings in the members found on one page of an Organization's listing, in one
+    /// transaction, while the listing goes on: new accounts become connections with a lease (a
+    /// run takes them from the next claim on), known ones follow the Organization connection's
+    /// role, ExternalId, data sets and regions, and suspended ones are skipped from now on.
+    /// [`Store::retire_members`] marks the members no longer found once the listing is complete.
+    pub fn admit_members(&mut self, org: &Connection, found: &[Member]) -> Result<MemberChanges> {
         let mut changes = MemberChanges { found: found.len() as u64, ..MemberChanges::default() };
-        let existing: Vec<Connection> = self
-            .connections()?
-            .into_iter()
-            .filter(|c| c.parent.as_deref() == Some(org.id.as_str()))
-            .collect();
         let tx = super::write_transaction(&mut self.db)?;
-        let mut seen = BTreeSet::new();
         for member in found {
             let c = org.member_connection(member)?;
             c.validate()?;
-            seen.insert(c.id.clone());
-            let before = existing.iter().find(|e| e.id == c.id).map(|e| e.status);
+            let before: Option<ConnectionStatus> = tx
+                .query_row("SELECT status FROM connections WHERE id = ?1", params![c.id], |r| {
+                    r.get::<String>(0)
+                })
+                .optional()?
+                .map(|s| parse_status(&s));
             // A member account (or its role) connected by another tenant stays that tenant's:
             // the store's constraints refuse the row, and the member is left out.
             let taken: bool = tx.query_row(
@@ -766,13 +780,33 @@ impl Store {
                 ),
                 &bind(&row_values(&c)?),
             )?;
-        }
-        for gone in existing.iter().filter(|e| !seen.contains(&e.id) && e.status != ConnectionStatus::Removed)
-        {
-            tx.execute("UPDATE connections SET status = 'removed' WHERE id = ?1", params![gone.id])?;
-            changes.removed += 1;
+            tx.execute(
+                "INSERT INTO leases (connection_id) VALUES (?1) ON CONFLICT DO NOTHING",
+                params![c.id],
+            )?;
         }
         tx.commit()?;
         Ok(changes)
+    }
+
+    /// Marks removed the members of `org` that its complete listing, `found`, no longer has
+    /// (their inventory kept, as stale); returns how many.
+    pub fn retire_members(&mut self, org: &Connection, found: &[Member]) -> Result<u64> {
+        let seen = found.iter().map(|m| org.member_id(m.account)).collect::<BTreeSet<_>>();
+        let tx = super::write_transaction(&mut self.db)?;
+        let existing: Vec<(String, String)> = {
+            let mut stmt = tx.prepare("SELECT id, status FROM connections WHERE parent_id = ?1")?;
+            stmt.query_map(params![org.id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<sql::Result<_>>()?
+        };
+        let mut removed = 0;
+        for (id, status) in existing {
+            if seen.contains(&id) || parse_status(&status) == ConnectionStatus::Removed {
+                continue;
+            }
+            tx.execute("UPDATE connections SET status = 'removed' WHERE id = ?1", params![id])?;
+            removed += 1;
+        }
+        tx.commit()?;
+        Ok(removed)
     }
 }

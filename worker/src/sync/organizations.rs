@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use futures::TryStreamExt;
+
 use trustline_core::aws::organizations::{
     Account, ListAccounts, ListAccountsForParent, ListOrganizationalUnitsForParent, Paging,
 };
@@ -12,61 +14,92 @@ use super::Ctx;
 use crate::client::CallError;
 use crate::store::{Member, OrgSettings};
 
-/// Every item of an Organizations list (a global service: calls go to the home region).
-async fn all_pages<O, T>(ctx: &Ctx<'_>, first: O) -> Result<Vec<T>, CallError>
+/// Each page of an Organizations list (a global service: calls go to the home region), handed
+/// to `page` as it arrives.
+async fn each_page<O, T>(
+    ctx: &Ctx<'_>,
+    first: O,
+    mut page: impl FnMut(Vec<T>) -> Result<(), CallError>,
+) -> Result<(), CallError>
 where
     O: trustline_core::aws::Paginated<Output = trustline_core::aws::Page<T>>,
 {
-    super::paginate::all(first, |op| async move { ctx.call(&op, ctx.home_region()).await }).await
+    let pages = super::paginate::paginate(first, |op| async move {
+        ctx.call(&op, ctx.home_region()).await.map(|p| (p, ()))
+    });
+    let mut pages = std::pin::pin!(pages);
+    while let Some((p, ())) = pages.try_next().await? {
+        page(p.items)?;
+    }
+    Ok(())
 }
 
-/// The accounts under `parent` (a root or OU) and all its sub-OUs.
-async fn subtree(ctx: &Ctx<'_>, parent: &str) -> Result<Vec<Account>, CallError> {
+/// The accounts under `parent` (a root or OU) and all its sub-OUs, a page at a time.
+async fn subtree(
+    ctx: &Ctx<'_>,
+    parent: &str,
+    mut page: impl FnMut(Vec<Account>) -> Result<(), CallError>,
+) -> Result<(), CallError> {
     let invalid = CallError::Build;
-    let mut accounts = Vec::new();
     let mut queue = vec![parent.to_owned()];
     let mut visited = BTreeSet::new();
     while let Some(ou) = queue.pop() {
         if !visited.insert(ou.clone()) {
             continue;
         }
-        let list = ListAccountsForParent::new(&ou).map_err(invalid)?;
-        accounts.extend(all_pages(ctx, list).await?);
+        each_page(ctx, ListAccountsForParent::new(&ou).map_err(invalid)?, &mut page).await?;
         let children = ListOrganizationalUnitsForParent::new(&ou).map_err(invalid)?;
-        let units = all_pages(ctx, children).await?;
-        queue.extend(units.into_iter().map(|u| u.id));
+        each_page(ctx, children, |units| {
+            queue.extend(units.into_iter().map(|u| u.id));
+            Ok(())
+        })
+        .await?;
     }
-    Ok(accounts)
+    Ok(())
 }
 
-/// The Organization's member accounts that `settings` selects, by ID.
-pub(super) async fn discover(ctx: &Ctx<'_>, settings: &OrgSettings) -> Result<Vec<Member>, CallError> {
-    let mut accounts: BTreeMap<String, Account> = BTreeMap::new();
-    if settings.include_ous.is_empty() {
-        for a in all_pages(ctx, ListAccounts { paging: Paging::default() }).await? {
-            accounts.insert(a.id.clone(), a);
-        }
-    } else {
-        for ou in &settings.include_ous {
-            for a in subtree(ctx, ou).await? {
-                accounts.insert(a.id.clone(), a);
-            }
-        }
-    }
+/// The Organization's member accounts that `settings` selects. Each page's new members go to
+/// `admit` as the page arrives, so that their syncs start while the listing goes on (an
+/// Organization of 1,000 accounts is 50 pages of at most 20); the whole list is returned at
+/// the end. Excluded OUs are listed first, so nothing excluded is
+/// admitted.
+pub(super) async fn discover(
+    ctx: &Ctx<'_>,
+    settings: &OrgSettings,
+    mut admit: impl FnMut(&[Member]) -> Result<(), CallError>,
+) -> Result<Vec<Member>, CallError> {
+    let mut excluded = BTreeSet::new();
     for ou in &settings.exclude_ous {
-        for a in subtree(ctx, ou).await? {
-            accounts.remove(&a.id);
-        }
+        subtree(ctx, ou, |page| {
+            excluded.extend(page.into_iter().map(|a| a.id));
+            Ok(())
+        })
+        .await?;
     }
-    accounts
-        .into_values()
-        .map(|a| {
-            Ok(Member {
+    let mut found: BTreeMap<String, Member> = BTreeMap::new();
+    let mut page = |accounts: Vec<Account>| -> Result<(), CallError> {
+        let mut new = Vec::new();
+        for a in accounts {
+            if excluded.contains(&a.id) || found.contains_key(&a.id) {
+                continue;
+            }
+            let member = Member {
                 account: a.id.parse().map_err(CallError::Build)?,
                 name: a.name,
                 // ACTIVE; SUSPENDED and PENDING_CLOSURE accounts cannot be assumed into.
                 active: a.status.as_deref().is_none_or(|s| s == "ACTIVE"),
-            })
-        })
-        .collect()
+            };
+            found.insert(a.id, member.clone());
+            new.push(member);
+        }
+        admit(&new)
+    };
+    if settings.include_ous.is_empty() {
+        each_page(ctx, ListAccounts { paging: Paging::default() }, &mut page).await?;
+    } else {
+        for ou in &settings.include_ous {
+            subtree(ctx, ou, &mut page).await?;
+        }
+    }
+    Ok(found.into_values().collect())
 }

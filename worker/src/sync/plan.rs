@@ -2,7 +2,7 @@
 //! read — with which home region, regions and CloudTrail cursors — and which are skipped, and
 //! why. Pure: the store's answers go in and the plan comes out, so every rule is unit-tested.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use time::OffsetDateTime;
 use trustline_core::Region;
@@ -71,20 +71,16 @@ pub(crate) fn home_for(c: &Connection, home: &Region) -> Region {
 }
 
 /// Plans a run over `connections` (the store's, after Organization discovery). `only` limits it
-/// to one connection and, for an Organization, its members; `undiscovered` are Organization
-/// connections whose discovery failed this run (already recorded as failed).
+/// to one connection and, for an Organization, its members.
 pub(crate) fn plan(
     connections: Vec<Connection>,
     only: Option<&str>,
-    undiscovered: &BTreeSet<String>,
     mut cursors: HashMap<String, Cursors>,
     options: &SyncOptions,
 ) -> Plan {
     let mut plan = Plan::default();
     for c in connections {
-        if only.is_some_and(|id| c.id != id && c.parent.as_deref() != Some(id))
-            || undiscovered.contains(&c.id)
-        {
+        if only.is_some_and(|id| c.id != id && c.parent.as_deref() != Some(id)) {
             continue;
         }
         let skipped = match c.status {
@@ -128,7 +124,6 @@ pub(crate) fn plan(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
 
     use trustline_core::RoleArn;
 
@@ -177,7 +172,6 @@ mod tests {
         let p = plan(
             vec![own.clone(), default.clone(), iam_only],
             None,
-            &BTreeSet::new(),
             HashMap::new(),
             &options(&["us-west-2"]),
         );
@@ -190,7 +184,7 @@ mod tests {
                 ("iam", Regions::None),
             ]
         );
-        let p = plan(vec![default], None, &BTreeSet::new(), HashMap::new(), &options(&[]));
+        let p = plan(vec![default], None, HashMap::new(), &options(&[]));
         assert_eq!(p.read[0].regions, Regions::Enabled);
     }
 
@@ -199,13 +193,13 @@ mod tests {
         let cn = role("cn", "arn:aws-cn:iam::111111111111:role/R", &ALL, &[]);
         let gov = role("gov", "arn:aws-us-gov:iam::222222222222:role/R", &ALL, &[]);
         let aws = role("aws", "arn:aws:iam::333333333333:role/R", &ALL, &[]);
-        let p = plan(vec![cn, gov, aws], None, &BTreeSet::new(), HashMap::new(), &options(&[]));
+        let p = plan(vec![cn, gov, aws], None, HashMap::new(), &options(&[]));
         let homes: Vec<_> = p.read.iter().map(|a| a.home.to_string()).collect();
         assert_eq!(homes, ["cn-north-1", "us-gov-west-1", "us-east-1"]);
     }
 
     #[test]
-    fn suspended_removed_undiscovered_and_other_connections_are_not_read() {
+    fn suspended_removed_and_other_connections_are_not_read() {
         let mut org = role("org", "arn:aws:iam::111111111111:role/R-org-discovery", &ALL, &[]);
         if let Access::CrossAccountRole(t) = org.access.clone() {
             org.access = Access::Organization(
@@ -222,14 +216,13 @@ mod tests {
         removed.id = "org-444444444444".into();
         removed.status = ConnectionStatus::Removed;
         let other = role("other", "arn:aws:iam::555555555555:role/R", &ALL, &[]);
-        let broken = role("broken", "arn:aws:iam::666666666666:role/R", &ALL, &[]);
         let mut cursors = HashMap::new();
         let t = OffsetDateTime::UNIX_EPOCH;
         cursors.insert("org-222222222222".to_owned(), HashMap::from([("eu-west-1".to_owned(), t)]));
-        let all = vec![org, member, suspended, removed, other, broken];
+        let all = vec![org, member, suspended, removed, other];
 
         // Only the Organization: it and its members; the discovery role reads nothing itself.
-        let p = plan(all.clone(), Some("org"), &BTreeSet::new(), cursors.clone(), &options(&[]));
+        let p = plan(all.clone(), Some("org"), cursors.clone(), &options(&[]));
         assert_eq!(p.discovery_only, ["org"]);
         assert_eq!(p.read.iter().map(|a| a.connection.id.as_str()).collect::<Vec<_>>(), ["org-222222222222"]);
         assert_eq!(p.read[0].cursors.get("eu-west-1"), Some(&t));
@@ -237,9 +230,8 @@ mod tests {
             p.skipped.iter().map(|s| (s.connection.as_str(), s.code)).collect::<Vec<_>>(),
             [("org-333333333333", "AccountSuspended"), ("org-444444444444", "AccountRemoved")]
         );
-        // The whole run, with one connection's discovery failed.
-        let undiscovered = BTreeSet::from(["broken".to_owned()]);
-        let p = plan(all, None, &undiscovered, cursors, &options(&[]));
+        // The whole run.
+        let p = plan(all, None, cursors, &options(&[]));
         let read: Vec<_> = p.read.iter().map(|a| a.connection.id.as_str()).collect();
         assert_eq!(read, ["org-222222222222", "other"]);
         assert!(

@@ -409,3 +409,60 @@ fn suspended_removed_and_revoked_accounts_are_isolated_recorded_and_kept_stale()
     assert_eq!(removed_status.as_deref(), Some("removed"));
     std::fs::remove_dir_all(&root).ok();
 }
+
+/// Members are read while their Organization is still being listed: with ListAccounts slowed to
+/// two pages a second, member accounts' IAM is being read before the listing's last page, and
+/// the run still ends with exactly the simulator's inventory and every member listed once.
+#[test]
+fn members_are_read_while_the_organization_is_still_listed() {
+    let root = dir("listing");
+    let sim = Sim::start(SimConfig {
+        accounts: 20,
+        events: 20,
+        rates: Rates { organizations: Rate { per_second: 2.0, burst: 1 }, ..config().rates },
+        ..config()
+    });
+    // 21 accounts at 7 a page: 3 pages, the last about a second after the first.
+    let pages = 3;
+    let worker = Worker::new(&sim, &root, "listing");
+    worker.add_org(&sim);
+    let child = worker
+        .command(&[
+            "sync",
+            "--json",
+            "--set",
+            "limits.organizations.per_second=1.9",
+            "--set",
+            "limits.organizations.burst=1",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut overlapped = None;
+    while overlapped.is_none() {
+        let stats = sim.stats();
+        // Pages answered: requests less those the bucket refused (retried).
+        let listed = stats.requests_per_api.get("ListAccounts").copied().unwrap_or(0)
+            - stats.throttled_by_bucket.get("ListAccounts").copied().unwrap_or(0);
+        if listed >= pages {
+            break;
+        }
+        let read = stats.requests_per_api.get("GetAccountAuthorizationDetails").copied().unwrap_or(0);
+        if read > 0 {
+            overlapped = Some((listed, read));
+        }
+        assert!(Instant::now() < deadline, "the listing never ended");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (listed, read) = overlapped.expect("no member was read before the last page of ListAccounts");
+    assert!(listed < pages && read > 0);
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_all_ok(&summary, &sim, "listing");
+    assert_eq!(summary["organizations"][0][1]["found"], 21, "{summary}");
+    let (want, _) = expected(&sim);
+    assert_eq!(ids(&worker.inventory()), want);
+}
