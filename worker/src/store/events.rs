@@ -131,27 +131,35 @@ impl Store {
 /// Stores a page of CloudTrail events, dropping those already stored (by EventId); returns how
 /// many were new. A page none of whose events are new is not kept.
 pub(super) fn insert_events(tx: &Conn, connection: &str, page: &EventPage) -> Result<u64> {
-    let Some(first) = page.events.first() else { return Ok(0) };
+    if page.events.is_empty() {
+        return Ok(0);
+    }
     if let Some(new) = tx.with_postgres(|pg| insert_events_postgres(pg, connection, page)) {
         return new;
     }
-    let page_id: i64 = tx
+    tx.with_sqlite(|db| insert_events_sqlite(db, connection, page))
+        .unwrap_or_else(|| anyhow::bail!("the store is neither SQLite nor PostgreSQL"))
+}
+
+/// [`insert_events`] on SQLite: one statement, prepared once, for the page's rows.
+fn insert_events_sqlite(db: &rusqlite::Connection, connection: &str, page: &EventPage) -> Result<u64> {
+    let region = page.events.first().map(|e| e.region.as_str()).unwrap_or_default();
+    let page_id: i64 = db
         .prepare_cached(
             "INSERT INTO event_pages (connection_id, region, records) VALUES (?1, ?2, ?3) RETURNING id",
         )?
-        .query_row(params![connection, first.region, page.records], |r| r.get(0))?;
-    let mut insert = tx.prepare_cached(
+        .query_row(rusqlite::params![connection, region, page.records], |r| r.get(0))?;
+    let mut insert = db.prepare_cached(
         "INSERT INTO events (event_id, connection_id, region, event_time, event_name, event_source, username, page_id, page_index)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
     )?;
     let mut new = 0;
     for (index, e) in page.events.iter().enumerate() {
-        let t = super::timestamp(e.event_time);
-        new += insert.execute(params![
+        new += insert.execute(rusqlite::params![
             e.event_id,
             connection,
             e.region,
-            t,
+            super::timestamp(e.event_time),
             e.event_name,
             e.event_source,
             e.username,
@@ -160,7 +168,7 @@ pub(super) fn insert_events(tx: &Conn, connection: &str, page: &EventPage) -> Re
         ])? as u64;
     }
     if new == 0 {
-        tx.prepare_cached("DELETE FROM event_pages WHERE id = ?1")?.execute(params![page_id])?;
+        db.prepare_cached("DELETE FROM event_pages WHERE id = ?1")?.execute([page_id])?;
     }
     Ok(new)
 }

@@ -517,6 +517,15 @@ impl Conn {
         }
     }
 
+    /// Runs `f` on the SQLite connection (a statement kept across many rows); `None` on
+    /// PostgreSQL.
+    pub fn with_sqlite<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> T) -> Option<T> {
+        match &self.0 {
+            Inner::Sqlite(db) => Some(f(db)),
+            Inner::Postgres(_) => None,
+        }
+    }
+
     /// The PostgreSQL connection, for what only PostgreSQL has (COPY, advisory locks).
     pub fn with_postgres<T>(&self, f: impl FnOnce(&mut Pg) -> T) -> Option<T> {
         match &self.0 {
