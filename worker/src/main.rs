@@ -14,7 +14,8 @@ use clap::Parser;
 /// and frees from many threads (tokio's workers, the store's writer, blocking tasks); on the
 /// organization-scale benchmark (1,000 accounts, bench/org-scale) glibc's malloc cost 134 s of
 /// worker CPU and jemalloc 103 s, for the same work; mimalloc was as fast (97 s) but peaked at
-/// 320 MB against jemalloc's 276 MB (glibc's: 255 MB).
+/// 320 MB against jemalloc's 276 MB (glibc's: 255 MB). Its settings are built in by
+/// `.cargo/config.toml` (`JEMALLOC_SYS_WITH_MALLOC_CONF`).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

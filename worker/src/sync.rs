@@ -277,10 +277,11 @@ const WRITE_QUEUE: usize = 64;
 /// CloudTrail pages requested or held across the run, however many account-regions are being
 /// read: when the store falls behind, pipelines wait here, before asking for a page, rather than
 /// each holding a page in memory. A slot is held for at least a round trip, so this caps the
-/// pages read per second (at 50 ms a call, 256 slots allow about 5,000 a second). The
-/// organization-scale benchmark at 1,000 accounts (160,160 pages): 128 slots 106.5 s, 192
-/// slots 73.1 s and peak RSS 186 MB, 256 slots 70.0 s and 200 MB.
-const PAGES_IN_FLIGHT: usize = 256;
+/// pages read per second (at 50 ms a call, 192 slots allow about 3,800 a second). The
+/// organization-scale benchmark at 1,000 accounts (160,160 pages), with members read while the
+/// Organization is listed: 192 slots 61.4 s and peak RSS 192 MB, 256 slots 61.2 s and 197 MB
+/// (128 slots took 106.5 s before the store's writer and the EC2 lists were made faster).
+const PAGES_IN_FLIGHT: usize = 192;
 
 /// The Organizations a run is listing, and the members each listing has found so far. A member
 /// already known is read only once its Organization's listing finds it again, or the listing
