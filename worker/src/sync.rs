@@ -236,16 +236,22 @@ pub fn connection_credentials(
 /// The code recorded for a connection not read because it is unsafe (`sync.read_unsafe = false`).
 pub const UNSAFE_CODE: &str = "ConnectionUnsafe";
 
-/// The member accounts an Organization connection's role lists, each page's handed to `admit`
-/// as it arrives (see [`organizations::discover`]).
-async fn discover_members(
+/// Lists an Organization connection's members for a run. Each page's members are stored, with
+/// their leases, as the page arrives and confirmed to `gate`, then `on_page` is called (the
+/// run's claims take them from then on); the members no longer found are marked removed once
+/// the listing is complete.
+async fn list_organization(
     client: &AwsClient,
     org: &Connection,
-    settings: &crate::store::OrgSettings,
     vendor: Option<&Arc<Provider>>,
     options: &SyncOptions,
-    mut admit: impl FnMut(&[crate::store::Member]) -> Result<(), CallError>,
-) -> Result<Vec<crate::store::Member>, CallError> {
+    leases: &std::sync::Mutex<Store>,
+    gate: &Listing,
+    mut on_page: impl FnMut(&Store),
+) -> Result<crate::store::MemberChanges, CallError> {
+    let mut changes = crate::store::MemberChanges::default();
+    // Only Organization connections are listed.
+    let Some(settings) = org.access.org() else { return Ok(changes) };
     let home = plan::home_for(org, &options.home_region);
     let credentials = connection_credentials(org, vendor, &home).map_err(CallError::Credentials)?;
     let account = org.account_id.map_or_else(|| org.id.clone(), |a| a.to_string());
@@ -255,13 +261,22 @@ async fn discover_members(
         .syncs_own_account()
         .then(|| org.access.role_arn().map(trustline_core::RoleArn::account_id))
         .flatten();
-    let mut members = organizations::discover(&ctx, settings, |page| {
-        let page: Vec<_> = page.iter().filter(|m| Some(m.account) != own).cloned().collect();
-        admit(&page)
+    let keep =
+        |e: anyhow::Error| CallError::Keep(format!("storing the organization's members failed: {e:#}"));
+    let found = organizations::discover(&ctx, settings, own, |page| {
+        let mut store = locked(leases);
+        let admitted = store.admit_members(org, page).map_err(keep)?;
+        changes.added += admitted.added;
+        changes.suspended += admitted.suspended;
+        changes.refused += admitted.refused;
+        gate.confirm(&org.id, page.iter().map(|m| org.member_id(m.account)));
+        on_page(&store);
+        Ok(())
     })
     .await?;
-    members.retain(|m| Some(m.account) != own);
-    Ok(members)
+    changes.found = found.len() as u64;
+    changes.removed = locked(leases).retire_members(org, &found).map_err(keep)?;
+    Ok(changes)
 }
 
 /// EC2 and network lists held in memory at once across the run (each an account's IAM
@@ -286,37 +301,51 @@ const PAGES_IN_FLIGHT: usize = 192;
 /// The Organizations a run is listing, and the members each listing has found so far. A member
 /// already known is read only once its Organization's listing finds it again, or the listing
 /// ends: one that has left the Organization is then marked removed before anything reads it.
-struct Listing(std::sync::Mutex<HashMap<String, HashSet<String>>>);
+struct Listing(std::sync::Mutex<ListingState>);
+
+struct ListingState {
+    /// Organization connection → the members its listing has found so far.
+    found: HashMap<String, HashSet<String>>,
+    /// Organizations listed to their end, whose own accounts are read next.
+    listed: Vec<String>,
+}
 
 impl Listing {
     fn of(orgs: &[Connection]) -> Listing {
-        Listing(std::sync::Mutex::new(orgs.iter().map(|o| (o.id.clone(), HashSet::new())).collect()))
+        let found = orgs.iter().map(|o| (o.id.clone(), HashSet::new())).collect();
+        Listing(std::sync::Mutex::new(ListingState { found, listed: Vec::new() }))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, HashSet<String>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ListingState> {
         self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// `org`'s listing found these members.
     fn confirm(&self, org: &str, members: impl Iterator<Item = String>) {
-        if let Some(found) = self.lock().get_mut(org) {
+        if let Some(found) = self.lock().found.get_mut(org) {
             found.extend(members);
         }
     }
 
-    /// `org`'s listing ended (complete or failed).
-    fn finished(&self, org: &str) {
-        self.lock().remove(org);
+    /// `org`'s listing ended: `complete`, or failed or stopped.
+    fn finished(&self, org: &str, complete: bool) {
+        let mut state = self.lock();
+        state.found.remove(org);
+        if complete {
+            state.listed.push(org.to_owned());
+        }
     }
 
-    /// No Organization is being listed.
-    fn is_empty(&self) -> bool {
-        self.lock().is_empty()
+    /// Whether an Organization is still being listed, and the next Organization listed to its
+    /// end whose own account is to be read, seen at the same moment.
+    fn poll(&self) -> (bool, Option<String>) {
+        let mut state = self.lock();
+        (!state.found.is_empty(), state.listed.pop())
     }
 
     /// Whether `member`, of the Organization connection `parent`, may be read now.
     fn ready(&self, parent: &str, member: &str) -> bool {
-        self.lock().get(parent).is_none_or(|found| found.contains(member))
+        self.lock().found.get(parent).is_none_or(|found| found.contains(member))
     }
 }
 
@@ -642,155 +671,117 @@ pub async fn run(
     // complete.
     let gate = Listing::of(&listing);
     let admitted = tokio::sync::Notify::new();
-    let (listed_tx, listed_rx) = mpsc::unbounded_channel::<String>();
-    let listed_orgs = std::sync::Mutex::new(Vec::new());
-    let unlisted_orgs = std::sync::Mutex::new(Vec::new());
-    let (gate, admitted_ref) = (&gate, &admitted);
+    let (gate, admitted) = (&gate, &admitted);
     let list_orgs = {
         let (slot, run_span, vendor) = (slot.clone(), run_span.clone(), vendor.clone());
-        let (listed_orgs, unlisted_orgs) = (&listed_orgs, &unlisted_orgs);
         async move {
             let one = |org: &Connection| {
-                let (slot, run_span, vendor, listed_tx) = (&slot, &run_span, &vendor, &listed_tx);
+                let (slot, run_span, vendor) = (&slot, &run_span, &vendor);
                 let org = org.clone();
                 async move {
-                    let Some(settings) = org.access.org() else { return };
                     let t = Instant::now();
-                    let mut changes = crate::store::MemberChanges::default();
-                    let keep = |e: anyhow::Error| {
-                        CallError::Keep(format!("storing the organization's members failed: {e:#}"))
-                    };
-                    let admit = |page: &[crate::store::Member]| {
-                        let mut leases = locked(leases);
-                        let c = leases.admit_members(&org, page).map_err(keep)?;
-                        changes.added += c.added;
-                        changes.suspended += c.suspended;
-                        changes.refused += c.refused;
-                        gate.confirm(&org.id, page.iter().map(|m| org.member_id(m.account)));
-                        if let Ok(n) = leases.slot_pending(slot, only) {
+                    let on_page = |store: &Store| {
+                        if let Ok(n) = store.slot_pending(slot, only) {
                             run_span.pb_set_length(n);
                         }
-                        admitted_ref.notify_one();
-                        Ok(())
+                        admitted.notify_one();
                     };
-                    let listed = discover_members(client, &org, settings, vendor.as_ref(), options, admit)
-                        .await
-                        .and_then(|found| {
-                            let removed = locked(leases).retire_members(&org, &found).map_err(keep)?;
-                            Ok((found.len() as u64, removed))
-                        });
-                    match listed {
-                        Ok((found, removed)) => {
-                            changes.found = found;
-                            changes.removed = removed;
-                            tracing::info!(connection = %org.id, found, added = changes.added, suspended = changes.suspended, removed, "organization members listed");
-                            listed_orgs
-                                .lock()
-                                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                                .push((org.id.clone(), changes));
-                            listed_tx.send(org.id.clone()).ok();
+                    // Stopped (Ctrl-C, SIGTERM): an Organization not listed to its end removes
+                    // none of its members.
+                    let listed = tokio::select! {
+                        () = stop.cancelled() => None,
+                        listed = list_organization(client, &org, vendor.as_ref(), options, leases, gate, on_page) => Some(listed),
+                    };
+                    let outcome = match listed {
+                        None => None,
+                        Some(Ok(changes)) => {
+                            tracing::info!(connection = %org.id, found = changes.found, added = changes.added, suspended = changes.suspended, removed = changes.removed, "organization members listed");
+                            Some(Ok(changes))
                         }
-                        Err(e) => {
+                        Some(Err(e)) => {
                             let message = format!("listing the organization's accounts failed: {e}");
                             tracing::warn!(connection = %org.id, %message, "organization not listed; the members known are synced");
+                            let duration_ms = t.elapsed().as_millis() as u64;
                             let settled = {
                                 let mut leases = locked(leases);
                                 leases
-                                    .fail_account(
-                                        run_id,
-                                        &org.id,
-                                        e.code(),
-                                        &message,
-                                        t.elapsed().as_millis() as u64,
-                                    )
+                                    .fail_account(run_id, &org.id, e.code(), &message, duration_ms)
                                     .and_then(|()| leases.complete_lease(&org.id))
                             };
                             if let Err(e) = settled {
                                 fail_claim(e);
                             }
-                            unlisted_orgs
-                                .lock()
-                                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                                .push((org.id.clone(), message));
+                            Some(Err(message))
                         }
-                    }
-                    gate.finished(&org.id);
-                    admitted_ref.notify_one();
+                    };
+                    gate.finished(&org.id, matches!(outcome, Some(Ok(_))));
+                    admitted.notify_one();
+                    outcome.map(|o| (org.id, o))
                 }
             };
-            // Stopped (Ctrl-C, SIGTERM): an Organization not listed to its end removes none of
-            // its members.
-            tokio::select! {
-                () = stop.cancelled() => {}
-                _ = futures::future::join_all(listing.iter().map(one)) => {}
-            }
+            futures::future::join_all(listing.iter().map(one)).await
         }
     };
-    let claims =
-        stream::unfold((listed_rx, Vec::<(String, String)>::new()), move |(mut listed, mut deferred)| {
-            let slot = slot.clone();
-            async move {
-                loop {
-                    if stop.is_cancelled() || writer_failed_ref.load(Ordering::SeqCst) {
+    let claims = stream::unfold(Vec::<(String, String)>::new(), move |mut deferred| {
+        let slot = slot.clone();
+        async move {
+            loop {
+                if stop.is_cancelled() || writer_failed_ref.load(Ordering::SeqCst) {
+                    return None;
+                }
+                let (listing, listed) = gate.poll();
+                if let Some(org) = listed {
+                    return Some((org, deferred));
+                }
+                if let Some(i) = deferred.iter().position(|(id, parent)| gate.ready(parent, id)) {
+                    let (id, _) = deferred.swap_remove(i);
+                    return Some((id, deferred));
+                }
+                let room = match locked(leases).has_room(&slot, only) {
+                    Ok(room) => room,
+                    Err(e) => {
+                        fail_claim(e);
                         return None;
                     }
-                    // Read before looking: an Organization whose listing ends after this has sent
-                    // its own account by then, and this loop comes round again.
-                    let listing = !gate.is_empty();
-                    if let Ok(id) = listed.try_recv() {
-                        return Some((id, (listed, deferred)));
-                    }
-                    if let Some(i) = deferred.iter().position(|(id, parent)| gate.ready(parent, id)) {
-                        let (id, _) = deferred.swap_remove(i);
-                        return Some((id, (listed, deferred)));
-                    }
-                    let room = match locked(leases).has_room(&slot, only) {
-                        Ok(room) => room,
-                        Err(e) => {
-                            fail_claim(e);
-                            return None;
+                };
+                // At its share: the other replicas take the rest, or this one once some of its
+                // accounts are done.
+                let next = if room { locked(leases).claim_next(&slot, only, None) } else { Ok(None) };
+                let waiting = match next {
+                    Ok(Some(id)) if listing => match locked(leases).connection(&id) {
+                        // A known member of an Organization being listed: held until the
+                        // listing finds it again, or ends.
+                        Ok(Some(Connection { parent: Some(parent), .. })) if !gate.ready(&parent, &id) => {
+                            deferred.push((id, parent));
+                            continue;
                         }
-                    };
-                    // At its share: the other replicas take the rest, or this one once some of its
-                    // accounts are done.
-                    let next = if room { locked(leases).claim_next(&slot, only, None) } else { Ok(None) };
-                    let waiting = match next {
-                        Ok(Some(id)) if listing => match locked(leases).connection(&id) {
-                            // A known member of an Organization being listed: held until the
-                            // listing finds it again, or ends.
-                            Ok(Some(Connection { parent: Some(parent), .. }))
-                                if !gate.ready(&parent, &id) =>
-                            {
-                                deferred.push((id, parent));
-                                continue;
-                            }
-                            Ok(_) => return Some((id, (listed, deferred))),
-                            Err(e) => Err(e),
-                        },
-                        Ok(Some(id)) => return Some((id, (listed, deferred))),
-                        Ok(None) => locked(leases).slot_waiting(&slot, only),
+                        Ok(_) => return Some((id, deferred)),
                         Err(e) => Err(e),
-                    };
-                    match waiting {
-                        // Nothing left that is not its own, and no member still to be listed: done
-                        // taking.
-                        Ok(0) if !listing && deferred.is_empty() => return None,
-                        Ok(_) => {}
-                        Err(e) => {
-                            fail_claim(e);
-                            return None;
-                        }
-                    }
-                    let wait = if room { poll } else { std::time::Duration::from_millis(200) };
-                    tokio::select! {
-                        () = stop.cancelled() => return None,
-                        () = admitted_ref.notified() => {}
-                        () = tokio::time::sleep(wait) => {}
+                    },
+                    Ok(Some(id)) => return Some((id, deferred)),
+                    Ok(None) => locked(leases).slot_waiting(&slot, only),
+                    Err(e) => Err(e),
+                };
+                match waiting {
+                    // Nothing left that is not its own, and no member still to be listed: done
+                    // taking.
+                    Ok(0) if !listing && deferred.is_empty() => return None,
+                    Ok(_) => {}
+                    Err(e) => {
+                        fail_claim(e);
+                        return None;
                     }
                 }
+                let wait = if room { poll } else { std::time::Duration::from_millis(200) };
+                tokio::select! {
+                    () = stop.cancelled() => return None,
+                    () = admitted.notified() => {}
+                    () = tokio::time::sleep(wait) => {}
+                }
             }
-        })
-        .boxed();
+        }
+    })
+    .boxed();
     let produce = async move {
         claims
             .map(|id| {
@@ -937,9 +928,13 @@ pub async fn run(
         Ok(())
     }
     .instrument(run_span.clone());
-    let ((), (), committed) = futures::join!(list_orgs, produce, consume);
-    summary.organizations = listed_orgs.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-    summary.failed.extend(unlisted_orgs.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner));
+    let (listed, (), committed) = futures::join!(list_orgs, produce, consume);
+    for (org, outcome) in listed.into_iter().flatten() {
+        match outcome {
+            Ok(changes) => summary.organizations.push((org, changes)),
+            Err(message) => summary.failed.push((org, message)),
+        }
+    }
     summary.organizations.sort_by(|a, b| a.0.cmp(&b.0));
     writer_thread.join().map_err(|_| anyhow!("the store writer panicked"))?;
     committed?;

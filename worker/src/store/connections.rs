@@ -717,16 +717,6 @@ impl Store {
         Ok(removed > 0)
     }
 
-    /// Brings an Organization connection's members in line with what discovery found: new
-    /// accounts become connections, suspended ones are skipped from now on, and members no
-    /// longer found are marked removed (their inventory kept, as stale). A member's role,
-    /// ExternalId, data sets and regions follow the Organization connection's.
-    pub fn reconcile_members(&mut self, org: &Connection, found: &[Member]) -> Result<MemberChanges> {
-        let mut changes = self.admit_members(org, found)?;
-        changes.removed = self.retire_members(org, found)?;
-        Ok(changes)
-    }
-
     /// Brings in the members found on one page of an Organization's listing, in one
     /// transaction, while the listing goes on: new accounts become connections with a lease (a
     /// run takes them from the next claim on), known ones follow the Organization connection's

@@ -9,6 +9,11 @@ use crate::resource::EventPage;
 /// A stored CloudTrail management event: the API's own type.
 pub use trustline_core::api::Event;
 
+/// Which events [`Store::events`] and [`Store::event_records`] read (`?1` a connection or NULL,
+/// `?2` the earliest time), in the order both return them.
+const SINCE: &str = "WHERE (CAST(?1 AS TEXT) IS NULL OR connection_id = ?1) AND event_time >= ?2
+     ORDER BY event_time, event_id";
+
 impl Store {
     /// Every connection's CloudTrail cursors: connection → region → read up to.
     pub fn all_cursors(
@@ -30,10 +35,9 @@ impl Store {
 
     /// Stored CloudTrail events, oldest first, optionally for one connection and since a time.
     pub fn events(&self, connection: Option<&str>, since: &str) -> Result<Vec<Event>> {
-        let mut stmt = self.db.prepare(
-            "SELECT event_id, connection_id, region, event_time, event_name, event_source, username FROM events
-             WHERE (CAST(?1 AS TEXT) IS NULL OR connection_id = ?1) AND event_time >= ?2 ORDER BY event_time, event_id",
-        )?;
+        let mut stmt = self.db.prepare(&format!(
+            "SELECT event_id, connection_id, region, event_time, event_name, event_source, username FROM events {SINCE}"
+        ))?;
         let rows = stmt.query_map(params![connection, since], |r| {
             Ok(Event {
                 event_id: r.get(0)?,
@@ -53,10 +57,7 @@ impl Store {
     /// The full CloudTrail records of [`Store::events`]' events, in the same order: the JSON
     /// CloudTrail keeps for each.
     pub fn event_records(&self, connection: Option<&str>, since: &str) -> Result<Vec<String>> {
-        let mut stmt = self.db.prepare(
-            "SELECT raw, page_id, page_index FROM events
-             WHERE (CAST(?1 AS TEXT) IS NULL OR connection_id = ?1) AND event_time >= ?2 ORDER BY event_time, event_id",
-        )?;
+        let mut stmt = self.db.prepare(&format!("SELECT raw, page_id, page_index FROM events {SINCE}"))?;
         let rows = stmt.query_map(params![connection, since], |r| {
             Ok((r.get::<Option<String>>(0)?, r.get::<Option<i64>>(1)?, r.get::<Option<i64>>(2)?))
         })?;
@@ -134,11 +135,10 @@ pub(super) fn insert_events(tx: &Conn, connection: &str, page: &EventPage) -> Re
     if page.events.is_empty() {
         return Ok(0);
     }
-    if let Some(new) = tx.with_postgres(|pg| insert_events_postgres(pg, connection, page)) {
-        return new;
-    }
-    tx.with_sqlite(|db| insert_events_sqlite(db, connection, page))
-        .unwrap_or_else(|| anyhow::bail!("the store is neither SQLite nor PostgreSQL"))
+    tx.on_engine(
+        |db| insert_events_sqlite(db, connection, page),
+        |pg| insert_events_postgres(pg, connection, page),
+    )
 }
 
 /// [`insert_events`] on SQLite: one statement, prepared once, for the page's rows.

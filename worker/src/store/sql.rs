@@ -517,12 +517,16 @@ impl Conn {
         }
     }
 
-    /// Runs `f` on the SQLite connection (a statement kept across many rows); `None` on
-    /// PostgreSQL.
-    pub fn with_sqlite<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> T) -> Option<T> {
+    /// Runs `sqlite` or `postgres`, whichever engine this is: for what each does its own way
+    /// (a statement kept across many rows, array-bound columns).
+    pub fn on_engine<T>(
+        &self,
+        sqlite: impl FnOnce(&rusqlite::Connection) -> T,
+        postgres: impl FnOnce(&mut Pg) -> T,
+    ) -> T {
         match &self.0 {
-            Inner::Sqlite(db) => Some(f(db)),
-            Inner::Postgres(_) => None,
+            Inner::Sqlite(db) => sqlite(db),
+            Inner::Postgres(pg) => postgres(&mut pg.borrow_mut()),
         }
     }
 

@@ -13,6 +13,7 @@ use trustline_core::aws::organizations::{
 use super::Ctx;
 use crate::client::CallError;
 use crate::store::{Member, OrgSettings};
+use trustline_core::AccountId;
 
 /// Each page of an Organizations list (a global service: calls go to the home region), handed
 /// to `page` as it arrives.
@@ -58,17 +59,17 @@ async fn subtree(
     Ok(())
 }
 
-/// The Organization's member accounts that `settings` selects. Each page's new members go to
+/// The Organization's member accounts that `settings` selects, but `skip`. Each page's new members go to
 /// `admit` as the page arrives, so that their syncs start while the listing goes on (an
 /// Organization of 1,000 accounts is 50 pages of at most 20); the whole list is returned at
-/// the end. Excluded OUs are listed first, so nothing excluded is
-/// admitted.
+/// the end. Excluded OUs are listed first, so nothing excluded is admitted.
 pub(super) async fn discover(
     ctx: &Ctx<'_>,
     settings: &OrgSettings,
+    skip: Option<AccountId>,
     mut admit: impl FnMut(&[Member]) -> Result<(), CallError>,
 ) -> Result<Vec<Member>, CallError> {
-    let mut excluded = BTreeSet::new();
+    let mut excluded: BTreeSet<String> = skip.map(|a| a.to_string()).into_iter().collect();
     for ou in &settings.exclude_ous {
         subtree(ctx, ou, |page| {
             excluded.extend(page.into_iter().map(|a| a.id));
